@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make serve   - create .venv, install, build the index, serve the chat on http://127.0.0.1:8000
+#   make test    - create .venv, install, run the whole test suite
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: serve test ingest lint bench eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# CPU build of torch first: any other torch spec would pull several GB of CUDA packages.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/rag-service ingest
+	$(BIN)/rag-service ask "Who heads Roscosmos and what did he say about cooperation?"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+ingest: $(STAMP)
+	$(BIN)/rag-service ingest
+
+lint: $(STAMP)
+	$(BIN)/ruff check rag_service tests
+	$(BIN)/ruff format --check rag_service tests
+	$(BIN)/mypy rag_service
+
+clean:
+	rm -rf $(VENV) index/v-* index/CURRENT

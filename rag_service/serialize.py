@@ -1,0 +1,58 @@
+"""Plain-dict views of value objects: one shape for the CLI's ``--json``, the HTTP API and evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rag_service.models import Answer, Citation, ScoredChunk
+
+
+def citation_dict(citation: Citation) -> dict[str, Any]:
+    return asdict(citation)
+
+
+def hit_dict(hit: ScoredChunk, title: str | None = None) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "id": chunk.id,
+        "source": chunk.source,
+        "title": title,
+        "section": chunk.section,
+        "start": chunk.start,
+        "end": chunk.end,
+        "text": chunk.text,
+        "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
+        "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 4),
+    }
+
+
+def answer_dict(answer: Answer, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    titles = titles or {}
+    return {
+        "answer": answer.text,
+        "citations": [citation_dict(c) for c in answer.citations],
+        "not_found": answer.not_found,
+        "standalone_question": answer.standalone_question,
+        "retrieved": [hit_dict(h, titles.get(h.chunk.source)) for h in answer.retrieved],
+        "timings_ms": answer.timings_ms,
+        "backend": answer.backend,
+        "notes": list(answer.notes),
+    }
+
+
+def sources_footer(answer: Answer) -> str:
+    """A readable list of the cited passages, for plain-text clients."""
+    if not answer.citations:
+        return ""
+    lines = ["Sources:"]
+    for c in answer.citations:
+        voice = " — reader comment" if c.voice != "author" else ""
+        quote = " ".join(c.quote.split())
+        lines.append(
+            f"[{c.n}] {c.title} ({c.source}, {c.section}{voice}, chars {c.start}–{c.end}): "
+            f"\u201c{quote}\u201d"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+import pytest
+
+from rag_service.chunking import embedding_text, make_splitter, normalise, split_document
+from rag_service.documents import Document, DocumentMeta, Section, list_sources, load_document
+from tests.conftest import SEEDS
+
+
+def _seed_documents() -> list[Document]:
+    return [load_document(s) for s in list_sources(SEEDS)]
+
+
+@pytest.mark.parametrize(("size", "overlap"), [(800, 120), (300, 50), (120, 0), (5000, 0)])
+def test_every_chunk_and_sentence_round_trips_to_the_original(size: int, overlap: int) -> None:
+    splitter = make_splitter(size, overlap)
+    for doc in _seed_documents():
+        chunks, sentences = split_document(doc, splitter)
+        assert chunks and sentences
+        for chunk in chunks:
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+            assert doc.section_at(chunk.start).name == chunk.section
+            assert doc.section_at(chunk.end - 1).name == chunk.section, "chunk crosses a section boundary"
+        for sentence in sentences:
+            assert embedding_text(doc.text[sentence.start : sentence.end]) == sentence.text
+        if size >= 800:
+            covered = set()
+            for chunk in chunks:
+                covered.update(range(chunk.start, chunk.end))
+            assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace()), "text lost"
+
+
+def test_chunk_ids_are_stable_and_unique() -> None:
+    splitter = make_splitter(300, 50)
+    for doc in _seed_documents():
+        first = [c.id for c in split_document(doc, splitter)[0]]
+        second = [c.id for c in split_document(doc, splitter)[0]]
+        assert first == second
+        assert len(set(first)) == len(first)
+
+
+def test_chunk_id_survives_an_edit_elsewhere_in_the_file() -> None:
+    text = "First paragraph about rockets.\n\nSecond paragraph about satellites and orbits."
+
+    def doc(t: str) -> Document:
+        return Document("x.txt", t, DocumentMeta("x"), (Section("body", 0, len(t)),), "h")
+
+    splitter = make_splitter(50, 0)
+    before = split_document(doc(text), splitter)[0]
+    after = split_document(doc("Preface added.\n\n" + text), splitter)[0]
+    assert before[-1].id == after[-1].id
+    assert before[-1].start != after[-1].start
+
+
+def test_normalise_keeps_paragraphs_and_maps_offsets() -> None:
+    text = "  Hello\u00a0  world.\n\n\n   Next\tline\nhere  "
+    norm = normalise(text)
+    assert norm.text == "Hello world.\n\nNext line\nhere"
+    start, end = norm.to_original(norm.text.index("world"), norm.text.index("world") + 5)
+    assert text[start:end] == "world"
+    start, end = norm.to_original(0, len(norm.text))
+    assert text[start:end] == text.strip()
+
+
+def test_abbreviations_do_not_split_sentences() -> None:
+    glavkosmos = _seed_documents()[0]
+    _, sentences = split_document(glavkosmos, make_splitter(800, 120))
+    texts = [s.text for s in sentences]
+    assert "Author: Mr. Dmitry Loskutov" in texts
+    assert "Ms. Anna Migas" in texts

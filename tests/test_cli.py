@@ -1,0 +1,97 @@
+"""The CLI as users run it: real subprocesses of the installed ``rag-service`` entry point."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SPUTNIK, make_settings
+
+
+def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "RAG_SEEDS_DIR": str(tmp / "seeds"),
+        "RAG_INDEX_DIR": str(tmp / "index"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "rag_service.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    make_settings(tmp)
+    result = run(tmp, "ingest", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "2 added" in result.stdout and SPUTNIK in result.stdout
+    return tmp
+
+
+def test_ask_before_ingest_says_what_to_do(tmp_path: Path) -> None:
+    make_settings(tmp_path)
+    result = run(tmp_path, "ask", "Who heads Roscosmos?")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no index")
+    assert "rag-service ingest" in result.stderr
+
+
+def test_second_ingest_reports_up_to_date(built: Path) -> None:
+    result = run(built, "ingest", "--quiet")
+    assert result.returncode == 0
+    assert "index up to date" in result.stdout and "embedded 0 texts" in result.stdout
+
+
+def test_ask_prints_answer_and_numbered_sources(built: Path) -> None:
+    result = run(built, "ask", "How many space launches does Russia plan in 2017?")
+    assert result.returncode == 0, result.stderr
+    assert "30" in result.stdout and "[1]" in result.stdout
+    assert "Sources:" in result.stdout and SPUTNIK in result.stdout
+
+
+def test_ask_json_gives_the_structured_result(built: Path) -> None:
+    result = run(built, "ask", "--json", "Who heads Roscosmos?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {"answer", "citations", "not_found", "retrieved", "timings_ms", "standalone_question"}
+    assert data["citations"] and {"n", "source", "title", "section", "start", "end", "quote", "score"} <= set(
+        data["citations"][0]
+    )
+
+
+@pytest.mark.parametrize(("args", "message"), [(("ask", "   "), "question is empty")])
+def test_bad_input_is_one_clear_line(built: Path, args: tuple[str, ...], message: str) -> None:
+    result = run(built, *args)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error:") and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_seed_file_fails_ingest_cleanly(tmp_path: Path) -> None:
+    make_settings(tmp_path)
+    (tmp_path / "seeds" / "broken.txt").write_bytes(b"\xff\xfe\x00 not utf-8")
+    result = run(tmp_path, "ingest", "--quiet")
+    assert result.returncode == 1
+    assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [(), ("ingest",), ("ask",), ("serve",)])
+def test_help(tmp_path: Path, command: tuple[str, ...]) -> None:
+    result = run(tmp_path, *command, "--help")
+    assert result.returncode == 0
+    assert "usage: rag-service" in result.stdout
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    assert run(tmp_path, "frobnicate").returncode == 2

@@ -1,0 +1,114 @@
+import json
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from rag_service import store
+from rag_service.errors import IndexMismatchError, IndexMissingError
+from rag_service.ingest import ingest_seeds
+from rag_service.store import CURRENT, load_index
+
+
+def test_round_trip_and_manifest(settings, embedder) -> None:
+    report = ingest_seeds(settings, embedder)
+    loaded = load_index(settings.index_dir, model=embedder.name, dimension=embedder.dimension)
+    manifest = loaded.manifest
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["embedding_model"] == embedder.name
+    assert manifest["dimension"] == 384
+    assert manifest["chunking"]["chunk_size"] == settings.chunk_size
+    assert set(manifest["sources"]) == {p.name for p in settings.seeds_dir.glob("*.txt")}
+    assert loaded.faiss_index.ntotal == len(loaded.content.chunks) == report.chunks
+    norms = np.linalg.norm(loaded.content.chunk_vectors, axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+    # The citations point into the stored texts, which are the seed files' texts.
+    for doc in loaded.content.documents:
+        assert doc.text == (settings.seeds_dir / doc.name).read_text(encoding="utf-8")
+    for chunk in loaded.content.chunks:
+        assert loaded.documents[chunk.source].text[chunk.start : chunk.end] == chunk.text
+
+
+def test_nothing_is_pickled(settings, embedder) -> None:
+    ingest_seeds(settings, embedder)
+    folder = settings.index_dir / (settings.index_dir / CURRENT).read_text().strip()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*store.DATA_FILES, store.MANIFEST])
+    for name in ("documents.jsonl", "chunks.jsonl", "sentences.jsonl"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            json.loads(line)
+    np.load(folder / "sentences.npy", allow_pickle=False)
+    assert faiss.read_index(str(folder / "chunks.faiss")).ntotal > 0
+
+
+def test_missing_index_says_to_run_ingest(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="rag-service ingest"):
+        load_index(tmp_path / "index")
+
+
+def test_other_model_or_dimension_is_refused(settings, embedder) -> None:
+    ingest_seeds(settings, embedder)
+    with pytest.raises(IndexMismatchError, match="re-run `rag-service ingest`"):
+        load_index(settings.index_dir, model="some/other-model", dimension=384)
+    with pytest.raises(IndexMismatchError, match="dimension"):
+        load_index(settings.index_dir, model=embedder.name, dimension=768)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "swap-manifest-version"])
+def test_damaged_index_is_detected(settings, embedder, damage: str) -> None:
+    ingest_seeds(settings, embedder)
+    folder = settings.index_dir / (settings.index_dir / CURRENT).read_text().strip()
+    if damage == "truncate":
+        data = (folder / "chunks.faiss").read_bytes()
+        (folder / "chunks.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "delete":
+        (folder / "sentences.npy").unlink()
+    else:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["format_version"] = 999
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="rag-service ingest"):
+        load_index(settings.index_dir)
+
+
+@pytest.mark.parametrize("crash_in", ["faiss.write_index", "np.save", "os.replace"])
+def test_crash_mid_write_leaves_previous_index_usable(settings, embedder, monkeypatch, crash_in: str) -> None:
+    ingest_seeds(settings, embedder)
+    before = load_index(settings.index_dir)
+    (settings.seeds_dir / "new.txt").write_text(
+        "A new document about lunar bases and rovers.", encoding="utf-8"
+    )
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("simulated crash")
+
+    module, name = crash_in.split(".")
+    target = {"faiss": store.faiss, "np": store.np, "os": store.os}[module]
+    monkeypatch.setattr(target, name, boom)
+    with pytest.raises(OSError, match="simulated crash"):
+        ingest_seeds(settings, embedder)
+    monkeypatch.undo()
+    after = load_index(settings.index_dir)
+    assert after.version == before.version
+    assert "new.txt" not in after.documents
+    assert not list(settings.index_dir.glob(".tmp-*")), "temporary folder left behind"
+    # And the next ingest succeeds and picks the new file up.
+    assert ingest_seeds(settings, embedder).added == ["new.txt"]
+
+
+def test_old_versions_are_pruned(settings, embedder) -> None:
+    for i in range(4):
+        (settings.seeds_dir / "extra.txt").write_text(f"Version {i} of an extra document.", encoding="utf-8")
+        ingest_seeds(settings, embedder)
+    assert len(list(settings.index_dir.glob("v-*"))) <= store.KEEP_VERSIONS
+
+
+def test_hnsw_index_type_round_trips(tmp_path, embedder) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, index_type="hnsw")
+    ingest_seeds(settings, embedder)
+    loaded = load_index(settings.index_dir)
+    assert loaded.manifest["index_type"] == "hnsw"
+    assert hasattr(loaded.faiss_index, "hnsw")
+    assert loaded.faiss_index.ntotal == len(loaded.content.chunks)
