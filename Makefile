@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
-#   make serve   - create .venv, install, build the index, serve the chat on http://127.0.0.1:8000
+#   make serve   - create .venv, install, build/update the index, serve the chat on http://127.0.0.1:8000
 #   make test    - create .venv, install, run the whole test suite
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/rag-service ingest
-	$(BIN)/rag-service ask "Who heads Roscosmos and what did he say about cooperation?"
+	$(BIN)/rag-service serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

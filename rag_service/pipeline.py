@@ -8,8 +8,10 @@ flight finishes on the old index, the next one starts on the new, and none ever 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag_service.answer.extractive import ExtractiveAnswerer
@@ -27,6 +29,19 @@ from rag_service.store import LoadedIndex, load_index
 class Message:
     role: str
     content: str
+
+
+_PIECE = re.compile(r"\S+\s*")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of answer text, streamed before the citations are final."""
+
+    text: str
+
+
+StreamEvent = Delta | Answer
 
 
 @dataclass(frozen=True)
@@ -123,3 +138,17 @@ class Pipeline:
             timings_ms={k: round(v, 3) for k, v in timings.items()},
             notes=extract.notes,
         )
+
+    def stream(
+        self, question: str, history: list[Message] | None = None, top_k: int | None = None
+    ) -> Iterator[StreamEvent]:
+        """The answer as it is produced: ``Delta`` pieces of text, then the complete ``Answer``.
+
+        The extractive answer exists in full at once; it is still sent in pieces of a few words so that
+        every client handles one streaming protocol whatever the backend.
+        """
+        answer = self.ask(question, history, top_k)
+        words = _PIECE.findall(answer.text)
+        for i in range(0, len(words), 4):
+            yield Delta("".join(words[i : i + 4]))
+        yield answer

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from rag_service.config import Settings
 from rag_service.embedding import SentenceTransformerEmbedder
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -83,3 +87,93 @@ def first_turns() -> Iterator[tuple[str, dict]]:
     """(id, turn) for every single-turn case and the first turn of each conversation."""
     for case in eval_cases():
         yield case["id"], (case["turns"][0] if "turns" in case else case)
+
+
+@pytest.fixture(scope="session")
+def client(seeds_pipeline: Pipeline) -> Iterator[TestClient]:
+    """The FastAPI app in-process, over the shared real pipeline."""
+    from fastapi.testclient import TestClient
+
+    from rag_service.api.app import create_app
+
+    settings = seeds_pipeline.settings.model_copy(update={"api_key": None})
+    with TestClient(create_app(settings, pipeline=seeds_pipeline)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A real ``rag-service serve`` (uvicorn) subprocess on a free loopback port."""
+
+    def __init__(self, tmp: Path, **env: str) -> None:
+        import subprocess
+        import sys
+
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "server.log", "w+")  # noqa: SIM115 - closed in stop()
+        full_env = {
+            **os.environ,
+            "RAG_SEEDS_DIR": str(tmp / "seeds"),
+            "RAG_INDEX_DIR": str(tmp / "index"),
+            "HF_HUB_OFFLINE": "1",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rag_service.cli", "serve", "--port", str(self.port)],
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_healthy(self, timeout: float = 120) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not healthy in {timeout}s: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except Exception:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("live")
+    ingest_seeds(make_settings(tmp), embedder)
+    server = LiveServer(tmp, RAG_API_KEY="test-key-123")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()

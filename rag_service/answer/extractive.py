@@ -2,7 +2,7 @@
 
 Design: every sentence of every document was embedded at ingest, so answering costs one dot product per
 candidate sentence (the sentences of the retrieved chunks) on top of retrieval. The answer is 1 to
-``max_sentences`` of those sentences, best first, each followed by its ``[n]`` marker; near-duplicates
+``max_sentences`` of those sentences, best first, each followed by its ``[n]`` marker; redundant ones
 and sentences far below the best are dropped so the answer never pads with loosely related text.
 
 Ranking: cosine similarity, plus ``lexical_weight`` times the IDF-weighted share of the question's
@@ -40,6 +40,7 @@ from rag_service.store import IndexContent
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
 _ASKS_ABOUT_COMMENTS = re.compile(r"\b(comments?|commenters?|readers?|cast235)\b", re.IGNORECASE)
 DUPLICATE_SIMILARITY = 0.92
+REDUNDANT_WORD_SHARE = 0.8
 FULL_SENTENCE_WORDS = 8
 FRAGMENT_PENALTY = 0.02
 
@@ -112,7 +113,7 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.max_sentences or score < best - self.margin:
                 break
             row = int(array[position])
-            if any(self._too_close(row, other) for other, _ in chosen):
+            if self._redundant(row, [other for other, _ in chosen]):
                 continue
             chosen.append((row, score))
         return self._compose(chosen, evidence)
@@ -140,9 +141,16 @@ class ExtractiveAnswerer:
         found = frozenset().union(*(self._sentence_terms[r] for r in rows))
         return sum(w for t, w in weights.items() if t in found) / total
 
-    def _too_close(self, a: int, b: int) -> bool:
+    def _redundant(self, row: int, chosen: list[int]) -> bool:
+        """A near-paraphrase of a chosen sentence, or one whose words the chosen ones already say."""
+        if not chosen:
+            return False
         vectors = self._content.sentence_vectors
-        return float(vectors[a] @ vectors[b]) > DUPLICATE_SIMILARITY
+        if max(float(vectors[row] @ vectors[other]) for other in chosen) > DUPLICATE_SIMILARITY:
+            return True
+        terms = self._sentence_terms[row]
+        said = frozenset().union(*(self._sentence_terms[other] for other in chosen))
+        return bool(terms) and len(terms & said) / len(terms) >= REDUNDANT_WORD_SHARE
 
     def _compose(self, chosen: list[tuple[int, float]], best: float) -> Extract:
         parts = []

@@ -1,0 +1,86 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds an app whose lifespan loads the embedding model and index once, in a
+worker thread, so the server accepts connections at once and ``/api/health`` answers 503 until it is
+ready. Tests pass a ready ``pipeline`` to skip loading. CPU work (embedding, search) runs in the thread
+pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from rag_service import __version__
+from rag_service.api import errors
+from rag_service.api.limits import BodySizeLimit
+from rag_service.api.routes import admin, ask, openai_compat, sources
+from rag_service.config import Settings
+from rag_service.errors import ConfigError, RagError
+from rag_service.pipeline import Pipeline
+
+log = logging.getLogger("rag_service.api")
+STATIC = resources.files("rag_service.api") / "static"
+
+
+def _load(app: FastAPI, settings: Settings) -> None:
+    try:
+        app.state.pipeline = Pipeline.load(settings)
+        log.info("ready: %s", app.state.pipeline.index.version)
+    except RagError as exc:
+        app.state.load_error = exc
+        log.error("cannot start answering: %s", exc)
+    except Exception as exc:
+        log.exception("loading failed")
+        app.state.load_error = ConfigError(
+            f"the service could not load its model or index ({type(exc).__name__}); see the server log"
+        )
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = None
+        if app.state.pipeline is None:
+            loader = asyncio.create_task(asyncio.to_thread(_load, app, settings))
+        yield
+        if loader is not None and not loader.done():
+            loader.cancel()
+
+    app = FastAPI(
+        title="rag-service",
+        version=__version__,
+        summary="Answers from a document collection, with exact citations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pipeline = pipeline
+    app.state.load_error = None
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
+    for router in (ask.router, sources.router, admin.router, openai_compat.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    return app

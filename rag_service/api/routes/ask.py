@@ -1,0 +1,82 @@
+"""``POST /api/ask`` (one JSON answer) and ``POST /api/chat`` (the same, streamed as server-sent events).
+
+SSE protocol of ``/api/chat``, one event per frame, ``data`` always JSON::
+
+    event: delta       data: {"text": "piece of the answer "}      (repeated)
+    event: citations   data: {"citations": [...], "not_found": ..., "standalone_question": ...,
+                              "retrieved": [...], "notes": [...], "backend": ...}
+    event: done        data: {"answer": "full text", "timings_ms": {...}}
+    event: error       data: {"detail": "...", "status": 502}         (instead of the rest, on failure)
+
+Validation happens before the stream starts, so a bad request is a normal 4xx JSON error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.schemas import AskRequest, AskResponse, ErrorResponse, validate_limits
+from rag_service.errors import RagError
+from rag_service.pipeline import Delta, Message, Pipeline, StreamEvent
+from rag_service.serialize import answer_dict
+
+router = APIRouter(prefix="/api", tags=["questions"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 413, 422, 502, 503, 504)
+}
+
+
+def _history(request: AskRequest) -> list[Message]:
+    return [Message(m.role, m.content) for m in request.history]
+
+
+def titles(pipeline: Pipeline) -> dict[str, str]:
+    return {name: doc.meta.title for name, doc in pipeline.index.documents.items()}
+
+
+@router.post("/ask", response_model=AskResponse, responses=ERRORS)
+async def ask(request: AskRequest, pipeline: PipelineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Answer a question from the documents, with numbered citations of exact passages."""
+    validate_limits(request.question, request.history, request.top_k, settings)
+    answer = await run_in_threadpool(pipeline.ask, request.question, _history(request), request.top_k)
+    return answer_dict(answer, titles(pipeline))
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/chat", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
+async def chat(request: AskRequest, pipeline: PipelineDep, settings: SettingsDep) -> StreamingResponse:
+    """Answer as server-sent events: ``delta`` pieces, then ``citations``, then ``done``."""
+    validate_limits(request.question, request.history, request.top_k, settings)
+    pipeline.search_params(request.top_k)  # fail before streaming, not in the middle of it
+    events = pipeline.stream(request.question, _history(request), request.top_k)
+    return StreamingResponse(
+        _sse_events(events, pipeline),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _sse_events(events: Any, pipeline: Pipeline) -> AsyncIterator[str]:
+    try:
+        async for event in iterate_in_threadpool(events):
+            yield _frame(event, pipeline)
+    except RagError as exc:
+        yield sse("error", {"detail": str(exc), "status": exc.status_code})
+
+
+def _frame(event: StreamEvent, pipeline: Pipeline) -> str:
+    if isinstance(event, Delta):
+        return sse("delta", {"text": event.text})
+    data = answer_dict(event, titles(pipeline))
+    final = {"answer": data.pop("answer"), "timings_ms": data.pop("timings_ms")}
+    return sse("citations", data) + sse("done", final)

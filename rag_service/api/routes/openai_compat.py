@@ -1,0 +1,170 @@
+"""OpenAI-compatible ``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+Lets the official ``openai`` client, LangChain's ``ChatOpenAI`` and chat front-ends that speak OpenAI use
+the service unchanged. The last ``user`` message is the question, earlier user/assistant messages are the
+history (their "Sources:" footers stripped), and system messages are ignored: the service's own
+behaviour is not up for negotiation by the caller. The reply's content is the answer followed by a
+readable "Sources" footer; the structured citations travel in an extra top-level ``citations`` field
+(and in the last chunk when streaming). Sampling parameters such as ``temperature`` are accepted and
+ignored by the extractive backend.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.routes.ask import ERRORS, titles
+from rag_service.api.schemas import HistoryMessage, validate_limits
+from rag_service.errors import InvalidRequestError, RagError
+from rag_service.models import Answer
+from rag_service.pipeline import Delta, Message, Pipeline
+from rag_service.serialize import answer_dict, sources_footer
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+MODEL_ID = "rag-service"
+FOOTER_MARK = "\n\nSources:\n"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, ... are accepted and ignored
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    top_k: int | None = Field(default=None, ge=1)
+
+
+def _text(message: ChatMessage) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    return "".join(part.text or "" for part in message.content or [] if part.type == "text")
+
+
+def _conversation(request: ChatCompletionRequest) -> tuple[str, list[HistoryMessage]]:
+    turns = [m for m in request.messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise InvalidRequestError("the last message must come from the user: it is the question to answer")
+    question = _text(turns[-1])
+    if not question.strip():
+        raise InvalidRequestError("the last user message is empty: ask something about the documents")
+    history = [HistoryMessage(role=m.role, content=_text(m).split(FOOTER_MARK)[0]) for m in turns[:-1]]
+    return question, history
+
+
+def _content(answer: Answer) -> str:
+    footer = sources_footer(answer)
+    return answer.text + (FOOTER_MARK + footer.removeprefix("Sources:\n") if footer else "")
+
+
+def _extra(answer: Answer, pipeline: Pipeline) -> dict[str, Any]:
+    data = answer_dict(answer, titles(pipeline))
+    return {
+        "citations": data["citations"],
+        "rag": {
+            k: data[k]
+            for k in ("not_found", "standalone_question", "retrieved", "timings_ms", "notes", "backend")
+        },
+    }
+
+
+def _usage(prompt: str, completion: str) -> dict[str, int]:
+    p, c = len(prompt.split()), len(completion.split())
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+@router.get("/models")
+async def models() -> dict[str, Any]:
+    """The one model this service offers."""
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag-service"}],
+    }
+
+
+@router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
+async def chat_completions(
+    request: ChatCompletionRequest, pipeline: PipelineDep, settings: SettingsDep
+) -> Any:
+    """Answer the last user message, OpenAI style; ``stream: true`` gives ``chat.completion.chunk`` events."""
+    question, history = _conversation(request)
+    validate_limits(question, history, request.top_k, settings)
+    pipeline.search_params(request.top_k)
+    messages = [Message(m.role, m.content) for m in history]
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if not request.stream:
+        answer = await run_in_threadpool(pipeline.ask, question, messages, request.top_k)
+        content = _content(answer)
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": request.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": _usage(question, content),
+            **_extra(answer, pipeline),
+        }
+    events = pipeline.stream(question, messages, request.top_k)
+    return StreamingResponse(
+        _chunks(events, pipeline, completion_id, created, request.model),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def _chunks(
+    events: Any, pipeline: Pipeline, completion_id: str, created: int, model: str
+) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for event in iterate_in_threadpool(events):
+            if isinstance(event, Delta):
+                yield chunk({"content": event.text})
+            else:
+                footer = _content(event)[len(event.text) :]
+                if footer:
+                    yield chunk({"content": footer})
+                yield chunk({}, "stop", **_extra(event, pipeline))
+    except RagError as exc:
+        error = {"message": str(exc), "type": "server_error", "code": exc.status_code}
+        yield f"data: {json.dumps({'error': error})}\n\n"
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,147 @@
+"""Request and response models of the public API (they are the OpenAPI schema at /docs).
+
+Limits that depend on settings (question length, history size) are checked in ``validate_limits`` so the
+error names the configured number; structural rules (types, roles, non-empty question) live here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rag_service.config import Settings
+from rag_service.errors import InvalidRequestError
+
+
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question; follow-ups may rely on `history`.")
+    history: list[HistoryMessage] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K).")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is empty: ask something about the documents")
+        return value
+
+
+def validate_limits(
+    question: str, history: list[HistoryMessage], top_k: int | None, settings: Settings
+) -> None:
+    if len(question) > settings.max_question_chars:
+        raise InvalidRequestError(
+            f"question is {len(question)} characters long; the limit is {settings.max_question_chars} "
+            "(RAG_MAX_QUESTION_CHARS)"
+        )
+    if len(history) > settings.max_history_messages:
+        raise InvalidRequestError(
+            f"history has {len(history)} messages; the limit is {settings.max_history_messages} "
+            "(RAG_MAX_HISTORY_MESSAGES): send only the most recent turns"
+        )
+    for i, message in enumerate(history):
+        if len(message.content) > settings.max_message_chars:
+            raise InvalidRequestError(
+                f"history[{i}] is {len(message.content)} characters long; the limit is "
+                f"{settings.max_message_chars} (RAG_MAX_MESSAGE_CHARS)"
+            )
+    if top_k is not None and top_k > settings.max_top_k:
+        raise InvalidRequestError(f"top_k is {top_k}; the limit is {settings.max_top_k} (RAG_MAX_TOP_K)")
+
+
+class CitationOut(BaseModel):
+    n: int
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    voice: str
+
+
+class RetrievedOut(BaseModel):
+    rank: int
+    id: str
+    source: str
+    title: str | None
+    section: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense_score: float | None
+    lexical_score: float | None
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    not_found: bool
+    standalone_question: str
+    retrieved: list[RetrievedOut]
+    timings_ms: dict[str, float]
+    backend: str
+    notes: list[str]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    sentences: int
+    model: str
+    dimension: int
+    index_version: str
+    index_type: str
+
+
+class SectionOut(BaseModel):
+    name: str
+    start: int
+    end: int
+    voice: str
+
+
+class SourceOut(BaseModel):
+    name: str
+    title: str
+    author: str | None
+    publisher: str | None
+    date: str | None
+    url: str | None
+    sections: list[SectionOut]
+    characters: int
+    chunks: int
+
+
+class SourceText(SourceOut):
+    text: str
+
+
+class IngestResponse(BaseModel):
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    chunks: int
+    sentences: int
+    embedded: int
+    seconds: float
+    version: str | None
+    summary: str
+
+
+class ErrorResponse(BaseModel):
+    detail: Any
