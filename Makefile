@@ -5,6 +5,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -17,11 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The tests also need a real OpenAI-compatible LLM server (llama-cpp-python builds from source, ~6 min).
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,llm]'
+	touch $(LLM_STAMP)
+
 serve: $(STAMP)
 	$(BIN)/rag-service ingest
 	$(BIN)/rag-service serve
 
-test: $(STAMP)
+test: $(LLM_STAMP)
 	$(BIN)/python -m pytest
 
 ingest: $(STAMP)

@@ -54,6 +54,21 @@ class Settings(BaseSettings):
         "the documents are taken not to answer; calibrated on eval/seeds.jsonl",
     )
 
+    # Generation: the offline extractive answerer, or any OpenAI-compatible chat server.
+    llm_backend: Literal["extractive", "openai"] = "extractive"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str = "llama3.2"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(300, ge=1)
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=10)
+    llm_fallback: bool = Field(False, description="answer extractively, with a warning, when the LLM fails")
+
+    # Grounding: every answer's sentences are checked against their passages.
+    grounding: Literal["report", "strict"] = "report"
+    grounding_threshold: float = Field(0.7, ge=0.0, le=1.0)
+
     # HTTP.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

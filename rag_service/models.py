@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Message:
+    """One turn of a conversation: ``role`` is ``user`` or ``assistant``."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A passage of one document. ``text`` is exactly ``document.text[start:end]``."""
 
@@ -58,6 +66,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """The grounding verdict on one sentence of an answer."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class Grounding:
+    sentences: tuple[SentenceCheck, ...]
+    supported_share: float | None
+    """Share of sentences supported by their passages; ``None`` when the answer makes no claim."""
+    mode: str = "report"
+    replaced: bool = False
+    """True when strict mode replaced an answer with unsupported sentences by the extractive one."""
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
     citations: tuple[Citation, ...]
@@ -69,3 +97,4 @@ class Answer:
     backend: str = "extractive"
     notes: tuple[str, ...] = ()
     """Plain-language remarks for the user (e.g. that reader comments were left out)."""
+    grounding: Grounding | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from rag_service.models import Answer, Citation, ScoredChunk
+from rag_service.models import Answer, Citation, Grounding, ScoredChunk
 
 
 def citation_dict(citation: Citation) -> dict[str, Any]:
@@ -29,6 +29,20 @@ def hit_dict(hit: ScoredChunk, title: str | None = None) -> dict[str, Any]:
     }
 
 
+def grounding_dict(grounding: Grounding | None) -> dict[str, Any] | None:
+    if grounding is None:
+        return None
+    return {
+        "supported_share": grounding.supported_share,
+        "mode": grounding.mode,
+        "replaced": grounding.replaced,
+        "sentences": [
+            {"text": s.text, "citations": list(s.citations), "supported": s.supported, "score": s.score}
+            for s in grounding.sentences
+        ],
+    }
+
+
 def answer_dict(answer: Answer, titles: dict[str, str] | None = None) -> dict[str, Any]:
     titles = titles or {}
     return {
@@ -40,6 +54,7 @@ def answer_dict(answer: Answer, titles: dict[str, str] | None = None) -> dict[st
         "timings_ms": answer.timings_ms,
         "backend": answer.backend,
         "notes": list(answer.notes),
+        "grounding": grounding_dict(answer.grounding),
     }
 
 

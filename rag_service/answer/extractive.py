@@ -52,6 +52,8 @@ class Extract:
     not_found: bool
     best_score: float
     notes: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()
+    """Sentence row of each citation, in citation order (for the grounding check)."""
 
 
 class ExtractiveAnswerer:
@@ -70,8 +72,17 @@ class ExtractiveAnswerer:
         self._terms = terms
         self._documents = {d.name: d for d in content.documents}
         self._voice = [self._documents[s.source].section_at(s.start).voice for s in content.sentences]
-        self._sentence_terms = [frozenset(terms(s.text)) for s in content.sentences]
-        self._idf = _idf(self._sentence_terms)
+        # A document's author and publisher "say" each of its sentences: "What does Glavkosmos say about
+        # Asia?" should prefer Glavkosmos's sentence on Asia, though that sentence never names Glavkosmos.
+        speaker = {
+            d.name: frozenset(terms(" ".join(filter(None, (d.meta.author, d.meta.publisher)))))
+            for d in content.documents
+        }
+        own_terms = [frozenset(terms(s.text)) for s in content.sentences]
+        self._idf = _idf(own_terms)  # rarity is judged on the words actually written
+        self._sentence_terms = [
+            t | speaker[s.source] for t, s in zip(own_terms, content.sentences, strict=True)
+        ]
         self._fragment_penalty = np.array(
             [FRAGMENT_PENALTY * max(0, FULL_SENTENCE_WORDS - len(s.text.split())) for s in content.sentences],
             dtype=np.float32,
@@ -176,7 +187,7 @@ class ExtractiveAnswerer:
                     voice=voice,
                 )
             )
-        return Extract(" ".join(parts), tuple(citations), False, best)
+        return Extract(" ".join(parts), tuple(citations), False, best, rows=tuple(row for row, _ in chosen))
 
     def _not_found(self, best: float, skipped_readers: bool) -> Extract:
         notes = (

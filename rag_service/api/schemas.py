@@ -85,6 +85,20 @@ class RetrievedOut(BaseModel):
     lexical_score: float | None
 
 
+class SentenceCheckOut(BaseModel):
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+
+
+class GroundingOut(BaseModel):
+    supported_share: float | None
+    mode: str
+    replaced: bool
+    sentences: list[SentenceCheckOut]
+
+
 class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
@@ -94,6 +108,7 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
     backend: str
     notes: list[str]
+    grounding: GroundingOut | None
 
 
 class HealthResponse(BaseModel):

@@ -4,7 +4,7 @@ SSE protocol of ``/api/chat``, one event per frame, ``data`` always JSON::
 
     event: delta       data: {"text": "piece of the answer "}      (repeated)
     event: citations   data: {"citations": [...], "not_found": ..., "standalone_question": ...,
-                              "retrieved": [...], "notes": [...], "backend": ...}
+                              "retrieved": [...], "notes": [...], "backend": ..., "grounding": {...}}
     event: done        data: {"answer": "full text", "timings_ms": {...}}
     event: error       data: {"detail": "...", "status": 502}         (instead of the rest, on failure)
 
@@ -24,7 +24,8 @@ from fastapi.responses import StreamingResponse
 from rag_service.api.deps import PipelineDep, SettingsDep
 from rag_service.api.schemas import AskRequest, AskResponse, ErrorResponse, validate_limits
 from rag_service.errors import RagError
-from rag_service.pipeline import Delta, Message, Pipeline, StreamEvent
+from rag_service.models import Message
+from rag_service.pipeline import Delta, Pipeline, StreamEvent
 from rag_service.serialize import answer_dict
 
 router = APIRouter(prefix="/api", tags=["questions"])
@@ -57,16 +58,19 @@ def sse(event: str, data: dict[str, Any]) -> str:
 async def chat(request: AskRequest, pipeline: PipelineDep, settings: SettingsDep) -> StreamingResponse:
     """Answer as server-sent events: ``delta`` pieces, then ``citations``, then ``done``."""
     validate_limits(request.question, request.history, request.top_k, settings)
-    pipeline.search_params(request.top_k)  # fail before streaming, not in the middle of it
     events = pipeline.stream(request.question, _history(request), request.top_k)
+    # The first event is produced before the response starts, so that a bad request or an LLM that is
+    # down gets its real status (4xx, 502, 504) instead of a 200 with an error event.
+    first = await run_in_threadpool(next, events)
     return StreamingResponse(
-        _sse_events(events, pipeline),
+        _sse_events(first, events, pipeline),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _sse_events(events: Any, pipeline: Pipeline) -> AsyncIterator[str]:
+async def _sse_events(first: StreamEvent, events: Any, pipeline: Pipeline) -> AsyncIterator[str]:
+    yield _frame(first, pipeline)
     try:
         async for event in iterate_in_threadpool(events):
             yield _frame(event, pipeline)

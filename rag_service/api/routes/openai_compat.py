@@ -26,8 +26,8 @@ from rag_service.api.deps import PipelineDep, SettingsDep
 from rag_service.api.routes.ask import ERRORS, titles
 from rag_service.api.schemas import HistoryMessage, validate_limits
 from rag_service.errors import InvalidRequestError, RagError
-from rag_service.models import Answer
-from rag_service.pipeline import Delta, Message, Pipeline
+from rag_service.models import Answer, Message
+from rag_service.pipeline import Delta, Pipeline
 from rag_service.serialize import answer_dict, sources_footer
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -83,7 +83,15 @@ def _extra(answer: Answer, pipeline: Pipeline) -> dict[str, Any]:
         "citations": data["citations"],
         "rag": {
             k: data[k]
-            for k in ("not_found", "standalone_question", "retrieved", "timings_ms", "notes", "backend")
+            for k in (
+                "not_found",
+                "standalone_question",
+                "retrieved",
+                "timings_ms",
+                "notes",
+                "backend",
+                "grounding",
+            )
         },
     }
 
@@ -133,15 +141,16 @@ async def chat_completions(
             **_extra(answer, pipeline),
         }
     events = pipeline.stream(question, messages, request.top_k)
+    first = await run_in_threadpool(next, events)  # errors before the response starts get their status
     return StreamingResponse(
-        _chunks(events, pipeline, completion_id, created, request.model),
+        _chunks(first, events, pipeline, completion_id, created, request.model),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache"},
     )
 
 
 async def _chunks(
-    events: Any, pipeline: Pipeline, completion_id: str, created: int, model: str
+    first: Any, events: Any, pipeline: Pipeline, completion_id: str, created: int, model: str
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -155,8 +164,14 @@ async def _chunks(
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    try:
+
+    async def all_events() -> AsyncIterator[Any]:
+        yield first
         async for event in iterate_in_threadpool(events):
+            yield event
+
+    try:
+        async for event in all_events():
             if isinstance(event, Delta):
                 yield chunk({"content": event.text})
             else:

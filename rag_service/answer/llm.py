@@ -1,0 +1,115 @@
+"""Generative answers from any OpenAI-compatible chat server, through LangChain's ``ChatOpenAI``.
+
+The chat model is LangChain's ``BaseChatModel`` (the seam: tests pass a fake chat model). This module
+builds the messages from ``prompts/`` and the retrieved passages, streams or completes, and turns every
+failure of the upstream server into ``UpstreamError`` (502) or ``UpstreamTimeoutError`` (504) with a
+detail that says what to check. What the model writes is never trusted: the pipeline parses its markers
+(``rag_service.citations``) and grounds every sentence (``rag_service.grounding``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import httpx
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from rag_service.chunking import embedding_text
+from rag_service.config import Settings
+from rag_service.documents import Document
+from rag_service.errors import UpstreamError, UpstreamTimeoutError
+from rag_service.models import ScoredChunk
+from rag_service.prompts import Prompts
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        temperature=settings.llm_temperature,
+        # Sent as the classic ``max_tokens``: llama.cpp, Ollama and vLLM read it, while LangChain's own
+        # field goes out as ``max_completion_tokens``, which llama.cpp's server ignores (it then generates
+        # up to its context size).
+        extra_body={"max_tokens": settings.llm_max_tokens},
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+def format_passages(hits: Sequence[ScoredChunk], documents: dict[str, Document]) -> str:
+    blocks = []
+    for n, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        doc = documents[chunk.source]
+        voice = doc.section_at(chunk.start).voice
+        label = f"{chunk.section}" + (
+            ", reader comment: not the position of the author" if voice != "author" else ""
+        )
+        blocks.append(f"[{n}] {doc.meta.title} — {chunk.source} ({label})\n{embedding_text(chunk.text)}")
+    return "\n\n".join(blocks)
+
+
+class LLMGenerator:
+    def __init__(
+        self, model: BaseChatModel, prompts: Prompts, base_url: str = "", name: str = "openai"
+    ) -> None:
+        self.model = model
+        self.prompts = prompts
+        self.base_url = base_url
+        self.name = name
+
+    def messages(
+        self, question: str, hits: Sequence[ScoredChunk], documents: dict[str, Document]
+    ) -> list[BaseMessage]:
+        return [
+            SystemMessage(self.prompts.system.format()),
+            HumanMessage(
+                self.prompts.answer.format(passages=format_passages(hits, documents), question=question)
+            ),
+        ]
+
+    def complete(self, messages: list[BaseMessage]) -> str:
+        try:
+            reply = self.model.invoke(messages)
+        except Exception as exc:
+            raise upstream_error(exc, self.base_url) from exc
+        return _text_of(reply.content)
+
+    def stream(self, messages: list[BaseMessage]) -> Iterator[str]:
+        try:
+            for chunk in self.model.stream(messages):
+                text = _text_of(chunk.content)
+                if text:
+                    yield text
+        except Exception as exc:
+            raise upstream_error(exc, self.base_url) from exc
+
+
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+    return str(content)
+
+
+def upstream_error(exc: Exception, base_url: str) -> UpstreamError:
+    where = f"the LLM server at {base_url}" if base_url else "the LLM server"
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+        return UpstreamTimeoutError(
+            f"{where} did not answer in time (RAG_LLM_TIMEOUT): check that it is not overloaded"
+        )
+    if isinstance(exc, openai.APIConnectionError | httpx.ConnectError):
+        return UpstreamError(f"cannot reach {where}: start it or set RAG_LLM_BASE_URL")
+    if isinstance(exc, openai.APIStatusError):
+        return UpstreamError(
+            f"{where} answered HTTP {exc.status_code}: check RAG_LLM_MODEL and RAG_LLM_API_KEY"
+        )
+    return UpstreamError(f"{where} failed ({type(exc).__name__}): see the server log")

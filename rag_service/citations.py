@@ -1,0 +1,100 @@
+"""Reading ``[n]`` citation markers out of generated text and turning them into exact citations.
+
+The model is shown passages numbered ``[1]..[k]`` (the retrieved chunks, in rank order) and asked to put
+the number after each claim. Here the text is split into sentences, each sentence keeps the valid
+numbers that follow it (``[2]``, ``[1][3]`` and ``[1, 3]`` all work; a marker opening the next sentence
+belongs to the previous one), numbers that name no passage are dropped, and every cited passage becomes
+a ``Citation`` whose quote is the passage sentence that best supports the sentences citing it: a span
+that occurs verbatim in the source, with its offsets. Passages nobody cites are not listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag_service.documents import Document
+from rag_service.models import Citation, ScoredChunk
+from rag_service.store import IndexContent
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?\]])\s+(?=[\"“(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class MarkedSentence:
+    text: str
+    markers: tuple[int, ...]
+
+
+def split_marked(text: str, passages: int) -> list[MarkedSentence]:
+    """Sentences of ``text`` with the valid passage numbers (1..``passages``) that follow each."""
+    sentences: list[MarkedSentence] = []
+    for piece in _SENTENCE_BREAK.split(text.strip()):
+        leading = re.match(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+", piece)
+        if leading and sentences:
+            prev = sentences[-1]
+            sentences[-1] = MarkedSentence(
+                prev.text, _merge(prev.markers, _numbers(leading.group(), passages))
+            )
+            piece = piece[leading.end() :]
+        numbers = _numbers(piece, passages)
+        clean = " ".join(MARKER.sub("", piece).split())
+        if clean:
+            sentences.append(MarkedSentence(clean, numbers))
+    return sentences
+
+
+def _numbers(text: str, passages: int) -> tuple[int, ...]:
+    found = [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*,\s*", group)]
+    return _merge((), tuple(n for n in found if 1 <= n <= passages))
+
+
+def _merge(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys((*a, *b)))
+
+
+def render(sentences: Sequence[MarkedSentence]) -> str:
+    return " ".join(s.text + "".join(f" [{n}]" for n in s.markers) for s in sentences)
+
+
+def cite_passages(
+    sentences: Sequence[MarkedSentence],
+    vectors: np.ndarray,
+    hits: Sequence[ScoredChunk],
+    content: IndexContent,
+    documents: dict[str, Document],
+) -> tuple[Citation, ...]:
+    """One citation per cited passage: its sentence closest to the answer sentences that cite it."""
+    best: dict[int, tuple[float, int]] = {}
+    for sentence, vector in zip(sentences, vectors, strict=True):
+        for n in sentence.markers:
+            rows = hits[n - 1].chunk.sentence_ids
+            if not rows:
+                continue
+            scores = content.sentence_vectors[list(rows)] @ vector
+            i = int(np.argmax(scores))
+            if n not in best or float(scores[i]) > best[n][0]:
+                best[n] = (float(scores[i]), rows[i])
+    citations = []
+    for n in sorted(best):
+        score, row = best[n]
+        s = content.sentences[row]
+        doc = documents[s.source]
+        citations.append(
+            Citation(
+                n=n,
+                source=s.source,
+                title=doc.meta.title,
+                section=s.section,
+                start=s.start,
+                end=s.end,
+                quote=doc.text[s.start : s.end],
+                score=round(score, 4),
+                voice=doc.section_at(s.start).voice,
+            )
+        )
+    return tuple(citations)

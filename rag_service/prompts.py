@@ -1,0 +1,63 @@
+"""Prompt templates read from ``prompts/`` and checked before use.
+
+Each file is a LangChain ``PromptTemplate`` (f-string syntax). A file that is missing, cannot be parsed,
+lacks one of its variables or uses one it cannot be given is a ``ConfigError`` naming the file and the
+variables, raised at start-up rather than on the first question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.prompts import PromptTemplate
+
+from rag_service.errors import ConfigError
+
+VARIABLES: dict[str, frozenset[str]] = {
+    "system.txt": frozenset(),
+    "answer.txt": frozenset({"passages", "question"}),
+    "condense.txt": frozenset({"history", "question"}),
+}
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: PromptTemplate
+    answer: PromptTemplate
+    condense: PromptTemplate
+
+
+def load_template(path: Path, expected: frozenset[str]) -> PromptTemplate:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"prompt file {path} cannot be read ({exc.strerror}): restore it from the repository"
+        ) from exc
+    try:
+        template = PromptTemplate.from_template(text, template_format="f-string")
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"prompt file {path} is not a valid template ({exc}); write literal braces as {{{{ }}}}"
+        ) from exc
+    found = set(template.input_variables)
+    missing, unknown = expected - found, found - expected
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join("{" + v + "}" for v in sorted(missing)))
+        if unknown:
+            parts.append("unknown " + ", ".join("{" + v + "}" for v in sorted(unknown)))
+        allowed = ", ".join("{" + v + "}" for v in sorted(expected)) or "none"
+        raise ConfigError(f"prompt file {path}: {'; '.join(parts)} (its variables must be: {allowed})")
+    return template
+
+
+def load_prompts(folder: Path) -> Prompts:
+    return Prompts(
+        **{
+            name.removesuffix(".txt"): load_template(folder / name, variables)
+            for name, variables in VARIABLES.items()
+        }
+    )

@@ -1,0 +1,119 @@
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rag_service.conversation import LLMCondenser, RuleCondenser, depends_on_history
+from rag_service.models import Message
+from rag_service.prompts import load_prompts
+from tests.conftest import ROOT, eval_cases
+
+
+def history(question: str, answer: str = "An answer.") -> list[Message]:
+    return [Message("user", question), Message("assistant", answer)]
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "expected"),
+    [
+        (
+            "What does the Glavkosmos abstract say about mining on asteroids?",
+            "And about space junk?",
+            "What does the Glavkosmos abstract say about space junk?",
+        ),
+        (
+            "What did Komarov say about Asia?",
+            "And what does Glavkosmos say about it?",
+            "And what does Glavkosmos say about Asia?",
+        ),
+        (
+            "What does the abstract say about space tourism?",
+            "What could it bring to developing countries?",
+            "What could space tourism bring to developing countries?",
+        ),
+        (
+            "Who heads Roscosmos?",
+            "Where did he say that?",
+            "Where did he say that? (context: Who heads Roscosmos?)",
+        ),
+        (
+            "Who heads Roscosmos?",
+            "How many launches does Russia plan in 2017?",
+            "How many launches does Russia plan in 2017?",
+        ),
+        (
+            "Which countries did Komarov name as BRICS?",
+            "And when did Gagarin fly?",
+            "And when did Gagarin fly?",
+        ),
+    ],
+)
+def test_rule_condenser(previous: str, follow_up: str, expected: str) -> None:
+    assert RuleCondenser().condense(follow_up, history(previous)) == expected
+
+
+def test_no_history_means_no_change() -> None:
+    assert RuleCondenser().condense("Where did he say that?", []) == "Where did he say that?"
+
+
+def test_sources_footer_of_the_previous_answer_is_ignored() -> None:
+    hist = [
+        Message("user", "What did Komarov say about Asia?"),
+        Message("assistant", "He said X. [1]\n\nSources:\n[1] about something else"),
+    ]
+    assert RuleCondenser().condense("And about BRICS?", hist) == "What did Komarov say about BRICS?"
+
+
+@pytest.mark.parametrize(
+    ("question", "depends"),
+    [
+        ("Where did he say that?", True),
+        ("And about space junk?", True),
+        ("Why?", True),
+        ("What does Glavkosmos say about space debris?", False),
+        ("Who heads Roscosmos?", False),
+    ],
+)
+def test_depends_on_history(question: str, depends: bool) -> None:
+    assert depends_on_history(question) is depends
+
+
+def test_follow_ups_retrieve_from_the_right_document(seeds_pipeline) -> None:
+    """Every multi-turn case of the evaluation set: each turn's answer cites its expected file."""
+    for case in eval_cases():
+        if "turns" not in case:
+            continue
+        turns: list[Message] = []
+        for turn in case["turns"]:
+            answer = seeds_pipeline.ask(turn["question"], turns)
+            expected = set(turn["expected_sources"])
+            if expected:
+                assert {c.source for c in answer.citations} & expected, (
+                    case["id"],
+                    answer.standalone_question,
+                )
+            else:
+                assert answer.not_found, (case["id"], answer.text)
+            turns += [Message("user", turn["question"]), Message("assistant", answer.text)]
+
+
+def test_standalone_question_is_returned(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask(
+        "And about space junk?", history("What does the Glavkosmos abstract say about mining on asteroids?")
+    )
+    assert answer.standalone_question == "What does the Glavkosmos abstract say about space junk?"
+    assert "junk" in answer.text
+
+
+def test_llm_condenser_uses_the_condense_prompt_and_falls_back() -> None:
+    template = load_prompts(ROOT / "prompts").condense
+    model = FakeListChatModel(responses=["Where did Igor Komarov say that Russia wants cooperation?", ""])
+    condenser = LLMCondenser(model, template)
+    hist = history("Who heads Roscosmos?", "Igor Komarov [1]\n\nSources:\n[1] x")
+    assert condenser.condense("Where did he say that?", hist) == (
+        "Where did Igor Komarov say that Russia wants cooperation?"
+    )
+    # An empty reply falls back to the deterministic rules.
+    assert (
+        condenser.condense("Where did he say that?", hist)
+        == "Where did he say that? (context: Who heads Roscosmos?)"
+    )
+    assert condenser.condense("Anything?", []) == "Anything?"  # no history: no call
