@@ -9,7 +9,7 @@ LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test ingest lint bench eval clean
+.PHONY: serve test ingest lint bench bench-retrieval eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,16 @@ test: $(LLM_STAMP)
 
 ingest: $(STAMP)
 	$(BIN)/rag-service ingest
+
+# The offline pipeline's quality floor on the hand-written set (the test suite runs the same check).
+EVAL_THRESHOLDS := --min-citation-f1 0.9 --min-quote-coverage 0.7 --min-hit-at-k 0.95 --min-mrr 0.9 \
+	--min-ndcg 0.9 --min-abstention 0.85 --min-must-mention 0.75 --min-grounding 0.95
+eval: $(STAMP)
+	$(BIN)/rag-service ingest --quiet
+	$(BIN)/rag-service eval eval/seeds.jsonl $(EVAL_THRESHOLDS)
+
+bench-retrieval: $(STAMP)
+	$(BIN)/rag-service bench-retrieval ../shared/benchmarks/scifact --out eval/results/scifact.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check rag_service tests

@@ -1,4 +1,4 @@
-"""Command line: ``rag-service ingest | ask | serve``.
+"""Command line: ``rag-service ingest | ask | serve | eval | bench-retrieval | bench``.
 
 Each command is a thin wrapper over the pipeline. Errors from the service's own tree print one line
 (``error: ...`` saying what to do) and exit 1; argparse's usage errors exit 2.
@@ -82,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="bind address (default RAG_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default RAG_PORT, 8000)")
     p.set_defaults(run=_serve)
+    from rag_service.evaluation import command as evaluation
+
+    p = sub.add_parser("eval", help="score answers against an evaluation set (citations, abstention, ...)")
+    evaluation.add_arguments(p)
+    p.set_defaults(run=evaluation.run)
+
+    from rag_service.evaluation import beir
+
+    p = sub.add_parser(
+        "bench-retrieval", help="nDCG@10 and Recall@100 on a BEIR data set (dense, BM25, hybrid)"
+    )
+    beir.add_arguments(p)
+    p.set_defaults(run=beir.run)
     return parser
 
 

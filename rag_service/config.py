@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     grounding_threshold: float = Field(0.7, ge=0.0, le=1.0)
 
     # HTTP.
+    ingest_on_start: Literal["missing", "always", "never"] = Field(
+        "missing", description="build the index when the server starts: only if none exists, always, or never"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     api_key: SecretStr | None = None

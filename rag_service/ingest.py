@@ -121,9 +121,13 @@ def build_content(
     previous: LoadedIndex | None = None,
     report: IngestReport | None = None,
     show_progress: bool = False,
+    with_sentences: bool = True,
 ) -> IndexContent:
     """Chunk, split into sentences and embed ``documents`` (in the given order), reusing ``previous``'s
-    vectors for unchanged documents and for any text it already embedded."""
+    vectors for unchanged documents and for any text it already embedded.
+
+    ``with_sentences=False`` skips the sentence table, which only the answerer needs: retrieval
+    benchmarks use it to embed exactly what retrieval searches."""
     report = report if report is not None else IngestReport()
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     reused: dict[str, tuple[list[Chunk], list[Sentence]]] = {}
@@ -142,6 +146,8 @@ def build_content(
             doc_chunks = [Chunk(c.id, c.source, c.section, c.start, c.end, c.text) for c in doc_chunks]
         else:
             doc_chunks, doc_sentences = split_document(document, splitter)
+        if not with_sentences:
+            doc_sentences = []
         chunks.extend(link_sentences(doc_chunks, doc_sentences, len(sentences)))
         sentences.extend(doc_sentences)
     chunk_texts = [embedding_text(c.text) for c in chunks]

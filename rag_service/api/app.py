@@ -2,7 +2,9 @@
 
 ``create_app(settings)`` builds an app whose lifespan loads the embedding model and index once, in a
 worker thread, so the server accepts connections at once and ``/api/health`` answers 503 until it is
-ready. Tests pass a ready ``pipeline`` to skip loading. CPU work (embedding, search) runs in the thread
+ready. With ``RAG_INGEST_ON_START`` (default ``missing``) the same thread first builds the index when
+there is none (or always updates it), which is how a fresh container becomes ready on its own. Tests
+pass a ready ``pipeline`` to skip loading. CPU work (embedding, search) runs in the thread
 pool, never on the event loop.
 """
 
@@ -25,7 +27,9 @@ from rag_service.api.limits import BodySizeLimit
 from rag_service.api.routes import admin, ask, openai_compat, sources
 from rag_service.config import Settings
 from rag_service.errors import ConfigError, RagError
-from rag_service.pipeline import Pipeline
+from rag_service.ingest import ingest_seeds
+from rag_service.pipeline import Pipeline, make_embedder
+from rag_service.store import CURRENT
 
 log = logging.getLogger("rag_service.api")
 STATIC = resources.files("rag_service.api") / "static"
@@ -33,7 +37,11 @@ STATIC = resources.files("rag_service.api") / "static"
 
 def _load(app: FastAPI, settings: Settings) -> None:
     try:
-        app.state.pipeline = Pipeline.load(settings)
+        embedder = make_embedder(settings)
+        missing = not (settings.index_dir / CURRENT).exists()
+        if settings.ingest_on_start == "always" or (settings.ingest_on_start == "missing" and missing):
+            log.info("%s", ingest_seeds(settings, embedder).summary())
+        app.state.pipeline = Pipeline.load(settings, embedder)
         log.info("ready: %s", app.state.pipeline.index.version)
     except RagError as exc:
         app.state.load_error = exc

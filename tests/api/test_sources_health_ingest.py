@@ -26,7 +26,7 @@ def test_health_is_503_while_loading(tmp_path: Path) -> None:
 
 
 def test_health_is_503_with_instructions_when_no_index(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path))) as test_client:
+    with TestClient(create_app(make_settings(tmp_path, ingest_on_start="never"))) as test_client:
         for _ in range(600):
             response = test_client.get("/api/health")
             if "loading" not in response.json()["detail"]:

@@ -1,0 +1,2 @@
+"""Evaluation: score answers against expected citations (``rag-service eval``) and retrieval against a
+public BEIR benchmark (``rag-service bench-retrieval``)."""

@@ -1,0 +1,161 @@
+"""``rag-service bench-retrieval DIR``: retrieval quality on a BEIR-format data set.
+
+Reads ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl`` and ``qrels/test.tsv``; indexes
+every document as title + text through the project's own code (chunking, embedding, the FAISS store
+written and loaded from disk, BM25) and scores the test queries with nDCG@10 and Recall@100 for dense,
+BM25 and hybrid retrieval, as BEIR defines them. A document's rank is that of its best chunk.
+
+By default each document is one chunk (``--chunk-size 0``), so the model sees title + text truncated to
+its 256-token window exactly as in the published MTEB/BEIR runs; ``--chunk-size N`` measures the
+project's chunked retrieval instead. Sentence vectors, which only the answerer uses, are not computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rag_service.config import Settings
+from rag_service.documents import BODY, Document, DocumentMeta, Section
+from rag_service.embedding import Embedder
+from rag_service.errors import InvalidRequestError
+from rag_service.evaluation import metrics
+from rag_service.ingest import build_content, index_settings
+from rag_service.lexical import LexicalIndex
+from rag_service.retrieval import HybridRetriever, Mode, SearchParams
+from rag_service.store import load_index, write_index
+
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+WHOLE_DOCUMENT = 1_000_000
+
+
+def load_beir(
+    folder: Path, split: str = "test"
+) -> tuple[list[Document], dict[str, str], dict[str, dict[str, float]]]:
+    try:
+        corpus_lines = (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+        query_lines = (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+        qrel_text = (folder / "qrels" / f"{split}.tsv").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"{folder} is not a BEIR data set ({exc.filename} missing): it needs "
+            f"corpus.jsonl, queries.jsonl and qrels/{split}.tsv"
+        ) from exc
+    documents = []
+    for line in corpus_lines:
+        if line.strip():
+            record = json.loads(line)
+            title, body = record.get("title") or "", record.get("text") or ""
+            text = f"{title}\n\n{body}" if title else body
+            documents.append(
+                Document(
+                    str(record["_id"]),
+                    text,
+                    DocumentMeta(title or str(record["_id"])),
+                    (Section(BODY, 0, len(text)),),
+                    hashlib.sha256(text.encode()).hexdigest(),
+                )
+            )
+    queries = {str(q["_id"]): q["text"] for q in map(json.loads, filter(str.strip, query_lines))}
+    qrels: dict[str, dict[str, float]] = {}
+    for row in csv.DictReader(qrel_text.splitlines(), delimiter="\t"):
+        qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = float(row["score"])
+    return documents, queries, qrels
+
+
+def run_benchmark(
+    folder: Path, settings: Settings, embedder: Embedder, chunk_size: int = 0, progress: bool = True
+) -> dict[str, Any]:
+    documents, queries, qrels = load_beir(folder)
+    size = chunk_size or WHOLE_DOCUMENT
+    config = settings.model_copy(
+        update={"chunk_size": size, "chunk_overlap": min(settings.chunk_overlap, size // 4)}
+    )
+    started = time.perf_counter()
+    content = build_content(documents, embedder, config, show_progress=progress, with_sentences=False)
+    content.settings = index_settings(config, embedder)
+    embed_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:  # through the real store: written, verified, loaded
+        write_index(Path(tmp), content)
+        index = load_index(Path(tmp), model=embedder.name, dimension=embedder.dimension)
+    retriever = HybridRetriever(
+        index.content.chunks,
+        index.faiss_index,
+        LexicalIndex([c.text for c in index.content.chunks]),
+        config.hnsw_ef_search,
+    )
+    ids = [q for q in qrels if q in queries]
+    vectors = embedder.embed_documents([queries[q] for q in ids])
+    depth = 100 * max(1, round(len(index.content.chunks) / max(1, len(documents))))
+    results: dict[str, Any] = {
+        "documents": len(documents),
+        "chunks": len(index.content.chunks),
+        "queries": len(ids),
+        "chunk_size": chunk_size,
+        "index_seconds": embed_seconds,
+        "model": embedder.name,
+        "modes": {},
+    }
+    for mode in MODES:
+        params = SearchParams(top_k=depth, candidate_pool=depth, rrf_k=settings.rrf_k, mode=mode)
+        ndcg, recall = [], []
+        t0 = time.perf_counter()
+        for qid, vector in zip(ids, vectors, strict=True):
+            hits = retriever.search(queries[qid], vector, params)
+            ranked = metrics.ranked_sources([h.chunk.source for h in hits])
+            ndcg.append(metrics.ndcg_at_k(ranked, qrels[qid], 10))
+            recall.append(metrics.recall_at_k(ranked, qrels[qid], 100))
+        results["modes"][mode] = {
+            "ndcg_at_10": sum(ndcg) / len(ndcg),
+            "recall_at_100": sum(recall) / len(recall),
+            "ms_per_query": (time.perf_counter() - t0) * 1000 / len(ids),
+        }
+    return results
+
+
+def format_results(results: dict[str, Any]) -> str:
+    names = {"dense": "dense (FAISS)", "lexical": "BM25 (bm25s)", "hybrid": "hybrid (RRF)"}
+    lines = [
+        f"{results['documents']} documents, {results['chunks']} chunks, {results['queries']} test queries, "
+        f"model {results['model']}, indexed in {results['index_seconds']:.0f}s",
+        "| retrieval | nDCG@10 | Recall@100 | ms/query |",
+        "|---|---|---|---|",
+    ]
+    for mode, r in results["modes"].items():
+        lines.append(
+            f"| {names[mode]} | {r['ndcg_at_10']:.4f} | {r['recall_at_100']:.4f} | {r['ms_per_query']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folder", type=Path, help="BEIR data set folder (corpus.jsonl, queries.jsonl, qrels/)"
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=0,
+        help="characters per chunk; 0 (default) indexes each document whole, as BEIR does",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.pipeline import make_embedder
+
+    results = run_benchmark(
+        args.folder, settings, make_embedder(settings), args.chunk_size, not args.no_progress
+    )
+    print(format_results(results))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0

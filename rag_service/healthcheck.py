@@ -1,0 +1,29 @@
+"""``python -m rag_service.healthcheck``: exit 0 when the local server's ``/api/health`` answers 200.
+
+The container's HEALTHCHECK and compose's healthcheck run this, so the probe reads the same settings
+(``RAG_PORT``) as the server instead of hard-coding a port, and needs no curl in the image.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+
+from rag_service.config import Settings
+
+
+def main() -> int:
+    settings = Settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}/api/health"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"unhealthy: {url}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

