@@ -24,7 +24,10 @@ class HistoryMessage(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question; follow-ups may rely on `history`.")
+    # The pattern documents "not blank" in the schema; the validator below gives the clear message.
+    question: str = Field(
+        description="The question; follow-ups may rely on `history`.", json_schema_extra={"pattern": r"\S"}
+    )
     history: list[HistoryMessage] = Field(default_factory=list, description="Earlier turns, oldest first.")
     top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K).")
 
