@@ -60,8 +60,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    configure_logging()
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", access_log=False, timeout_keep_alive=5
+    )
     return 0
+
+
+def configure_logging() -> None:
+    """Service logs as ``LEVEL name: message``; access lines (rag_service.access) as bare JSON."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    access = logging.getLogger("rag_service.access")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.propagate = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     beir.add_arguments(p)
     p.set_defaults(run=beir.run)
+
+    from rag_service import loadtest
+
+    p = sub.add_parser("load", help="bounded load test of /api/ask against a server on this machine")
+    loadtest.add_arguments(p)
+    p.set_defaults(run=loadtest.run)
     return parser
 
 

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(20, ge=0)
     max_message_chars: int = Field(8000, ge=1)
     max_body_bytes: int = Field(256_000, ge=1024)
+    max_concurrency: int = Field(64, ge=1, description="requests in flight before answering 503")
+    client_timeout: float = Field(
+        15.0, gt=0, description="seconds a client may take to send its request body"
+    )
     cors_origins: list[str] = Field(default_factory=list)
     log_questions: bool = False
 

@@ -98,3 +98,5 @@ class Answer:
     notes: tuple[str, ...] = ()
     """Plain-language remarks for the user (e.g. that reader comments were left out)."""
     grounding: Grounding | None = None
+    index_version: str = ""
+    """The index version that answered: every retrieved passage comes from this one version."""

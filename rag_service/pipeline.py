@@ -171,6 +171,11 @@ class Pipeline:
         question = question.strip()
         if not question:
             raise InvalidRequestError("question is empty: ask something about the documents")
+        for label, text in (
+            ("question", question),
+            *((f"history[{i}]", m.content) for i, m in enumerate(history)),
+        ):
+            _require_unicode(label, text)
         params = self.search_params(top_k)
         state = self._state
         clock = _Clock()
@@ -259,6 +264,7 @@ class Pipeline:
             backend="extractive",
             notes=extract.notes + ((note,) if note else ()),
             grounding=grounding,
+            index_version=state.index.version,
         )
 
     def _generated(
@@ -280,6 +286,7 @@ class Pipeline:
                 clock.result(),
                 self.backend,
                 grounding=Grounding((), None, self.settings.grounding),
+                index_version=state.index.version,
             )
         sentences = split_marked(text, len(hits))
         if not sentences:
@@ -302,6 +309,7 @@ class Pipeline:
             clock.result(),
             self.backend,
             grounding=grounding,
+            index_version=state.index.version,
         )
 
 
@@ -319,6 +327,16 @@ class _Clock:
         laps = {k: round(v, 3) for k, v in self._laps.items()}
         laps["total"] = round((time.perf_counter() - self._start) * 1000, 3)
         return laps
+
+
+def _require_unicode(label: str, text: str) -> None:
+    """JSON can carry lone surrogates (``\\ud800``) that are not Unicode text; the tokenizer would fail."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"{label} contains invalid Unicode at character {exc.start} (a lone surrogate): send UTF-8 text"
+        ) from exc
 
 
 def _pieces(text: str) -> Iterator[Delta]:

@@ -55,6 +55,7 @@ def answer_dict(answer: Answer, titles: dict[str, str] | None = None) -> dict[st
         "backend": answer.backend,
         "notes": list(answer.notes),
         "grounding": grounding_dict(answer.grounding),
+        "index_version": answer.index_version,
     }
 
 

@@ -23,7 +23,8 @@ from fastapi.staticfiles import StaticFiles
 
 from rag_service import __version__
 from rag_service.api import errors
-from rag_service.api.limits import BodySizeLimit
+from rag_service.api.access_log import AccessLog
+from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit
 from rag_service.api.routes import admin, ask, openai_compat, sources
 from rag_service.config import Settings
 from rag_service.errors import ConfigError, RagError
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.pipeline = pipeline
     app.state.load_error = None
     errors.install(app)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    # Starlette wraps in reverse order of addition: AccessLog is outermost, BodySizeLimit innermost.
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrency)
+    app.add_middleware(AccessLog)
     for router in (ask.router, sources.router, admin.router, openai_compat.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

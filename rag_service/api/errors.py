@@ -63,6 +63,11 @@ def install(app: FastAPI) -> None:
         detail = exc.detail
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.url.path[:200]}: the API is described at /docs"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = (
+                "the request body could not be parsed (not UTF-8, nested too deeply, or a number too "
+                "large): send a JSON object"
+            )
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path[:200]}: see /docs"
         return error_response(request, exc.status_code, detail, dict(exc.headers or {}))

@@ -1,49 +1,77 @@
-"""Request body size limit as a tiny ASGI middleware.
+"""Protective ASGI middleware: request body size and read time, and a cap on concurrent requests.
 
-It runs before JSON parsing so an oversized body costs at most ``limit`` bytes of memory, and it answers
-413 with a ``detail`` that names the limit. Bodies with a Content-Length are judged from the header;
-chunked bodies are read up to the limit and then replayed to the app.
+``BodySizeLimit`` reads every request body itself before the app sees it: at most ``limit`` bytes (413
+otherwise, judged from Content-Length when there is one) and within ``timeout`` seconds (408 otherwise),
+so a client that trickles its body cannot hold a worker. The body is then replayed to the app.
+
+``ConcurrencyLimit`` answers 503 with ``Retry-After`` once ``limit`` requests are in flight, instead of
+queueing without bound; the health check is exempt so probes keep working under load.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+async def reject(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = 15.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
+        length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
-            try:
-                too_big = int(length) > self.limit
-            except ValueError:
-                await self._reject(send, 400, "Content-Length header is not a number")
+            if not length.isdigit():
+                await reject(send, 400, "Content-Length header is not a number")
                 return
-            if too_big:
-                await self._reject(send, 413, self._detail())
+            if int(length) > self.limit:
+                await reject(send, 413, self._too_large())
                 return
-            await self.app(scope, receive, send)
-            return
         messages: list[Message] = []
         size = 0
+        deadline = time.monotonic() + self.timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                await reject(
+                    send,
+                    408,
+                    f"the request body did not arrive within {self.timeout:g} s (RAG_CLIENT_TIMEOUT)",
+                )
+                return
             messages.append(message)
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
             if size > self.limit:
-                await self._reject(send, 413, self._detail())
+                await reject(send, 413, self._too_large())
                 return
             if not message.get("more_body", False):
                 break
@@ -53,20 +81,32 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    def _detail(self) -> str:
+    def _too_large(self) -> str:
         return f"request body is larger than the limit of {self.limit} bytes (RAG_MAX_BODY_BYTES)"
 
-    @staticmethod
-    async def _reject(send: Send, status: int, detail: str) -> None:
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+class ConcurrencyLimit:
+    EXEMPT = ("/api/health",)
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await reject(
+                send,
+                503,
+                f"the server is busy ({self.limit} requests in progress, RAG_MAX_CONCURRENCY): retry shortly",
+                [(b"retry-after", b"1")],
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

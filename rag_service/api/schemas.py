@@ -112,6 +112,7 @@ class AskResponse(BaseModel):
     backend: str
     notes: list[str]
     grounding: GroundingOut | None
+    index_version: str
 
 
 class HealthResponse(BaseModel):

@@ -17,14 +17,16 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from rag_service.api.access_log import note
 from rag_service.api.deps import PipelineDep, SettingsDep
 from rag_service.api.schemas import AskRequest, AskResponse, ErrorResponse, validate_limits
+from rag_service.config import Settings
 from rag_service.errors import RagError
-from rag_service.models import Message
+from rag_service.models import Answer, Message
 from rag_service.pipeline import Delta, Pipeline, StreamEvent
 from rag_service.serialize import answer_dict
 
@@ -42,11 +44,24 @@ def titles(pipeline: Pipeline) -> dict[str, str]:
     return {name: doc.meta.title for name, doc in pipeline.index.documents.items()}
 
 
+def log_answer(http: Request, answer: Answer, question: str, settings: Settings) -> None:
+    note(
+        http.state,
+        sources=sorted({h.chunk.source for h in answer.retrieved}),
+        index_version=answer.index_version,
+        not_found=answer.not_found,
+        **({"question": question} if settings.log_questions else {}),
+    )
+
+
 @router.post("/ask", response_model=AskResponse, responses=ERRORS)
-async def ask(request: AskRequest, pipeline: PipelineDep, settings: SettingsDep) -> dict[str, Any]:
+async def ask(
+    request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Answer a question from the documents, with numbered citations of exact passages."""
     validate_limits(request.question, request.history, request.top_k, settings)
     answer = await run_in_threadpool(pipeline.ask, request.question, _history(request), request.top_k)
+    log_answer(http, answer, request.question, settings)
     return answer_dict(answer, titles(pipeline))
 
 
@@ -55,13 +70,17 @@ def sse(event: str, data: dict[str, Any]) -> str:
 
 
 @router.post("/chat", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
-async def chat(request: AskRequest, pipeline: PipelineDep, settings: SettingsDep) -> StreamingResponse:
+async def chat(
+    request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
+) -> StreamingResponse:
     """Answer as server-sent events: ``delta`` pieces, then ``citations``, then ``done``."""
     validate_limits(request.question, request.history, request.top_k, settings)
     events = pipeline.stream(request.question, _history(request), request.top_k)
     # The first event is produced before the response starts, so that a bad request or an LLM that is
     # down gets its real status (4xx, 502, 504) instead of a 200 with an error event.
     first = await run_in_threadpool(next, events)
+    if settings.log_questions:
+        note(http.state, question=request.question)
     return StreamingResponse(
         _sse_events(first, events, pipeline),
         media_type="text/event-stream",

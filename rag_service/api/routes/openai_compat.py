@@ -17,13 +17,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_service.api.deps import PipelineDep, SettingsDep
-from rag_service.api.routes.ask import ERRORS, titles
+from rag_service.api.routes.ask import ERRORS, log_answer, titles
 from rag_service.api.schemas import HistoryMessage, validate_limits
 from rag_service.errors import InvalidRequestError, RagError
 from rag_service.models import Answer, Message
@@ -112,7 +112,7 @@ async def models() -> dict[str, Any]:
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
 async def chat_completions(
-    request: ChatCompletionRequest, pipeline: PipelineDep, settings: SettingsDep
+    request: ChatCompletionRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
 ) -> Any:
     """Answer the last user message, OpenAI style; ``stream: true`` gives ``chat.completion.chunk`` events."""
     question, history = _conversation(request)
@@ -123,6 +123,7 @@ async def chat_completions(
     created = int(time.time())
     if not request.stream:
         answer = await run_in_threadpool(pipeline.ask, question, messages, request.top_k)
+        log_answer(http, answer, question, settings)
         content = _content(answer)
         return {
             "id": completion_id,

@@ -1,0 +1,134 @@
+"""``rag-service load``: a bounded load test of ``/api/ask`` on this machine.
+
+It sends exactly ``--requests`` requests with ``--concurrency`` in flight, then stops; each request has a
+timeout. It refuses any target that is not a loopback address (127.0.0.0/8, ::1, localhost): load is only
+ever sent to a server of ours on this machine. Questions cycle through the evaluation set's single-turn
+questions, each made unique with a number so the query-embedding cache cannot flatter the result.
+Prints throughput, latency p50/p95/p99 and the count of each status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from rag_service.errors import InvalidRequestError
+from rag_service.evaluation.metrics import percentile
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    concurrency: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "200")
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        lat = self.latencies_ms
+        return (
+            f"{self.requests} requests, concurrency {self.concurrency}, {self.seconds:.1f} s: "
+            f"{self.throughput:.1f} req/s; latency p50 {percentile(lat, 50):.1f} ms, p95 "
+            f"{percentile(lat, 95):.1f} ms, p99 {percentile(lat, 99):.1f} ms; errors {self.errors}; "
+            f"statuses {dict(self.statuses)}"
+        )
+
+
+def require_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise InvalidRequestError(
+        f"refusing to send load to {host!r}: only loopback addresses (127.0.0.1, ::1) are allowed"
+    )
+
+
+def default_questions() -> list[str]:
+    path = Path("eval/seeds.jsonl")
+    if not path.is_file():
+        return ["Who heads Roscosmos?", "How many launches does Russia plan in 2017?"]
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [c["question"] for c in cases if "question" in c]
+
+
+async def run_load(
+    url: str,
+    requests: int,
+    concurrency: int,
+    questions: list[str],
+    timeout: float = 30.0,
+    unique: bool = True,
+) -> LoadResult:
+    require_loopback(url)
+    result = LoadResult(requests, concurrency, 0.0)
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=timeout, limits=limits) as client:
+
+        async def worker() -> None:
+            for i in counter:
+                question = questions[i % len(questions)] + (f" ({i})" if unique else "")
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/api/ask", json={"question": question})
+                    status = str(response.status_code)
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                result.statuses[status] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="a server on this machine (loopback only)"
+    )
+    parser.add_argument("--requests", type=int, default=5000, help="total requests (then it stops)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
+        "--repeat-questions", action="store_true", help="send the questions verbatim (cache hits)"
+    )
+
+
+def run(args: argparse.Namespace, settings: object) -> int:
+    if not 1 <= args.requests <= 1_000_000 or not 1 <= args.concurrency <= 1024:
+        raise InvalidRequestError("--requests must be 1..1,000,000 and --concurrency 1..1024")
+    result = asyncio.run(
+        run_load(
+            args.url,
+            args.requests,
+            args.concurrency,
+            default_questions(),
+            args.timeout,
+            unique=not args.repeat_questions,
+        )
+    )
+    print(result.summary())
+    return 0 if result.errors == 0 else 1

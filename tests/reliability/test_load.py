@@ -1,0 +1,29 @@
+import asyncio
+
+import pytest
+
+from rag_service.errors import InvalidRequestError
+from rag_service.loadtest import default_questions, require_loopback, run_load
+
+
+def test_bounded_load_has_no_errors(live_server, capsys) -> None:
+    result = asyncio.run(run_load(live_server.url, 400, 32, default_questions()))
+    print(result.summary())
+    assert result.errors == 0, result.statuses
+    assert sum(result.statuses.values()) == 400 and result.throughput > 0
+    assert "p99" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "url", ["http://10.1.2.3:8000", "http://192.168.0.10", "http://example.com", "http://0.0.0.0:8000"]
+)
+def test_load_refuses_anything_but_loopback(url: str) -> None:
+    with pytest.raises(InvalidRequestError, match="loopback"):
+        require_loopback(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "http://127.5.0.1", "http://localhost:1", "http://[::1]:80"]
+)
+def test_loopback_is_allowed(url: str) -> None:
+    require_loopback(url)
