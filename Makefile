@@ -40,6 +40,9 @@ eval: $(STAMP)
 	$(BIN)/rag-service ingest --quiet
 	$(BIN)/rag-service eval eval/seeds.jsonl $(EVAL_THRESHOLDS)
 
+bench: $(STAMP)
+	$(BIN)/rag-service bench
+
 bench-retrieval: $(STAMP)
 	$(BIN)/rag-service bench-retrieval ../shared/benchmarks/scifact --out eval/results/scifact.json
 

@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load", help="bounded load test of /api/ask against a server on this machine")
     loadtest.add_arguments(p)
     p.set_defaults(run=loadtest.run)
+
+    from rag_service.bench import command as bench
+
+    p = sub.add_parser("bench", help="the performance benchmark suite; writes docs/benchmarks.md")
+    bench.add_arguments(p)
+    p.set_defaults(run=bench.run)
     return parser
 
 

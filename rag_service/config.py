@@ -28,6 +28,12 @@ class Settings(BaseSettings):
 
     # Embedding.
     embedding_model: str = PACKAGED_MODEL
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx (ONNX Runtime, exported once from the same weights; ~3x faster) or torch"
+    )
+    onnx_dir: Path = Field(
+        Path("~/.cache/rag-service/onnx"), description="where the exported ONNX graph is kept"
+    )
     embedding_batch_size: int = Field(64, ge=1, le=4096)
     embedding_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps the library default")
     query_cache_size: int = Field(1024, ge=0, description="query embeddings kept in an LRU cache")

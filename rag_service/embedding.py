@@ -1,18 +1,28 @@
 """Turning text into unit vectors.
 
 ``Embedder`` is the seam: the index, the retriever and the answerer only need ``embed_documents`` and
-``embed_query`` returning L2-normalised float32 rows, so inner product is cosine similarity. The real
-implementation wraps sentence-transformers; tests of pure logic may pass any object with these methods.
+``embed_query`` returning L2-normalised float32 rows, so inner product is cosine similarity.
 
-Query embeddings are cached (LRU by exact text): chat users repeat and rephrase little, but evaluation
-runs and retries repeat a lot, and a hit skips the only costly step of answering.
+``BaseEmbedder`` does everything but the forward pass (one abstract method, ``_encode``): length-sorted
+batches with an optional progress bar, an LRU cache of query vectors, and query micro-batching. The
+batching matters under load: questions wait in a queue and whichever caller finds the encoder free
+embeds everything queued in one forward pass, so 32 simultaneous questions cost a few batched passes
+instead of 32 passes fighting over two cores, while a lone question is embedded in its own thread with
+no hand-off.
+
+Two backends, same weights (the packaged all-MiniLM-L6-v2), same vectors to 1e-6:
+``TorchEmbedder`` (sentence-transformers) and ``OnnxEmbedder`` (ONNX Runtime on a graph exported from
+the same weights, see ``rag_service.embedding_onnx``), about 3x faster per query on a CPU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, TimeoutError
 from typing import Protocol
 
 import numpy as np
@@ -44,12 +54,92 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-class SentenceTransformerEmbedder:
-    """sentence-transformers on the CPU, offline. Thread-safe: the API calls it from a worker pool."""
+class BaseEmbedder:
+    """Batching, caching and query micro-batching around one abstract method, ``_encode``."""
+
+    name: str
+    dimension: int
 
     def __init__(
-        self, model: str = PACKAGED_MODEL, *, batch_size: int = 64, threads: int = 0, cache_size: int = 1024
+        self, name: str, *, batch_size: int = 64, cache_size: int = 1024, max_query_batch: int = 64
     ) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._max_query_batch = max_query_batch
+        self._queue: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
+        self._encoding = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """One forward pass: unit-length float32 rows for ``texts`` (a batch of modest size)."""
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)  # little padding
+        from tqdm import tqdm
+
+        starts = range(0, len(order), self.batch_size)
+        for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress, leave=False):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._encode([texts[i] for i in rows])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        future: Future[np.ndarray] = Future()
+        self._queue.put((text, future))
+        while not future.done():
+            # Leader/follower: whoever finds the encoder free embeds everything queued, its own question
+            # included; the others wait for their result (or to lead the next batch).
+            if self._encoding.acquire(blocking=False):
+                try:
+                    self._drain()
+                finally:
+                    self._encoding.release()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    future.result(timeout=0.002)
+        vector = future.result()
+        if self._cache_size:
+            with self._lock:
+                self._cache[text] = vector
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vector
+
+    def _drain(self) -> None:
+        while True:
+            batch: list[tuple[str, Future[np.ndarray]]] = []
+            while len(batch) < self._max_query_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not batch:
+                return
+            try:
+                vectors = self._encode([text for text, _ in batch])
+            except Exception as exc:  # hand the failure to every waiting caller
+                for _, waiting in batch:
+                    waiting.set_exception(exc)
+                continue
+            for (_, waiting), vector in zip(batch, vectors, strict=True):
+                vector.setflags(write=False)
+                waiting.set_result(vector)
+
+
+class TorchEmbedder(BaseEmbedder):
+    """sentence-transformers on the CPU, offline."""
+
+    def __init__(self, model: str = PACKAGED_MODEL, *, threads: int = 0, **kwargs: int) -> None:
+        super().__init__(model, **kwargs)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -59,51 +149,28 @@ class SentenceTransformerEmbedder:
         transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
         if threads:
             torch.set_num_threads(threads)
-        path = resolve_model_path(model)
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            self._model = SentenceTransformer(resolve_model_path(model), device="cpu")
         except Exception as exc:  # the library raises many types for a bad path
             raise ConfigError(
                 f"cannot load embedding model {model!r} ({exc}); set RAG_EMBEDDING_MODEL to a local "
                 f"sentence-transformers model folder, or leave it unset for {PACKAGED_MODEL}"
             ) from exc
-        self.name = model
-        get_dimension = (
-            getattr(self._model, "get_embedding_dimension", None)
-            or self._model.get_sentence_embedding_dimension
-        )
+        model_object = self._model
+        get_dimension = getattr(model_object, "get_embedding_dimension", None)
+        if get_dimension is None:
+            get_dimension = model_object.get_sentence_embedding_dimension
         dimension = get_dimension()
         if dimension is None:
             raise ConfigError(f"embedding model {model!r} does not report its dimension")
         self.dimension = int(dimension)
-        self.batch_size = batch_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
 
-    def embed_documents(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+    def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=max(len(texts), 1),
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                return cached
-        vector = self.embed_documents([text])[0]
-        vector.setflags(write=False)
-        if self._cache_size:
-            with self._lock:
-                self._cache[text] = vector
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return vector

@@ -29,7 +29,7 @@ from rag_service.answer.llm import LLMGenerator, make_chat_model, upstream_error
 from rag_service.citations import cite_passages, render, split_marked
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
-from rag_service.embedding import Embedder, SentenceTransformerEmbedder
+from rag_service.embedding import BaseEmbedder, Embedder, TorchEmbedder
 from rag_service.errors import InvalidRequestError, UpstreamError
 from rag_service.grounding import Claim, GroundingChecker
 from rag_service.ingest import IngestReport, ingest_seeds
@@ -64,13 +64,17 @@ class IndexState:
     grounding: GroundingChecker
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(
-        settings.embedding_model,
-        batch_size=settings.embedding_batch_size,
-        threads=settings.embedding_threads,
-        cache_size=settings.query_cache_size,
-    )
+def make_embedder(settings: Settings) -> BaseEmbedder:
+    common = {
+        "batch_size": settings.embedding_batch_size,
+        "cache_size": settings.query_cache_size,
+        "threads": settings.embedding_threads,
+    }
+    if settings.embedding_backend == "onnx":
+        from rag_service.embedding_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, **common)
+    return TorchEmbedder(settings.embedding_model, **common)
 
 
 class Pipeline:

@@ -16,9 +16,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from rag_service.config import Settings
-from rag_service.embedding import SentenceTransformerEmbedder
+from rag_service.embedding import BaseEmbedder
 from rag_service.ingest import ingest_seeds
-from rag_service.pipeline import Pipeline
+from rag_service.pipeline import Pipeline, make_embedder
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -33,7 +33,7 @@ SPUTNIK = "002_d2227059bacb0655.txt"
 class CountingEmbedder:
     """The real embedder, recording how many texts each call embeds (to test incremental ingest)."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+    def __init__(self, inner: BaseEmbedder) -> None:
         self.inner = inner
         self.name = inner.name
         self.dimension = inner.dimension
@@ -48,12 +48,12 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
+def embedder() -> BaseEmbedder:
+    return make_embedder(Settings())
 
 
 @pytest.fixture
-def counting_embedder(embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+def counting_embedder(embedder: BaseEmbedder) -> CountingEmbedder:
     return CountingEmbedder(embedder)
 
 
@@ -70,9 +70,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeds_pipeline(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> Pipeline:
+def seeds_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
     """One index of the real seeds, shared by read-only tests."""
     settings = make_settings(tmp_path_factory.mktemp("seeds-index"))
     ingest_seeds(settings, embedder)
@@ -166,9 +164,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
     ingest_seeds(make_settings(tmp), embedder)
     server = LiveServer(tmp, RAG_API_KEY="test-key-123")

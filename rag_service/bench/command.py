@@ -1,0 +1,31 @@
+"""``rag-service bench``: run the suite, print it, write ``docs/benchmarks.md``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rag_service.config import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scifact",
+        type=Path,
+        default=Path("../shared/benchmarks/scifact"),
+        help="BEIR SciFact folder ('' to skip the SciFact sections)",
+    )
+    parser.add_argument("--sizes", default="100000,1000000", help="chunk counts for the scale section")
+    parser.add_argument("--runs", type=int, default=200, help="timed repetitions per latency figure")
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.bench import suite
+
+    scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    report = suite.run(settings, scifact, sizes, args.runs)
+    suite.save(report, settings, args.out)
+    print(f"\nwritten: {args.out}")
+    return 0

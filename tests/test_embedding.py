@@ -1,0 +1,105 @@
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag_service.config import PACKAGED_MODEL, Settings
+from rag_service.embedding import BaseEmbedder, TorchEmbedder, resolve_model_path
+from rag_service.embedding_onnx import OnnxEmbedder, export_path
+from rag_service.errors import ConfigError
+
+TEXTS = [
+    "Who heads Roscosmos?",
+    "Space junk has been amassing since the very beginning of the space exploration.",
+    "x",
+    "A much longer text " * 60,
+]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> TorchEmbedder:
+    return TorchEmbedder(PACKAGED_MODEL, cache_size=0)
+
+
+def test_default_backend_is_onnx(embedder) -> None:
+    assert Settings().embedding_backend == "onnx" and isinstance(embedder, OnnxEmbedder)
+    assert embedder.dimension == 384 and embedder.name == PACKAGED_MODEL
+
+
+def test_onnx_and_torch_give_the_same_vectors(embedder, torch_embedder) -> None:
+    a, b = embedder.embed_documents(TEXTS), torch_embedder.embed_documents(TEXTS)
+    assert a.shape == b.shape == (len(TEXTS), 384) and a.dtype == np.float32
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.all(np.sum(a * b, axis=1) > 0.9999)
+    assert np.sum(embedder.embed_query(TEXTS[0]) * torch_embedder.embed_query(TEXTS[0])) > 0.9999
+
+
+def test_export_is_made_once_and_cached(tmp_path: Path) -> None:
+    first = OnnxEmbedder(PACKAGED_MODEL, tmp_path, cache_size=0)
+    graph = export_path(Path(resolve_model_path(PACKAGED_MODEL)), tmp_path)
+    assert graph.is_file() and list(tmp_path.iterdir()) == [graph]
+    stamp = graph.stat().st_mtime_ns
+    second = OnnxEmbedder(PACKAGED_MODEL, tmp_path, cache_size=0)
+    assert graph.stat().st_mtime_ns == stamp
+    assert np.allclose(first.embed_documents(TEXTS[:2]), second.embed_documents(TEXTS[:2]))
+
+
+class CountingOnnx(OnnxEmbedder):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(len(texts))
+        return super()._encode(texts)
+
+
+def test_concurrent_queries_are_batched_and_correct(embedder) -> None:
+    counting = CountingOnnx(PACKAGED_MODEL, Settings().onnx_dir, cache_size=0)
+    questions = [f"Question number {i} about space launches" for i in range(48)]
+    results: dict[int, np.ndarray] = {}
+    barrier = threading.Barrier(len(questions))
+
+    def ask(i: int) -> None:
+        barrier.wait()
+        results[i] = counting.embed_query(questions[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = embedder.embed_documents(questions)
+    for i in range(len(questions)):
+        assert np.dot(results[i], expected[i]) > 0.9999
+    assert sum(counting.batches) == len(questions)
+    assert len(counting.batches) < len(questions), "no two concurrent queries shared a forward pass"
+
+
+def test_query_cache_skips_the_model(embedder) -> None:
+    counting = CountingOnnx(PACKAGED_MODEL, Settings().onnx_dir, cache_size=8)
+    first = counting.embed_query("cached question")
+    second = counting.embed_query("cached question")
+    assert first is second and counting.batches == [1]
+
+
+def test_encoding_errors_reach_the_caller() -> None:
+    class Broken(BaseEmbedder):
+        dimension = 3
+
+        def _encode(self, texts: list[str]) -> np.ndarray:
+            raise RuntimeError("model exploded")
+
+    with pytest.raises(RuntimeError, match="model exploded"):
+        Broken("broken").embed_query("anything")
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_bad_model_path_is_a_clear_error(tmp_path: Path, backend: str) -> None:
+    from rag_service.pipeline import make_embedder
+
+    with pytest.raises((ConfigError, FileNotFoundError, OSError)):
+        make_embedder(
+            Settings(embedding_model=str(tmp_path / "nope"), embedding_backend=backend, onnx_dir=tmp_path)
+        )
