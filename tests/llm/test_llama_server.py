@@ -162,3 +162,58 @@ def test_settings_from_environment(monkeypatch, llm_server) -> None:
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.llm_backend == "openai" and settings.llm_model == "smollm2"
+
+
+def test_eval_compares_backends_on_the_same_set(llm_server, tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import EVAL_SET
+
+    cases = [
+        line
+        for line in EVAL_SET.read_text().splitlines()
+        if '"s-launches"' in line or '"u-france"' in line or '"g-junk"' in line
+    ]
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(cases) + "\n", encoding="utf-8")
+    settings = make_settings(tmp_path)
+    from rag_service.ingest import ingest_seeds
+    from rag_service.pipeline import make_embedder
+
+    ingest_seeds(settings, make_embedder(settings))
+    env = {
+        **os.environ,
+        **llm_env(llm_server),
+        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag_service.cli",
+            "eval",
+            str(small),
+            "--no-progress",
+            "--backend",
+            "extractive",
+            "--backend",
+            "openai",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    compare = (tmp_path / "out" / "compare.md").read_text()
+    assert "| extractive | openai:smollm2 |" in compare.replace("| metric ", "")
+    for stem in ("report-extractive", "report-openai"):
+        data = json.loads((tmp_path / "out" / f"{stem}.json").read_text())
+        assert data["overall"]["turns"] == 3

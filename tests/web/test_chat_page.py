@@ -135,3 +135,26 @@ def test_keyboard_only_and_phone_width(browser, live_server, artifacts) -> None:
         page.locator("#source-panel").wait_for(state="hidden")
     finally:
         context.close()
+
+
+def test_unsupported_sentences_are_flagged(page, live_server) -> None:
+    """The page shows the grounding check's verdict (the stream is replayed from a recorded LLM answer)."""
+    frames = (
+        'event: delta\ndata: {"text": "Komarov heads Roscosmos. Mars in 2019."}\n\n'
+        'event: citations\ndata: {"citations": [], "not_found": false, "notes": [], "standalone_question": "q", '
+        '"retrieved": [], "backend": "openai:x", "grounding": {"supported_share": 0.5, "mode": "report", '
+        '"replaced": false, "sentences": [{"text": "Komarov heads Roscosmos.", "citations": [], "supported": true, '
+        '"score": 0.9}, {"text": "Mars in 2019.", "citations": [], "supported": false, "score": 0.3}]}}\n\n'
+        'event: done\ndata: {"answer": "Komarov heads Roscosmos. Mars in 2019.", "timings_ms": {}}\n\n'
+    )
+    page.route(
+        "**/api/chat",
+        lambda route: route.fulfill(status=200, body=frames, headers={"content-type": "text/event-stream"}),
+    )
+    page.goto(live_server.url)
+    ask(page, "Who heads Roscosmos?")
+    warning = last_answer(page).locator(".grounding-warning")
+    assert (
+        "1 of 2 sentences are not supported" in warning.inner_text()
+        and "Mars in 2019." in warning.inner_text()
+    )

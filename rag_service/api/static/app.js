@@ -72,6 +72,15 @@ function renderMessage(msg, index) {
     }
     div.appendChild(list);
   }
+  const checks = (msg.grounding && msg.grounding.sentences) || [];
+  const unsupported = checks.filter((s) => !s.supported);
+  if (unsupported.length) {
+    const warn = document.createElement("p");
+    warn.className = "grounding-warning";
+    warn.textContent = `${unsupported.length} of ${checks.length} sentences are not supported by the cited ` +
+      `passages: ${unsupported.map((s) => `“${s.text}”`).join(" ")}`;
+    div.appendChild(warn);
+  }
   if (msg.notes && msg.notes.length) {
     const notes = document.createElement("p");
     notes.className = "notes";
@@ -133,7 +142,7 @@ async function ask(question) {
       if (event === "delta") msg.content += data.text;
       else if (event === "citations") Object.assign(msg, {
         citations: data.citations, not_found: data.not_found, notes: data.notes,
-        standalone_question: data.standalone_question,
+        standalone_question: data.standalone_question, grounding: data.grounding,
       });
       else if (event === "done") msg.content = data.answer;
       else if (event === "error") throw new Error(data.detail);
