@@ -139,14 +139,26 @@ def test_keyboard_only_and_phone_width(browser, live_server, artifacts) -> None:
 
 def test_unsupported_sentences_are_flagged(page, live_server) -> None:
     """The page shows the grounding check's verdict (the stream is replayed from a recorded LLM answer)."""
-    frames = (
-        'event: delta\ndata: {"text": "Komarov heads Roscosmos. Mars in 2019."}\n\n'
-        'event: citations\ndata: {"citations": [], "not_found": false, "notes": [], "standalone_question": "q", '
-        '"retrieved": [], "backend": "openai:x", "grounding": {"supported_share": 0.5, "mode": "report", '
-        '"replaced": false, "sentences": [{"text": "Komarov heads Roscosmos.", "citations": [], "supported": true, '
-        '"score": 0.9}, {"text": "Mars in 2019.", "citations": [], "supported": false, "score": 0.3}]}}\n\n'
-        'event: done\ndata: {"answer": "Komarov heads Roscosmos. Mars in 2019.", "timings_ms": {}}\n\n'
+    sentences = [
+        {"text": "Komarov heads Roscosmos.", "citations": [], "supported": True, "score": 0.9},
+        {"text": "Mars in 2019.", "citations": [], "supported": False, "score": 0.3},
+    ]
+    citations = {
+        "citations": [],
+        "not_found": False,
+        "notes": [],
+        "standalone_question": "q",
+        "retrieved": [],
+        "backend": "openai:x",
+        "grounding": {"supported_share": 0.5, "mode": "report", "replaced": False, "sentences": sentences},
+    }
+    text = "Komarov heads Roscosmos. Mars in 2019."
+    events = (
+        ("delta", {"text": text}),
+        ("citations", citations),
+        ("done", {"answer": text, "timings_ms": {}}),
     )
+    frames = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
     page.route(
         "**/api/chat",
         lambda route: route.fulfill(status=200, body=frames, headers={"content-type": "text/event-stream"}),
