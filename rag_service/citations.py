@@ -79,22 +79,23 @@ def cite_passages(
             i = int(np.argmax(scores))
             if n not in best or float(scores[i]) > best[n][0]:
                 best[n] = (float(scores[i]), rows[i])
-    citations = []
-    for n in sorted(best):
-        score, row = best[n]
-        s = content.sentences[row]
-        doc = documents[s.source]
-        citations.append(
-            Citation(
-                n=n,
-                source=s.source,
-                title=doc.meta.title,
-                section=s.section,
-                start=s.start,
-                end=s.end,
-                quote=doc.text[s.start : s.end],
-                score=round(score, 4),
-                voice=doc.section_at(s.start).voice,
-            )
-        )
-    return tuple(citations)
+    return tuple(sentence_citation(n, best[n][1], best[n][0], content, documents) for n in sorted(best))
+
+
+def sentence_citation(
+    n: int, row: int, score: float, content: IndexContent, documents: dict[str, Document]
+) -> Citation:
+    """Citation ``n`` for sentence ``row`` of the index: its exact span, verbatim quote and voice."""
+    sentence = content.sentences[row]
+    doc = documents[sentence.source]
+    return Citation(
+        n=n,
+        source=sentence.source,
+        title=doc.meta.title,
+        section=sentence.section,
+        start=sentence.start,
+        end=sentence.end,
+        quote=doc.text[sentence.start : sentence.end],
+        score=round(score, 4),
+        voice=doc.section_at(sentence.start).voice,
+    )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag_service.citations import sentence_citation
 from rag_service.models import Citation, ScoredChunk
 from rag_service.store import IndexContent
 
@@ -167,26 +168,11 @@ class ExtractiveAnswerer:
         parts = []
         citations = []
         for n, (row, score) in enumerate(chosen, start=1):
-            sentence = self._content.sentences[row]
-            document = self._documents[sentence.source]
-            voice = self._voice[row]
-            body = sentence.text
-            if voice != "author":
+            body = self._content.sentences[row].text
+            if self._voice[row] != "author":
                 body = f"A reader comment under the article says: \u201c{body}\u201d"
             parts.append(f"{body} [{n}]")
-            citations.append(
-                Citation(
-                    n=n,
-                    source=sentence.source,
-                    title=document.meta.title,
-                    section=sentence.section,
-                    start=sentence.start,
-                    end=sentence.end,
-                    quote=document.text[sentence.start : sentence.end],
-                    score=round(score, 4),
-                    voice=voice,
-                )
-            )
+            citations.append(sentence_citation(n, row, score, self._content, self._documents))
         return Extract(" ".join(parts), tuple(citations), False, best, rows=tuple(row for row, _ in chosen))
 
     def _not_found(self, best: float, skipped_readers: bool) -> Extract:
