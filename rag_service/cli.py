@@ -40,8 +40,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     pipeline = Pipeline.load(settings)
     answer = pipeline.ask(question, top_k=args.top_k)
     if args.json:
-        titles = {name: doc.meta.title for name, doc in pipeline.index.documents.items()}
-        print(json.dumps(answer_dict(answer, titles), indent=2, ensure_ascii=False))
+        print(json.dumps(answer_dict(answer, pipeline.index.titles), indent=2, ensure_ascii=False))
     else:
         print(answer.text)
         footer = sources_footer(answer)

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,21 @@ class LoadedIndex:
     manifest: dict[str, Any]
     version: str
 
-    @property
+    # Derived once per loaded index (an index never changes after loading); the request path reads these.
+    @cached_property
     def documents(self) -> dict[str, Document]:
         return {d.name: d for d in self.content.documents}
+
+    @cached_property
+    def titles(self) -> dict[str, str]:
+        return {d.name: d.meta.title for d in self.content.documents}
+
+    @cached_property
+    def chunks_per_source(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for chunk in self.content.chunks:
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        return counts
 
 
 def build_faiss(vectors: np.ndarray, index_type: str = "flat", hnsw_m: int = 32) -> faiss.Index:

@@ -41,7 +41,7 @@ def _history(request: AskRequest) -> list[Message]:
 
 
 def titles(pipeline: Pipeline) -> dict[str, str]:
-    return {name: doc.meta.title for name, doc in pipeline.index.documents.items()}
+    return pipeline.index.titles
 
 
 def log_answer(http: Request, answer: Answer, question: str, settings: Settings) -> None:

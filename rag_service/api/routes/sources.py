@@ -28,17 +28,10 @@ def _summary(doc: Document, chunks: int) -> dict[str, Any]:
     }
 
 
-def _chunk_counts(pipeline: PipelineDep) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for chunk in pipeline.index.content.chunks:
-        counts[chunk.source] = counts.get(chunk.source, 0) + 1
-    return counts
-
-
 @router.get("/sources", response_model=list[SourceOut])
 async def list_sources(pipeline: PipelineDep) -> list[dict[str, Any]]:
     """The indexed documents with their metadata and sections."""
-    counts = _chunk_counts(pipeline)
+    counts = pipeline.index.chunks_per_source
     return [_summary(doc, counts.get(name, 0)) for name, doc in sorted(pipeline.index.documents.items())]
 
 
@@ -48,4 +41,4 @@ async def get_source(name: str, pipeline: PipelineDep) -> dict[str, Any]:
     doc = pipeline.index.documents.get(name)
     if doc is None:
         raise NotFoundError(f"no indexed document is named {name[:200]!r}: GET /api/sources lists them")
-    return {**_summary(doc, _chunk_counts(pipeline).get(name, 0)), "text": doc.text}
+    return {**_summary(doc, pipeline.index.chunks_per_source.get(name, 0)), "text": doc.text}
