@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -107,6 +108,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_ok(url: str, process: subprocess.Popen, log: IO[str], timeout: float = 120) -> None:
+    """Poll ``url`` until it answers 200; fail with the server's log if the process dies or time runs out."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    log.flush()
+    log.seek(0)
+    state = "exited" if process.poll() is not None else f"did not answer {url} in {timeout:.0f} s"
+    raise RuntimeError(f"server {state}: {log.read()[-4000:]}")
+
+
 class LiveServer:
     """A real ``rag-service serve`` (uvicorn) subprocess on a free loopback port."""
 
@@ -133,21 +156,7 @@ class LiveServer:
         )
 
     def wait_healthy(self, timeout: float = 120) -> None:
-        import time
-
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not healthy in {timeout}s: {self.output()}")
+        wait_until_ok(f"{self.url}/api/health", self.process, self.log, timeout)
 
     def output(self) -> str:
         self.log.flush()
