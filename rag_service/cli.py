@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from rag_service.config import Settings
+from rag_service.config import Settings, load_settings
 from rag_service.errors import RagError
 
 
@@ -24,6 +24,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for name in names:
             print(f"  {label}: {name}")
+    for skipped in report.skipped:
+        print(f"  skipped: {skipped.reason}")
+    if args.strict and report.skipped:
+        print(f"error: {len(report.skipped)} file(s) skipped (--strict)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -84,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="build or update the index from the seeds folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any file was skipped (good files are indexed anyway)",
+    )
     p.set_defaults(run=_ingest)
 
     p = sub.add_parser("ask", help="answer a question with numbered citations")
@@ -127,14 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = load_settings()
         run: Callable[[argparse.Namespace, Settings], int] = args.run
         return run(args, settings)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # pydantic's ValidationError for bad RAG_ settings
-        print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 1
 
 

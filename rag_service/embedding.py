@@ -6,9 +6,16 @@
 ``BaseEmbedder`` does everything but the forward pass (one abstract method, ``_encode``): length-sorted
 batches with an optional progress bar, an LRU cache of query vectors, and query micro-batching. The
 batching matters under load: questions wait in a queue and whichever caller finds the encoder free
-embeds everything queued in one forward pass, so 32 simultaneous questions cost a few batched passes
-instead of 32 passes fighting over two cores, while a lone question is embedded in its own thread with
-no hand-off.
+embeds the oldest queued questions (up to ``max_query_batch``) in one forward pass, so 32 simultaneous
+questions cost a few batched passes instead of 32 passes fighting over two cores, while a lone question
+is embedded in its own thread with no hand-off.
+
+A leader runs exactly one batch and then gives the encoder up, waking the waiting callers; one of
+them leads the next batch. An earlier version let the leader drain the queue until it was empty, which
+under sustained load it never is: that caller's own answer, ready after the first pass, waited behind
+everyone else's for as long as the load lasted (33 s and 99 s in load runs). With one batch per turn
+and a FIFO queue, a question waits at most for the pass running when it arrived plus the passes of the
+questions ahead of it.
 
 Two backends, same weights (the packaged all-MiniLM-L6-v2), same vectors to 1e-6:
 ``TorchEmbedder`` (sentence-transformers) and ``OnnxEmbedder`` (ONNX Runtime on a graph exported from
@@ -17,12 +24,11 @@ the same weights, see ``rag_service.embedding_onnx``), about 3x faster per query
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, TimeoutError
+from concurrent.futures import Future
 from typing import Protocol
 
 import numpy as np
@@ -71,6 +77,8 @@ class BaseEmbedder:
         self._max_query_batch = max_query_batch
         self._queue: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
         self._encoding = threading.Lock()
+        self._turn = threading.Condition()
+        """Notified whenever a batch finishes: its callers have their vectors, and the encoder is free."""
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """One forward pass: unit-length float32 rows for ``texts`` (a batch of modest size)."""
@@ -96,16 +104,21 @@ class BaseEmbedder:
         future: Future[np.ndarray] = Future()
         self._queue.put((text, future))
         while not future.done():
-            # Leader/follower: whoever finds the encoder free embeds everything queued, its own question
-            # included; the others wait for their result (or to lead the next batch).
+            # Leader/follower: whoever finds the encoder free embeds one batch of the oldest questions,
+            # then hands over; the others wait for their result or for their turn to lead.
             if self._encoding.acquire(blocking=False):
                 try:
-                    self._drain()
+                    self._encode_next_batch()
                 finally:
                     self._encoding.release()
+                    with self._turn:
+                        self._turn.notify_all()
             else:
-                with contextlib.suppress(TimeoutError):
-                    future.result(timeout=0.002)
+                with self._turn:
+                    # Checked under the condition's lock: a leader that finishes now notifies only after
+                    # this caller waits, so the wake-up cannot be missed (the timeout is a safety net).
+                    if not future.done() and self._encoding.locked():
+                        self._turn.wait(timeout=0.05)
         vector = future.result()
         if self._cache_size:
             with self._lock:
@@ -114,25 +127,24 @@ class BaseEmbedder:
                     self._cache.popitem(last=False)
         return vector
 
-    def _drain(self) -> None:
-        while True:
-            batch: list[tuple[str, Future[np.ndarray]]] = []
-            while len(batch) < self._max_query_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if not batch:
-                return
+    def _encode_next_batch(self) -> None:
+        batch: list[tuple[str, Future[np.ndarray]]] = []
+        while len(batch) < self._max_query_batch:
             try:
-                vectors = self._encode([text for text, _ in batch])
-            except Exception as exc:  # hand the failure to every waiting caller
-                for _, waiting in batch:
-                    waiting.set_exception(exc)
-                continue
-            for (_, waiting), vector in zip(batch, vectors, strict=True):
-                vector.setflags(write=False)
-                waiting.set_result(vector)
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        if not batch:
+            return
+        try:
+            vectors = self._encode([text for text, _ in batch])
+        except Exception as exc:  # hand the failure to every waiting caller
+            for _, waiting in batch:
+                waiting.set_exception(exc)
+            return
+        for (_, waiting), vector in zip(batch, vectors, strict=True):
+            vector.setflags(write=False)
+            waiting.set_result(vector)
 
 
 class TorchEmbedder(BaseEmbedder):

@@ -10,11 +10,16 @@ import sys
 import urllib.error
 import urllib.request
 
-from rag_service.config import Settings
+from rag_service.config import load_settings
+from rag_service.errors import ConfigError
 
 
 def main() -> int:
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     url = f"http://{host}:{settings.port}/api/health"
     try:

@@ -7,13 +7,19 @@ one paragraph re-embeds about one paragraph. Removed sources simply drop out.
 
 A change of embedding model, dimension or chunking parameters makes the previous index unusable as a
 cache, and everything is rebuilt.
+
+One bad file never stops an ingest: a file that cannot be read safely or decoded (see
+``rag_service.documents``) is skipped with a one-line reason, recorded in the report and in the index
+manifest (so ``/api/health`` shows it whoever ran the ingest). If an earlier version of that file was
+indexed, that version is kept rather than silently dropped: answers stay available until the file is
+fixed, and the reason says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +32,9 @@ from rag_service.chunking import (
     split_document,
 )
 from rag_service.config import Settings
-from rag_service.documents import Document, list_sources, load_document
+from rag_service.documents import Document, SkippedFile, load_document, scan_sources
 from rag_service.embedding import Embedder
-from rag_service.errors import IndexMismatchError, IndexMissingError
+from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
 from rag_service.models import Chunk, Sentence
 from rag_service.store import IndexContent, LoadedIndex, load_index, write_index, writer_lock
 
@@ -39,6 +45,8 @@ class IngestReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    """Files not indexed as they are now, each with its one-line reason."""
     chunks: int = 0
     sentences: int = 0
     embedded: int = 0
@@ -59,6 +67,8 @@ class IngestReport:
             f"{len(self.removed)} removed",
             f"{len(self.unchanged)} unchanged",
         ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
         head = "index rebuilt" if self.rebuilt else "index updated" if self.touched else "index up to date"
         return (
             f"{head}: {', '.join(parts)}; {self.chunks} chunks, {self.sentences} sentences; "
@@ -86,32 +96,56 @@ def ingest_seeds(settings: Settings, embedder: Embedder, *, show_progress: bool 
     started = time.perf_counter()
     report = IngestReport()
     with writer_lock(settings.index_dir):
-        sources = list_sources(settings.seeds_dir)
+        sources, report.skipped = scan_sources(settings.seeds_dir)
         wanted = index_settings(settings, embedder)
         previous = _reusable_previous(settings.index_dir, wanted, report)
         old_docs = previous.documents if previous else {}
-        keep: list[Document] = []
-        fresh: list[Document] = []
+        documents: list[Document] = []
         for source in sources:
             old = old_docs.get(source.name)
             if old is not None and old.sha256 == source.sha256:
-                keep.append(old)
+                documents.append(old)
                 report.unchanged.append(source.name)
-            else:
-                fresh.append(load_document(source))
-                (report.changed if old is not None else report.added).append(source.name)
-        report.removed = sorted(set(old_docs) - {s.name for s in sources})
-        if previous is not None and not report.touched:
+                continue
+            try:
+                documents.append(load_document(source))
+            except DocumentError as exc:
+                report.skipped.append(SkippedFile(source.name, str(exc)))
+                continue
+            (report.changed if old is not None else report.added).append(source.name)
+        documents.extend(_keep_previous_of_skipped(report, old_docs))
+        documents.sort(key=lambda d: d.name)
+        report.removed = sorted(set(old_docs) - {d.name for d in documents})
+        report.skipped.sort(key=lambda s: s.name)
+        skipped_records = [asdict(s) for s in report.skipped]
+        if (
+            previous is not None
+            and not report.touched
+            and previous.manifest.get("skipped", []) == (skipped_records)
+        ):
             report.chunks = len(previous.content.chunks)
             report.sentences = len(previous.content.sentences)
             report.version = previous.version
         else:
-            content = build_content(keep + fresh, embedder, settings, previous, report, show_progress)
-            content.settings = wanted
+            content = build_content(documents, embedder, settings, previous, report, show_progress)
+            content.settings = {**wanted, "skipped": skipped_records}
             report.version = write_index(settings.index_dir, content)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _keep_previous_of_skipped(report: IngestReport, old_docs: dict[str, Document]) -> list[Document]:
+    """Earlier indexed versions of files that are now skipped: kept, and the reason says so."""
+    kept = []
+    for i, skipped in enumerate(report.skipped):
+        old = old_docs.get(skipped.name)
+        if old is not None:
+            kept.append(old)
+            report.skipped[i] = SkippedFile(
+                skipped.name, skipped.reason + " (the previous version stays indexed)"
+            )
+    return kept
 
 
 def build_content(
@@ -135,7 +169,11 @@ def build_content(
         reused = _by_source(previous)
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
-    for document in documents:
+    from tqdm import tqdm
+
+    files = tqdm(documents, desc="chunking", unit="file", disable=not show_progress, leave=False)
+    for document in files:
+        files.set_postfix_str(document.name, refresh=True)
         old = reused.get(document.name)
         if (
             old is not None

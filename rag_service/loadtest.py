@@ -4,7 +4,7 @@ It sends exactly ``--requests`` requests with ``--concurrency`` in flight, then 
 timeout. It refuses any target that is not a loopback address (127.0.0.0/8, ::1, localhost): load is only
 ever sent to a server of ours on this machine. Questions cycle through the evaluation set's single-turn
 questions, each made unique with a number so the query-embedding cache cannot flatter the result.
-Prints throughput, latency p50/p95/p99 and the count of each status.
+Prints throughput, latency p50/p95/p99 and max, and the count of each status.
 """
 
 from __future__ import annotations
@@ -41,12 +41,17 @@ class LoadResult:
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def max_ms(self) -> float:
+        return max(self.latencies_ms, default=0.0)
+
     def summary(self) -> str:
         lat = self.latencies_ms
         return (
             f"{self.requests} requests, concurrency {self.concurrency}, {self.seconds:.1f} s: "
             f"{self.throughput:.1f} req/s; latency p50 {percentile(lat, 50):.1f} ms, p95 "
-            f"{percentile(lat, 95):.1f} ms, p99 {percentile(lat, 99):.1f} ms; errors {self.errors}; "
+            f"{percentile(lat, 95):.1f} ms, p99 {percentile(lat, 99):.1f} ms, max {self.max_ms:.1f} ms; "
+            f"errors {self.errors}; "
             f"statuses {dict(self.statuses)}"
         )
 

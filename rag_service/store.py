@@ -14,7 +14,13 @@ Layout under the index folder::
 A writer builds a new version in a temporary folder, fsyncs it, renames it into place and only then
 points ``CURRENT`` at it. A crash at any point leaves ``CURRENT`` naming a complete earlier version.
 Readers verify every file against the sha256 in the manifest, so a truncated or swapped file is caught
-at load with a message to re-run ingest. Nothing is pickled.
+at load with a message to re-run ingest. A file can also be wrong and still match its hash (written by a
+buggy tool, or edited with the manifest updated): loading then checks what the answer path relies on,
+namely vector shapes, dtype and finiteness, record counts, offsets inside their document and sentence
+rows that exist, and refuses the index instead of answering 500 to every question. Nothing is pickled.
+
+Messages name the index folder as configured and files inside it by their version-relative name; they
+reach HTTP clients (503), which have no business learning the server's absolute paths.
 """
 
 from __future__ import annotations
@@ -130,7 +136,9 @@ def write_index(index_dir: Path, content: IndexContent) -> str:
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         for name in (*DATA_FILES, MANIFEST):
             _fsync(tmp / name)
-        digest = hashlib.sha256(json.dumps(manifest["files"], sort_keys=True).encode()).hexdigest()[:10]
+        # Named by what readers see: the data files and the list of skipped files (which /api/health shows).
+        named = {"files": manifest["files"], "skipped": manifest.get("skipped", [])}
+        digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()[:10]
         version = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{digest}"
         final = index_dir / version
         if final.exists():  # same content written twice within a second: keep the existing copy
@@ -150,14 +158,25 @@ def write_index(index_dir: Path, content: IndexContent) -> str:
     return version
 
 
+def shown(index_dir: Path) -> str:
+    """How messages name the index folder: never an absolute server path."""
+    return f"{index_dir.name!r} (RAG_INDEX_DIR)" if index_dir.is_absolute() else f"{str(index_dir)!r}"
+
+
 def current_version(index_dir: Path) -> str:
     pointer = index_dir / CURRENT
     try:
         version = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexMissingError(f"no index in {index_dir}: run `rag-service ingest` to build it") from None
+        raise IndexMissingError(
+            f"no index in {shown(index_dir)}: run `rag-service ingest` to build it"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexMismatchError(f"the {CURRENT} file of {shown(index_dir)} cannot be read: {RERUN}") from exc
     if not version or "/" in version or not (index_dir / version).is_dir():
-        raise IndexMismatchError(f"{pointer} names a missing index version {version!r}: {RERUN}")
+        raise IndexMismatchError(
+            f"{CURRENT} in {shown(index_dir)} names a missing index version {version[:80]!r}: {RERUN}"
+        )
     return version
 
 
@@ -166,10 +185,13 @@ def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexMismatchError(f"index manifest {path} is missing or damaged: {RERUN}") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"index in {index_dir} has format version {manifest.get('format_version')}, "
+            f"index manifest {version}/{MANIFEST} is missing or damaged: {RERUN}"
+        ) from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexMismatchError(
+            f"index in {shown(index_dir)} has format version {found}, "
             f"this rag-service reads version {FORMAT_VERSION}: {RERUN}"
         )
     return manifest
@@ -198,7 +220,7 @@ def load_index(
             path = folder / name
             if not path.is_file() or expected is None or _file_digest(path) != expected:
                 raise IndexMismatchError(
-                    f"index file {path} is missing or does not match its manifest: {RERUN}"
+                    f"index file {version}/{name} is missing or does not match its manifest: {RERUN}"
                 )
     try:
         documents = [_document_from(r) for r in _read_jsonl(folder / "documents.jsonl")]
@@ -206,14 +228,20 @@ def load_index(
         sentences = [_sentence_from(r) for r in _read_jsonl(folder / "sentences.jsonl")]
         faiss_index = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexMismatchError(f"index in {folder} cannot be read ({exc}): {RERUN}") from exc
-    if faiss_index.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
-        raise IndexMismatchError(f"index in {folder} has vectors and records of different lengths: {RERUN}")
-    if faiss_index.ntotal:
-        chunk_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)
-    else:
-        chunk_vectors = np.zeros((0, manifest.get("dimension", 0)), dtype=np.float32)
+        dimension = int(manifest["dimension"])
+        if faiss_index.ntotal:
+            chunk_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)
+        else:
+            chunk_vectors = np.zeros((0, dimension), dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
+        raise IndexMismatchError(
+            f"index version {version} cannot be read ({type(exc).__name__}): {RERUN}"
+        ) from exc
+    problem = _inconsistency(
+        manifest, faiss_index, documents, chunks, sentences, chunk_vectors, sentence_vectors
+    )
+    if problem:
+        raise IndexMismatchError(f"index version {version} is damaged ({problem}): {RERUN}")
     settings: dict[str, Any] = {
         k: manifest[k]
         for k in ("embedding_model", "dimension", "chunking", "index_type", "hnsw_m")
@@ -223,13 +251,51 @@ def load_index(
     return LoadedIndex(content, faiss_index, manifest, version)
 
 
+def _inconsistency(
+    manifest: dict[str, Any],
+    faiss_index: faiss.Index,
+    documents: list[Document],
+    chunks: list[Chunk],
+    sentences: list[Sentence],
+    chunk_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+) -> str | None:
+    """What is wrong with a loaded index that matched its hashes, or None. Cheap: one pass each."""
+    dimension = manifest.get("dimension")
+    counts = manifest.get("counts", {})
+    found = {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)}
+    if any(counts.get(k) != v for k, v in found.items()):
+        return f"record counts {found} differ from the manifest's {counts}"
+    if faiss_index.d != dimension or faiss_index.ntotal != len(chunks):
+        return f"chunks.faiss holds {faiss_index.ntotal} vectors of width {faiss_index.d}"
+    if sentence_vectors.dtype != np.float32 or sentence_vectors.shape != (len(sentences), dimension):
+        return f"sentences.npy is {sentence_vectors.dtype} {sentence_vectors.shape}"
+    for name, vectors in (("chunk", chunk_vectors), ("sentence", sentence_vectors)):
+        if not np.isfinite(vectors).all():
+            return f"{name} vectors contain NaN or infinite values"
+    lengths = {d.name: len(d.text) for d in documents}
+    for kind, spans in (("chunk", chunks), ("sentence", sentences)):
+        for span in spans:
+            size = lengths.get(span.source)
+            if size is None or not 0 <= span.start < span.end <= size:
+                return f"a {kind} points outside its document"
+    if any(row < 0 or row >= len(sentences) for chunk in chunks for row in chunk.sentence_ids):
+        return "a chunk names a sentence that does not exist"
+    return None
+
+
 @contextlib.contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index folder (ingest from the CLI and the API may race)."""
+    """One writer at a time per index folder (ingest from the CLI and the API may race).
+
+    Whoever holds the lock is the only writer, so any temporary folder present when it is taken was
+    left by a writer that was killed mid-ingest: it is removed at once."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            for leftover in index_dir.glob(".tmp-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -240,7 +306,7 @@ def _prune(index_dir: Path, live: str) -> None:
     versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir())
     for old in [v for v in versions if v.name != live][: -(KEEP_VERSIONS - 1) or None]:
         shutil.rmtree(old, ignore_errors=True)
-    for tmp in index_dir.glob(".tmp-*"):
+    for tmp in index_dir.glob(".tmp-*"):  # writers without the lock (benchmarks) leave none behind
         if time.time() - tmp.stat().st_mtime > 3600:
             shutil.rmtree(tmp, ignore_errors=True)
     for pointer in index_dir.glob(f".{CURRENT}.*"):

@@ -1,6 +1,8 @@
+import time
+
 import pytest
 
-from rag_service.chunking import embedding_text, make_splitter, normalise, split_document
+from rag_service.chunking import embedding_text, link_sentences, make_splitter, normalise, split_document
 from rag_service.documents import Document, DocumentMeta, Section, list_sources, load_document
 from tests.conftest import SEEDS
 
@@ -66,3 +68,41 @@ def test_abbreviations_do_not_split_sentences() -> None:
     texts = [s.text for s in sentences]
     assert "Author: Mr. Dmitry Loskutov" in texts
     assert "Ms. Anna Migas" in texts
+
+
+def _brute_force_rows(chunk, sentences, first_row):
+    return tuple(
+        first_row + i
+        for i, s in enumerate(sentences)
+        if s.source == chunk.source and s.start < chunk.end and s.end > chunk.start
+    )
+
+
+def test_sentence_links_match_the_exhaustive_comparison() -> None:
+    splitter = make_splitter(300, 60)
+    for doc in _seed_documents():
+        chunks, sentences = split_document(doc, splitter)
+        linked = link_sentences(chunks, sentences, 7)
+        assert [c.sentence_ids for c in linked] == [_brute_force_rows(c, sentences, 7) for c in chunks]
+        assert all(c.sentence_ids for c in linked)
+
+
+def _big_document(size: int) -> Document:
+    base = "".join(d.text for d in _seed_documents())
+    text = (base * (size // len(base) + 1))[:size]
+    return Document("big.txt", text, DocumentMeta("Big"), (Section("body", 0, len(text)),), "x")
+
+
+def test_chunking_and_linking_grow_linearly_with_document_size() -> None:
+    """A 20 MB file once took minutes in this step (every chunk compared with every sentence). Linear
+    work makes 8x the text cost about 8x; quadratic work would cost 64x. The bound sits between."""
+    splitter = make_splitter(800, 120)
+    seconds = []
+    for size in (500_000, 4_000_000):
+        doc = _big_document(size)
+        started = time.process_time()
+        chunks, sentences = split_document(doc, splitter)
+        link_sentences(chunks, sentences, 0)
+        seconds.append(time.process_time() - started)
+    print(f"0.5 MB: {seconds[0]:.2f} s, 4 MB: {seconds[1]:.2f} s (ratio {seconds[1] / seconds[0]:.1f})")
+    assert seconds[1] / seconds[0] < 20

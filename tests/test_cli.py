@@ -77,12 +77,19 @@ def test_bad_input_is_one_clear_line(built: Path, args: tuple[str, ...], message
     assert "Traceback" not in result.stderr
 
 
-def test_unreadable_seed_file_fails_ingest_cleanly(tmp_path: Path) -> None:
-    make_settings(tmp_path)
-    (tmp_path / "seeds" / "broken.txt").write_bytes(b"\xff\xfe\x00 not utf-8")
-    result = run(tmp_path, "ingest", "--quiet")
+def test_settings_errors_never_print_secrets(tmp_path: Path) -> None:
+    env = {**os.environ, "RAG_CHUNK_OVERLAP": "900", "RAG_API_KEY": "k-secret-77", "RAG_LLM_API_KEY": "sk-88"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag_service.cli", "ingest"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 1
-    assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
+    assert "RAG_CHUNK_OVERLAP (900) must be smaller than RAG_CHUNK_SIZE (800)" in result.stderr
+    assert "k-secret-77" not in result.stderr + result.stdout and "sk-88" not in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -1,9 +1,10 @@
+import codecs
 import os
 from pathlib import Path
 
 import pytest
 
-from rag_service.documents import list_sources, load_document
+from rag_service.documents import list_sources, load_document, scan_sources
 from rag_service.errors import DocumentError
 from tests.conftest import GLAVKOSMOS, SEEDS, SPUTNIK
 
@@ -52,7 +53,13 @@ def test_sidecar_change_changes_the_hash(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "sidecar", "message"),
     [
-        (b"\xff\xfe bad bytes", None, "not valid UTF-8"),
+        (b"\xc3\x28 bad bytes", None, "not valid UTF-8"),
+        (b"\xff\xfe\x00\xd8", None, "not valid UTF-16"),
+        (b"PK\x03\x04\x00\x00binary", None, "binary file"),
+        (b"", None, "empty"),
+        (b" \n\t\n", None, "empty"),
+        (b"Body.", "[1, 2]", "must hold a JSON object"),
+        (b"Body.", '{"sections": "comments"}', "must be a list"),
         (b"Body.", "{not json", "not valid JSON"),
         (b"Body.", '{"sections": [{"name": "comments", "starts_at": "nowhere"}]}', "not in the text"),
         (b"Body.", '{"sections": [{"name": "comments"}]}', "needs a 'name' and a 'starts_at'"),
@@ -71,3 +78,63 @@ def test_bad_seed_files_give_clear_errors(
 def test_missing_seeds_folder(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="does not exist"):
         list_sources(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (codecs.BOM_UTF8 + "Café on the Moon.".encode(), "Café on the Moon."),
+        (codecs.BOM_UTF16_LE + "Café on the Moon.".encode("utf-16-le"), "Café on the Moon."),
+        (codecs.BOM_UTF16_BE + "Café on the Moon.".encode("utf-16-be"), "Café on the Moon."),
+    ],
+)
+def test_byte_order_marks_are_decoded_and_dropped(tmp_path: Path, raw: bytes, expected: str) -> None:
+    (tmp_path / "x.txt").write_bytes(raw)
+    assert load_document(list_sources(tmp_path)[0]).text == expected
+
+
+def test_links_out_of_the_folder_and_special_files_are_skipped(tmp_path: Path) -> None:
+    """A link to /proc/self/environ would publish the server's environment (its API key included)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (tmp_path / "outside.txt").write_text("A secret outside the documents folder.", encoding="utf-8")
+    (seeds / "good.txt").write_text("A good document about rockets.", encoding="utf-8")
+    (seeds / "env.txt").symlink_to("/proc/self/environ")
+    (seeds / "shadow.txt").symlink_to("/etc/shadow")
+    (seeds / "outside.txt").symlink_to(tmp_path / "outside.txt")
+    (seeds / "null.txt").symlink_to("/dev/null")
+    (seeds / "inside.txt").symlink_to(seeds / "good.txt")  # a link that stays inside is fine
+    (seeds / "folder.txt").mkdir()
+    os.mkfifo(seeds / "fifo.txt")  # reading it would block the ingest forever
+    (seeds / "good.txt.meta.json").write_text('{"title": "Good"}', encoding="utf-8")
+    (seeds / "leaky.md").write_text("Leaky document.", encoding="utf-8")
+    (seeds / "leaky.md.meta.json").symlink_to("/proc/self/environ")
+    sources, skipped = scan_sources(seeds)
+    assert [s.name for s in sources] == ["good.txt", "inside.txt"]
+    reasons = {s.name: s.reason for s in skipped}
+    assert set(reasons) == {
+        "env.txt",
+        "shadow.txt",
+        "outside.txt",
+        "null.txt",
+        "folder.txt",
+        "fifo.txt",
+        "leaky.md",
+    }
+    for name in ("env.txt", "shadow.txt", "outside.txt", "null.txt", "leaky.md"):
+        assert "outside the documents folder" in reasons[name]
+    assert "a folder" in reasons["folder.txt"] and "FIFO" in reasons["fifo.txt"]
+    assert all(str(tmp_path) not in reason for reason in reasons.values())
+    assert load_document(sources[1]).text == "A good document about rockets."
+
+
+def test_a_link_swapped_to_point_outside_after_listing_is_not_read(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Harmless text.", encoding="utf-8")
+    (seeds / "b.txt").symlink_to(seeds / "a.txt")
+    source = next(s for s in list_sources(seeds) if s.name == "b.txt")
+    (seeds / "b.txt").unlink()
+    (seeds / "b.txt").symlink_to("/proc/self/environ")
+    with pytest.raises(DocumentError, match="outside the documents folder"):
+        load_document(source)

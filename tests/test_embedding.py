@@ -1,4 +1,5 @@
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,47 @@ def test_bad_model_path_is_a_clear_error(tmp_path: Path, backend: str) -> None:
         make_embedder(
             Settings(embedding_model=str(tmp_path / "nope"), embedding_backend=backend, onnx_dir=tmp_path)
         )
+
+
+class _PacedEncoder(BaseEmbedder):
+    """A stand-in forward pass of fixed duration that counts its batches (the fairness test's clock)."""
+
+    dimension = 4
+
+    def __init__(self) -> None:
+        super().__init__("paced", cache_size=0, max_query_batch=8)
+        self.batches = 0
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        time.sleep(0.002)
+        self.batches += 1
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def test_query_micro_batching_serves_every_caller_within_a_few_batches() -> None:
+    """Under sustained concurrent load no caller waits more than a few forward passes: the one that
+    leads a batch must not keep encoding the others' questions while new ones keep arriving."""
+    encoder = _PacedEncoder()
+    callers, calls = 16, 60
+    waits: list[int] = []
+    lock = threading.Lock()
+
+    def caller(i: int) -> None:
+        for j in range(calls):
+            before = encoder.batches
+            encoder.embed_query(f"{i}-{j}")
+            with lock:
+                waits.append(encoder.batches - before)
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == callers * calls
+    # 16 callers in batches of 8: at most 2 batches ahead of a question, plus one running when it came.
+    bound = -(-callers // 8) + 2
+    print(f"passes waited: max {max(waits)}, mean {sum(waits) / len(waits):.2f} (bound {bound})")
+    assert max(waits) <= bound

@@ -1,4 +1,5 @@
 import json
+import time
 from pathlib import Path
 
 import faiss
@@ -112,3 +113,59 @@ def test_hnsw_index_type_round_trips(tmp_path, embedder) -> None:
     assert loaded.manifest["index_type"] == "hnsw"
     assert hasattr(loaded.faiss_index, "hnsw")
     assert loaded.faiss_index.ntotal == len(loaded.content.chunks)
+
+
+def _rewrite_with_hash(folder: Path, name: str, array: np.ndarray) -> None:
+    """Replace a data file and update its hash in the manifest, as a buggy tool might."""
+    with open(folder / name, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    manifest["files"][name] = store._file_digest(folder / name)
+    (folder / store.MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("damage", ["wrong-width", "nan", "float64", "too-few-rows"])
+def test_damage_that_passes_the_checksums_is_refused(settings, embedder, damage: str) -> None:
+    ingest_seeds(settings, embedder)
+    folder = settings.index_dir / (settings.index_dir / CURRENT).read_text().strip()
+    vectors = np.load(folder / "sentences.npy")
+    damaged = {
+        "wrong-width": lambda v: v[:, :100],
+        "nan": lambda v: np.where(np.arange(len(v))[:, None] == 3, np.nan, v).astype(np.float32),
+        "float64": lambda v: v.astype(np.float64),
+        "too-few-rows": lambda v: v[:-1],
+    }[damage](vectors)
+    _rewrite_with_hash(folder, "sentences.npy", damaged)
+    with pytest.raises(IndexMismatchError, match=r"damaged|different lengths") as caught:
+        load_index(settings.index_dir)
+    assert "rag-service ingest" in str(caught.value) and str(settings.index_dir) not in str(caught.value)
+
+
+def test_a_damaged_index_is_503_without_server_paths(settings, embedder) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag_service.api.app import create_app
+
+    ingest_seeds(settings, embedder)
+    folder = settings.index_dir / (settings.index_dir / CURRENT).read_text().strip()
+    vectors = np.load(folder / "sentences.npy")
+    _rewrite_with_hash(folder, "sentences.npy", vectors[:, :100])
+    with TestClient(create_app(settings.model_copy(update={"ingest_on_start": "never"}))) as client:
+        for _ in range(600):
+            response = client.get("/api/health")
+            if "loading" not in response.json()["detail"]:
+                break
+            time.sleep(0.1)
+        assert response.status_code == 503 and "rag-service ingest" in response.json()["detail"]
+        assert str(settings.index_dir.parent) not in response.json()["detail"]
+        answer = client.post("/api/ask", json={"question": "Who heads Roscosmos?"})
+        assert answer.status_code == 503 and str(settings.index_dir.parent) not in answer.text
+
+
+def test_leftover_temporary_folders_are_removed_by_the_next_writer(settings, embedder) -> None:
+    settings.index_dir.mkdir(parents=True)
+    leftover = settings.index_dir / ".tmp-killed-writer"
+    leftover.mkdir()
+    (leftover / "chunks.jsonl").write_text("half written")
+    ingest_seeds(settings, embedder)
+    assert not leftover.exists()

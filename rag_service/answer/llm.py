@@ -10,6 +10,7 @@ detail that says what to check. What the model writes is never trusted: the pipe
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import openai
@@ -98,8 +99,17 @@ def _text_of(content: object) -> str:
     return str(content)
 
 
+def public_url(url: str) -> str:
+    """``url`` without user:password and query string, which may carry credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else "(RAG_LLM_BASE_URL)"
+
+
 def upstream_error(exc: Exception, base_url: str) -> UpstreamError:
-    where = f"the LLM server at {base_url}" if base_url else "the LLM server"
+    where = f"the LLM server at {public_url(base_url)}" if base_url else "the LLM server"
     if isinstance(exc, UpstreamError):
         return exc
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):

@@ -24,9 +24,9 @@ from fastapi.staticfiles import StaticFiles
 from rag_service import __version__
 from rag_service.api import errors
 from rag_service.api.access_log import AccessLog
-from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit
+from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit, HeaderLimit, SecurityHeaders
 from rag_service.api.routes import admin, ask, openai_compat, sources
-from rag_service.config import Settings
+from rag_service.config import Settings, load_settings
 from rag_service.errors import ConfigError, RagError
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
@@ -55,7 +55,7 @@ def _load(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,8 +76,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.pipeline = pipeline
     app.state.load_error = None
     errors.install(app)
-    # Starlette wraps in reverse order of addition: AccessLog is outermost, BodySizeLimit innermost.
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout)
+    # Starlette wraps in reverse order of addition. From the outside in: AccessLog, HeaderLimit,
+    # SecurityHeaders, BodySizeLimit, ConcurrencyLimit, CORS. The body is read in full before a
+    # concurrency slot is taken, so slow senders hold no slot (see rag_service.api.limits).
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -86,12 +87,15 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrency)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeaderLimit, count=settings.max_headers, size=settings.max_header_bytes)
     app.add_middleware(AccessLog)
     for router in (ask.router, sources.router, admin.router, openai_compat.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 

@@ -3,12 +3,15 @@
 Every error answer is JSON with a ``detail`` that says what to fix. Under ``/v1`` (the OpenAI-compatible
 routes) the body also carries OpenAI's ``error`` object, so the official client shows the message.
 Anything unexpected is logged with its traceback and answered 500 with a generic detail: no stack
-trace, prompt or setting ever reaches a client.
+trace, prompt or setting ever reaches a client. Details of the service's own errors pass through
+``public`` first, which shortens any absolute file path to its last part: messages are written without
+server paths, and this is the net under them (a model or prompt folder named in a start-up error, say).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag_service.errors import IndexMissingError, RagError
 
 log = logging.getLogger("rag_service.api")
+UNEXPECTED = "internal error: the server logged the details"
+# An absolute path: a slash not preceded by a word character, ':' or '/' (so URLs are left alone),
+# followed by at least one more path segment.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/'\"(),;:]+/)+([^\s/'\"(),;:]*)")
+
+
+def public(detail: str) -> str:
+    """``detail`` with absolute server paths cut to their last part (``/srv/x/index`` -> ``.../index``)."""
+    return _ABSOLUTE_PATH.sub(lambda m: ".../" + m.group(1), detail)
 
 
 def error_response(
@@ -48,7 +60,7 @@ def install(app: FastAPI) -> None:
         )
         if exc.status_code >= 500:
             log.warning("request failed: %s", exc)
-        return error_response(request, exc.status_code, str(exc), headers)
+        return error_response(request, exc.status_code, public(str(exc)), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -75,4 +87,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal error: the server logged the details")
+        return error_response(request, 500, UNEXPECTED)

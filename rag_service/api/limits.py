@@ -1,11 +1,22 @@
-"""Protective ASGI middleware: request body size and read time, and a cap on concurrent requests.
+"""Protective ASGI middleware: header size, request body size and read time, concurrent requests, and
+security headers on every response.
+
+``HeaderLimit`` answers 431 to a request with more than ``count`` headers or more than ``size`` bytes of
+them (uvicorn's httptools parser sets no limit of its own).
 
 ``BodySizeLimit`` reads every request body itself before the app sees it: at most ``limit`` bytes (413
 otherwise, judged from Content-Length when there is one) and within ``timeout`` seconds (408 otherwise),
 so a client that trickles its body cannot hold a worker. The body is then replayed to the app.
 
 ``ConcurrencyLimit`` answers 503 with ``Retry-After`` once ``limit`` requests are in flight, instead of
-queueing without bound; the health check is exempt so probes keep working under load.
+queueing without bound; the health check is exempt so probes keep working under load. It sits *inside*
+``BodySizeLimit``: a slot is taken only once the whole body has arrived, so clients that are still
+sending (slowly, or never) hold no slot and cannot starve the others; they get their 408.
+
+``SecurityHeaders`` adds ``nosniff``, ``DENY`` framing and no referrer to every response, and a
+Content-Security-Policy: the chat page may load only its own script and style and talk only to its
+origin; API answers may load nothing. The interactive docs (``/docs``, ``/redoc``) load Swagger UI from a
+CDN with inline script, so they get the framing headers but no CSP.
 """
 
 from __future__ import annotations
@@ -110,3 +121,61 @@ class ConcurrencyLimit:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+class HeaderLimit:
+    def __init__(self, app: ASGIApp, count: int, size: int) -> None:
+        self.app = app
+        self.count = count
+        self.size = size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers") or []
+            total = sum(len(name) + len(value) + 4 for name, value in headers)  # ": " and CRLF
+            if len(headers) > self.count or total > self.size:
+                await reject(
+                    send,
+                    431,
+                    f"request headers too large: {len(headers)} headers, {total} bytes; the limits are "
+                    f"{self.count} headers (RAG_MAX_HEADERS) and {self.size} bytes (RAG_MAX_HEADER_BYTES)",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+_ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeaders:
+    DOCS = ("/docs", "/redoc")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        extra = list(_ALWAYS)
+        if path == "/" or path.startswith("/static/"):
+            extra.append((b"content-security-policy", PAGE_POLICY.encode()))
+        elif not path.startswith(self.DOCS):
+            extra.append((b"content-security-policy", API_POLICY.encode()))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

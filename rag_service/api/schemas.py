@@ -2,34 +2,55 @@
 
 Limits that depend on settings (question length, history size) are checked in ``validate_limits`` so the
 error names the configured number; structural rules (types, roles, non-empty question) live here.
+
+Every string a client sends is ``Text``: JSON can carry lone surrogates (``"\\udc00"``) that are not
+Unicode, and a string echoed back (the OpenAI ``model`` field, say) would then fail while the response is
+being encoded, a 500 or a stream cut short. They are refused with a 422 up front. Numbers and flags are
+strict: ``top_k: true`` or ``stream: "yes"`` is a client mistake, not a value to coerce.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from rag_service.config import Settings
 from rag_service.errors import InvalidRequestError
+
+
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"contains invalid Unicode at character {exc.start} (a lone surrogate): send UTF-8 text"
+        ) from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode)]
+"""A client string that is real Unicode text."""
 
 
 class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str
+    content: Text
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The pattern documents "not blank" in the schema; the validator below gives the clear message.
-    question: str = Field(
+    question: Text = Field(
         description="The question; follow-ups may rely on `history`.", json_schema_extra={"pattern": r"\S"}
     )
     history: list[HistoryMessage] = Field(default_factory=list, description="Earlier turns, oldest first.")
-    top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K).")
+    top_k: StrictInt | None = Field(
+        default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K)."
+    )
 
     @field_validator("question")
     @classmethod
@@ -115,6 +136,11 @@ class AskResponse(BaseModel):
     index_version: str
 
 
+class SkippedOut(BaseModel):
+    name: str
+    reason: str
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     documents: int
@@ -124,6 +150,7 @@ class HealthResponse(BaseModel):
     dimension: int
     index_version: str
     index_type: str
+    skipped: list[SkippedOut] = Field(description="files the last ingest could not index, with the reason")
 
 
 class SectionOut(BaseModel):
@@ -154,6 +181,7 @@ class IngestResponse(BaseModel):
     changed: list[str]
     removed: list[str]
     unchanged: list[str]
+    skipped: list[SkippedOut]
     chunks: int
     sentences: int
     embedded: int

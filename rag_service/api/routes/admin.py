@@ -14,7 +14,12 @@ from rag_service.api.schemas import ErrorResponse, HealthResponse, IngestRespons
 router = APIRouter(prefix="/api", tags=["service"])
 
 
-@router.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
+@router.api_route(
+    "/health",
+    methods=["GET", "HEAD"],
+    response_model=HealthResponse,
+    responses={503: {"model": ErrorResponse}},
+)
 async def health(request: Request) -> dict[str, Any]:
     """200 with index statistics once the model and index are loaded; 503 while loading or if they
     cannot be loaded (the detail says why and what to do)."""
@@ -30,6 +35,7 @@ async def health(request: Request) -> dict[str, Any]:
         "dimension": pipeline.embedder.dimension,
         "index_version": index.version,
         "index_type": index.manifest.get("index_type", "flat"),
+        "skipped": index.manifest.get("skipped", []),
     }
 
 

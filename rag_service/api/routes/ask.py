@@ -14,6 +14,7 @@ Validation happens before the stream starts, so a bad request is a normal 4xx JS
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from rag_service.api.access_log import note
 from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.errors import UNEXPECTED, public
 from rag_service.api.schemas import AskRequest, AskResponse, ErrorResponse, validate_limits
 from rag_service.config import Settings
 from rag_service.errors import RagError
@@ -30,6 +32,7 @@ from rag_service.models import Answer, Message
 from rag_service.pipeline import Delta, Pipeline, StreamEvent
 from rag_service.serialize import answer_dict
 
+log = logging.getLogger("rag_service.api")
 router = APIRouter(prefix="/api", tags=["questions"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 413, 422, 502, 503, 504)
@@ -96,7 +99,10 @@ async def _sse_events(first: StreamEvent, events: Any, pipeline: Pipeline) -> As
         async for event in iterate_in_threadpool(events):
             yield _frame(event, pipeline)
     except RagError as exc:
-        yield sse("error", {"detail": str(exc), "status": exc.status_code})
+        yield sse("error", {"detail": public(str(exc)), "status": exc.status_code})
+    except Exception:  # the response has started: report it as an event rather than cut the stream
+        log.exception("stream failed")
+        yield sse("error", {"detail": UNEXPECTED, "status": 500})
 
 
 def _frame(event: StreamEvent, pipeline: Pipeline) -> str:

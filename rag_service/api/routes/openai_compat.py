@@ -12,6 +12,7 @@ ignored by the extractive backend.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,16 +21,18 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.errors import UNEXPECTED, public
 from rag_service.api.routes.ask import ERRORS, log_answer, titles
-from rag_service.api.schemas import HistoryMessage, validate_limits
+from rag_service.api.schemas import HistoryMessage, Text, validate_limits
 from rag_service.errors import InvalidRequestError, RagError
 from rag_service.models import Answer, Message
 from rag_service.pipeline import Delta, Pipeline
 from rag_service.serialize import answer_dict, sources_footer
 
+log = logging.getLogger("rag_service.api")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL_ID = "rag-service"
 FOOTER_MARK = "\n\nSources:\n"
@@ -37,22 +40,24 @@ FOOTER_MARK = "\n\nSources:\n"
 
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
+    type: Text
+    text: Text | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
 
 class ChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, ... are accepted and ignored
-    model: str = MODEL_ID
+    # temperature, max_tokens, ... are accepted and ignored; nothing extra is ever echoed back.
+    model_config = ConfigDict(extra="allow")
+    model: Text = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    top_k: int | None = Field(default=None, ge=1)
+    stream: StrictBool = False
+    top_k: StrictInt | None = Field(default=None, ge=1)
+    n: StrictInt | None = Field(default=None, ge=1, description="choices to return: only 1 is supported")
 
 
 def _text(message: ChatMessage) -> str:
@@ -115,6 +120,10 @@ async def chat_completions(
     request: ChatCompletionRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
 ) -> Any:
     """Answer the last user message, OpenAI style; ``stream: true`` gives ``chat.completion.chunk`` events."""
+    if request.n not in (None, 1):
+        raise InvalidRequestError(
+            f"n is {request.n}: this service gives one answer per request; send n=1 or leave it out"
+        )
     question, history = _conversation(request)
     validate_limits(question, history, request.top_k, settings)
     pipeline.search_params(request.top_k)
@@ -181,6 +190,10 @@ async def _chunks(
                     yield chunk({"content": footer})
                 yield chunk({}, "stop", **_extra(event, pipeline))
     except RagError as exc:
-        error = {"message": str(exc), "type": "server_error", "code": exc.status_code}
+        error = {"message": public(str(exc)), "type": "server_error", "code": exc.status_code}
+        yield f"data: {json.dumps({'error': error})}\n\n"
+    except Exception:  # the response has started: say so in the stream, and still end it properly
+        log.exception("stream failed")
+        error = {"message": UNEXPECTED, "type": "server_error", "code": 500}
         yield f"data: {json.dumps({'error': error})}\n\n"
     yield "data: [DONE]\n\n"

@@ -1,0 +1,142 @@
+"""One bad file never stops an ingest: every good file is indexed, each bad one is skipped with its
+reason in the report, the CLI summary, the manifest, ``/api/health`` and the ``POST /api/ingest`` reply."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from rag_service.api.app import create_app
+from rag_service.ingest import ingest_seeds
+from rag_service.pipeline import Pipeline
+from rag_service.store import load_index
+from tests.conftest import GLAVKOSMOS, SPUTNIK, LiveServer, make_settings
+
+BAD = {
+    "latin1.txt": "Caf\xe9 au lait".encode("latin-1"),
+    "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "empty.txt": b"",
+    "blank.md": b"  \n\n\t  \n",
+    "bad-sidecar.txt": b"A document whose metadata file is broken.",
+    "bad-section.txt": b"A document whose section marker is missing.",
+}
+GOOD = {
+    "bom.txt": codecs.BOM_UTF8 + b"Lunar regolith is the loose layer covering the Moon's bedrock.",
+    "utf16.txt": codecs.BOM_UTF16_LE + "Europa has a salty ocean under its icy shell.".encode("utf-16-le"),
+}
+
+
+def _populate(seeds: Path) -> None:
+    for name, raw in {**BAD, **GOOD}.items():
+        (seeds / name).write_bytes(raw)
+    (seeds / "bad-sidecar.txt.meta.json").write_text("{title: nope", encoding="utf-8")
+    (seeds / "bad-section.txt.meta.json").write_text(
+        '{"sections": [{"name": "c", "starts_at": "NOT THERE"}]}', encoding="utf-8"
+    )
+    (seeds / "env.txt").symlink_to("/proc/self/environ")
+
+
+def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    _populate(settings.seeds_dir)
+    report = ingest_seeds(settings, embedder)
+    assert sorted(report.added) == sorted([GLAVKOSMOS, SPUTNIK, *GOOD])
+    reasons = {s.name: s.reason for s in report.skipped}
+    assert set(reasons) == {*BAD, "env.txt"}
+    assert "UTF-8" in reasons["latin1.txt"] and "binary" in reasons["binary.txt"]
+    assert "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]
+    assert "JSON" in reasons["bad-sidecar.txt"] and "NOT THERE" in reasons["bad-section.txt"]
+    assert all(reason.startswith(name) for name, reason in reasons.items())
+    assert f"{len(reasons)} skipped" in report.summary()
+    index = load_index(settings.index_dir)
+    assert index.documents["bom.txt"].text.startswith("Lunar regolith")
+    assert index.documents["utf16.txt"].text.startswith("Europa")
+    assert [s["name"] for s in index.manifest["skipped"]] == sorted(reasons)
+    # Nothing of the environment reached the index.
+    assert "env.txt" not in index.documents
+    assert not any("PATH=" in d.text for d in index.content.documents)
+
+
+def test_a_file_that_goes_bad_keeps_its_previous_version(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    ingest_seeds(settings, embedder)
+    (settings.seeds_dir / GLAVKOSMOS).write_bytes(b"\x00\x01 now binary")
+    report = ingest_seeds(settings, embedder)
+    assert report.removed == [] and [s.name for s in report.skipped] == [GLAVKOSMOS]
+    assert "previous version stays indexed" in report.skipped[0].reason
+    assert GLAVKOSMOS in load_index(settings.index_dir).documents
+    # A skip that appears or disappears is recorded even when no document changed.
+    (settings.seeds_dir / "empty.txt").write_bytes(b"")
+    assert {s.name for s in ingest_seeds(settings, embedder).skipped} == {GLAVKOSMOS, "empty.txt"}
+    assert {s["name"] for s in load_index(settings.index_dir).manifest["skipped"]} == {
+        GLAVKOSMOS,
+        "empty.txt",
+    }
+
+
+def test_health_and_the_ingest_reply_list_skipped_files(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path, api_key="k-123")
+    ingest_seeds(settings, embedder)
+    pipeline = Pipeline.load(settings, embedder)
+    with TestClient(create_app(settings, pipeline=pipeline)) as client:
+        assert client.get("/api/health").json()["skipped"] == []
+        (settings.seeds_dir / "latin1.txt").write_bytes(BAD["latin1.txt"])
+        reply = client.post("/api/ingest", headers={"X-API-Key": "k-123"})
+        assert reply.status_code == 200
+        assert [s["name"] for s in reply.json()["skipped"]] == ["latin1.txt"]
+        assert "1 skipped" in reply.json()["summary"]
+        health = client.get("/api/health").json()
+        assert health["skipped"][0]["name"] == "latin1.txt" and "UTF-8" in health["skipped"][0]["reason"]
+
+
+def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAG_SEEDS_DIR": str(tmp / "seeds"), "RAG_INDEX_DIR": str(tmp / "index")}
+    return subprocess.run(
+        [sys.executable, "-m", "rag_service.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_indexes_the_good_files_and_fails_only_with_strict(tmp_path: Path) -> None:
+    make_settings(tmp_path)
+    (tmp_path / "seeds" / "latin1.txt").write_bytes(BAD["latin1.txt"])
+    result = _cli(tmp_path, "ingest", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "1 skipped" in result.stdout and "skipped: latin1.txt: not valid UTF-8" in result.stdout
+    assert "Traceback" not in result.stderr
+    strict = _cli(tmp_path, "ingest", "--quiet", "--strict")
+    assert strict.returncode == 1 and "--strict" in strict.stderr
+    assert "latin1.txt" in strict.stdout
+
+
+def test_a_link_to_the_environment_never_reaches_a_client(tmp_path, embedder) -> None:
+    """End to end on a real server: the key in the environment is not in any source or passage."""
+    settings = make_settings(tmp_path)
+    (settings.seeds_dir / "env.txt").symlink_to("/proc/self/environ")
+    ingest_seeds(settings, embedder)
+    server = LiveServer(tmp_path, RAG_API_KEY="leak-canary-5150")
+    try:
+        server.wait_healthy()
+        assert httpx.get(f"{server.url}/api/sources/env.txt", timeout=10).status_code == 404
+        httpx.post(f"{server.url}/api/ingest", headers={"X-API-Key": "leak-canary-5150"}, timeout=120)
+        texts = [
+            httpx.get(f"{server.url}/api/sources", timeout=10).text,
+            httpx.get(f"{server.url}/api/health", timeout=10).text,
+            httpx.post(
+                f"{server.url}/api/ask", json={"question": "What is RAG_API_KEY?", "top_k": 50}, timeout=30
+            ).text,
+        ]
+        assert all("leak-canary-5150" not in text for text in texts)
+        assert "env.txt" in texts[1] and "outside the documents folder" in texts[1]
+    finally:
+        server.stop()
