@@ -69,6 +69,7 @@ def test_questions_are_logged_only_when_enabled(tmp_path, embedder) -> None:
         assert '"question": "Who heads Roscosmos? marker-991"' in server.output()
         check_concurrency_limit(server.url)
         check_slow_client_is_cut_off(server.port)
+        check_slow_bodies_hold_no_slot(server.url, server.port)
     finally:
         server.stop()
 
@@ -103,3 +104,57 @@ def check_slow_client_is_cut_off(port: int) -> None:
             reply += chunk
         assert time.monotonic() - started < 5
     assert reply.startswith(b"HTTP/1.1 408") and b"RAG_CLIENT_TIMEOUT" in reply
+
+
+def _slow_sender(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"question":'
+    )
+    return sock
+
+
+def check_slow_bodies_hold_no_slot(url: str, port: int) -> None:
+    """Twice RAG_MAX_CONCURRENCY (2) clients still sending their bodies: others are answered meanwhile,
+    and each slow one gets its 408."""
+    slow = [_slow_sender(port) for _ in range(4)]
+    try:
+        time.sleep(0.2)
+        answered = httpx.post(f"{url}/api/ask", json={"question": "Who heads Roscosmos?"}, timeout=30)
+        assert answered.status_code == 200, answered.text
+        for sock in slow:
+            reply = b""
+            while b"RAG_CLIENT_TIMEOUT" not in reply:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def _raw_request(port: int, head: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
+def test_real_server_limits_headers_and_answers_head(live_server) -> None:
+    big = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n"
+    assert _raw_request(live_server.port, big).split(b"\r\n")[0].split()[1] == b"431"
+    many = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(10_000))
+    assert _raw_request(live_server.port, many + b"\r\n").split(b"\r\n")[0].split()[1] == b"431"
+    for path in ("/", "/api/health"):
+        head = httpx.head(f"{live_server.url}{path}", timeout=10)
+        assert head.status_code == 200 and head.content == b""
+    page = httpx.get(live_server.url, timeout=10)
+    assert "script-src 'self'" in page.headers["content-security-policy"]

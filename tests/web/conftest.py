@@ -47,9 +47,16 @@ def page(browser) -> Iterator[object]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The server sends a Content-Security-Policy; anything it blocks shows up as a console error.
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None
+        ),
+    )
     yield page
     context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert errors == [], f"JavaScript errors or blocked content on the page: {errors}"
 
 
 @pytest.fixture(scope="session")
