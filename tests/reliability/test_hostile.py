@@ -29,8 +29,9 @@ PROMPT_LINES = [
     [
         ('{"question":"hi","history":' + "[" * 100_000 + "]" * 100_000 + "}", {400}),
         ('{"question":"hi","history":[' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "]}", {400, 422}),
-        ('{"question":"\\ud800 Who heads Roscosmos?"}', {400}),
-        ('{"question":"Who?","history":[{"role":"user","content":"\\udfff"}]}', {400}),
+        # Not Unicode: refused by the request schema, like any other invalid field.
+        ('{"question":"\\ud800 Who heads Roscosmos?"}', {422}),
+        ('{"question":"Who?","history":[{"role":"user","content":"\\udfff"}]}', {422}),
         ('{"question":"hi","top_k":' + "9" * 5000 + "}", {400, 422}),
         ('{"question":"hi","history":[{"role":"user","content":"' + "x" * 200_000 + '"}]}', {400}),
         (
