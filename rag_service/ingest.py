@@ -20,23 +20,24 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from rag_service.chunking import (
+from rag_service.config import Settings
+from rag_service.documents.chunking import (
     SPLITTER_VERSION,
     embedding_text,
     link_sentences,
     make_splitter,
     split_document,
 )
-from rag_service.config import Settings
-from rag_service.documents import Document, SkippedFile, load_document, scan_sources
-from rag_service.embedding import Embedder
+from rag_service.documents.files import SkippedFile, load_document, scan_sources
+from rag_service.embedding.base import Embedder
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
-from rag_service.models import Chunk, Sentence
-from rag_service.store import IndexContent, LoadedIndex, load_index, write_index, writer_lock
+from rag_service.models import Chunk, Document, Sentence
+from rag_service.store.files import FileStore
+from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex
+from rag_service.store.protocol import IndexStore
 
 
 @dataclass
@@ -76,29 +77,35 @@ class IngestReport:
         )
 
 
-def index_settings(settings: Settings, embedder: Embedder) -> dict:
+def index_settings(settings: Settings, embedder: Embedder) -> IndexSettings:
     """The parameters that make two indexes compatible; stored in the manifest."""
-    return {
-        "embedding_model": embedder.name,
-        "dimension": embedder.dimension,
-        "chunking": {
-            "splitter": SPLITTER_VERSION,
-            "chunk_size": settings.chunk_size,
-            "chunk_overlap": settings.chunk_overlap,
-        },
-        "index_type": settings.index_type,
-        "hnsw_m": settings.hnsw_m,
-    }
+    return IndexSettings(
+        embedding_model=embedder.name,
+        dimension=embedder.dimension,
+        splitter=SPLITTER_VERSION,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        index_type=settings.index_type,
+        hnsw_m=settings.hnsw_m,
+    )
 
 
-def ingest_seeds(settings: Settings, embedder: Embedder, *, show_progress: bool = False) -> IngestReport:
-    """Bring the index in ``settings.index_dir`` up to date with ``settings.seeds_dir``."""
+def ingest_seeds(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    store: IndexStore | None = None,
+    show_progress: bool = False,
+) -> IngestReport:
+    """Bring the index (``store``, by default the files in ``settings.index_dir``) up to date with
+    ``settings.seeds_dir``."""
     started = time.perf_counter()
     report = IngestReport()
-    with writer_lock(settings.index_dir):
+    store = store or FileStore(settings.index_dir)
+    with store.writer():
         sources, report.skipped = scan_sources(settings.seeds_dir)
         wanted = index_settings(settings, embedder)
-        previous = _reusable_previous(settings.index_dir, wanted, report)
+        previous = _reusable_previous(store, wanted, report)
         old_docs = previous.documents if previous else {}
         documents: list[Document] = []
         for source in sources:
@@ -117,19 +124,14 @@ def ingest_seeds(settings: Settings, embedder: Embedder, *, show_progress: bool 
         documents.sort(key=lambda d: d.name)
         report.removed = sorted(set(old_docs) - {d.name for d in documents})
         report.skipped.sort(key=lambda s: s.name)
-        skipped_records = [asdict(s) for s in report.skipped]
-        if (
-            previous is not None
-            and not report.touched
-            and previous.manifest.get("skipped", []) == (skipped_records)
-        ):
+        skipped = tuple(asdict(s) for s in report.skipped)
+        if previous is not None and not report.touched and previous.manifest.skipped == skipped:
             report.chunks = len(previous.content.chunks)
             report.sentences = len(previous.content.sentences)
             report.version = previous.version
         else:
             content = build_content(documents, embedder, settings, previous, report, show_progress)
-            content.settings = {**wanted, "skipped": skipped_records}
-            report.version = write_index(settings.index_dir, content)
+            report.version = store.write(content, wanted, skipped)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
     report.seconds = time.perf_counter() - started
     return report
@@ -180,8 +182,7 @@ def build_content(
             and previous is not None
             and previous.documents[document.name].sha256 == document.sha256
         ):
-            doc_chunks, doc_sentences = old
-            doc_chunks = [Chunk(c.id, c.source, c.section, c.start, c.end, c.text) for c in doc_chunks]
+            doc_chunks, doc_sentences = old  # link_sentences gives the chunks their new sentence rows
         else:
             doc_chunks, doc_sentences = split_document(document, splitter)
         if not with_sentences:
@@ -193,23 +194,24 @@ def build_content(
     cache = _vector_cache(previous) if previous is not None else {}
     vectors = _embed_with_cache(chunk_texts + sentence_texts, cache, embedder, report, show_progress)
     return IndexContent(
-        documents=list(documents),
-        chunks=chunks,
-        sentences=sentences,
+        documents=tuple(documents),
+        chunks=tuple(chunks),
+        sentences=tuple(sentences),
         chunk_vectors=vectors[: len(chunks)],
         sentence_vectors=vectors[len(chunks) :],
     )
 
 
-def _reusable_previous(index_dir: Path, wanted: dict, report: IngestReport) -> LoadedIndex | None:
+def _reusable_previous(store: IndexStore, wanted: IndexSettings, report: IngestReport) -> LoadedIndex | None:
+    """The current index when it can serve as a cache: built with exactly the wanted settings."""
     try:
-        previous = load_index(index_dir, model=wanted["embedding_model"], dimension=wanted["dimension"])
+        previous = store.load(wanted)
     except IndexMissingError:
         return None
     except IndexMismatchError:
         report.rebuilt = True
         return None
-    if any(previous.manifest.get(k) != wanted[k] for k in ("chunking", "index_type", "hnsw_m")):
+    if previous.manifest.settings.difference(wanted) is not None:
         report.rebuilt = True
         return None
     return previous

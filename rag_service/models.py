@@ -1,4 +1,8 @@
-"""Value objects shared across roles. Frozen: once built, a chunk or a citation never changes."""
+"""Value objects shared across roles. Frozen: once built, a document, chunk or citation never changes.
+
+A chunk and a sentence record their document's title and their section's voice when they are made, so
+that the answerer, citations, grounding and the API never go back to the document to look them up.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,58 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Section:
+    name: str
+    start: int
+    end: int
+    voice: str = "author"
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    title: str
+    author: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "title": self.title,
+            "author": self.author,
+            "publisher": self.publisher,
+            "date": self.date,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    text: str
+    meta: DocumentMeta
+    sections: tuple[Section, ...]
+    sha256: str
+    """Hash of the file's bytes and of its sidecar: a change to either re-processes the document."""
+
+    def section_at(self, offset: int) -> Section:
+        for section in self.sections:
+            if section.start <= offset < section.end:
+                return section
+        return self.sections[-1]
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A passage of one document. ``text`` is exactly ``document.text[start:end]``."""
 
     id: str
     source: str
     section: str
+    voice: str
+    """Whose words: ``author`` for the document's own, anything else (``reader``) for comments."""
+    title: str
+    """The document's title (shown with citations and passages)."""
     start: int
     end: int
     text: str
@@ -33,6 +83,8 @@ class Sentence:
 
     source: str
     section: str
+    voice: str
+    title: str
     start: int
     end: int
     text: str

@@ -1,14 +1,18 @@
 """The composition root: one object that owns the embedder, the live index and the answer backends.
 
-A question goes: condense (follow-up → standalone) → embed → hybrid retrieval → extractive answer (always:
-it is cheap and doubles as the abstention gate and the fallback) → optionally the LLM → citations → the
-grounding check. ``_run`` yields that as events (``Delta`` text pieces, then the final ``Answer``);
-``ask`` keeps the last event and ``stream`` forwards them, so both paths share every step.
+A question goes: condense (follow-up → standalone) → embed → hybrid retrieval (``retrieve``) →
+extractive answer (always: it is cheap and doubles as the abstention gate and the fallback) →
+optionally the LLM → ``rag_service.answer.compose`` (citations, the grounding check, strict mode).
+``_run`` yields that as events (``Delta`` text pieces, then the final ``Answer``); ``ask`` keeps the last
+event and ``stream`` forwards them, so both paths share every step.
 
-Everything derived from an index (BM25, retriever, answerer, grounding checker) lives in one immutable
+Everything derived from an index (BM25, retriever, answerer, composer) lives in one immutable
 ``IndexState``. A question takes a reference to the current state once, at its start, so swapping in a
 freshly ingested index (``reload``) is one attribute assignment: a question in flight finishes on the
 old index, the next starts on the new, and none sees a mix.
+
+Every caller's question goes through ``rag_service.questions.require_question`` here (the API schemas
+call the same function first so that HTTP clients get a 422 naming the field).
 
 When the extractive evidence says the documents do not answer, the LLM is not called at all: a model
 cannot ground an answer in passages that do not contain it, and saying so is the honest reply.
@@ -19,31 +23,32 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 
-from rag_service.answer.extractive import NOT_FOUND_TEXT, Extract, ExtractiveAnswerer
+from rag_service.answer.citations import split_marked
+from rag_service.answer.compose import AnswerComposer, Evidence, says_not_found
+from rag_service.answer.extractive import ExtractiveAnswerer
+from rag_service.answer.grounding import GroundingChecker
 from rag_service.answer.llm import LLMGenerator, make_chat_model, upstream_error
-from rag_service.citations import cite_passages, render, split_marked
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
-from rag_service.embedding import BaseEmbedder, Embedder, TorchEmbedder
+from rag_service.embedding.base import BaseEmbedder, Embedder
+from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import InvalidRequestError, UpstreamError
-from rag_service.grounding import Claim, GroundingChecker
-from rag_service.ingest import IngestReport, ingest_seeds
-from rag_service.lexical import LexicalIndex, content_terms
-from rag_service.models import Answer, Grounding, Message, ScoredChunk
+from rag_service.ingest import IngestReport, index_settings, ingest_seeds
+from rag_service.models import Answer, Message, ScoredChunk
 from rag_service.prompts import Prompts, load_prompts
-from rag_service.retrieval import HybridRetriever, SearchParams
-from rag_service.store import LoadedIndex, load_index
+from rag_service.questions import require_question, require_unicode
+from rag_service.retrieval.hybrid import HybridRetriever, Mode, SearchParams
+from rag_service.retrieval.lexical import content_terms
+from rag_service.store.files import FileStore
+from rag_service.store.model import LoadedIndex
+from rag_service.store.protocol import IndexStore
 
 _PIECE = re.compile(r"\S+\s*")
-_SAYS_NOT_FOUND = re.compile(r"do(?:es)? not contain (?:an|the|any) answer", re.IGNORECASE)
-STRICT_NOTE = (
-    "The generated answer had sentences its passages do not support; the extractive answer is shown."
-)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class IndexState:
     index: LoadedIndex
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
-    grounding: GroundingChecker
+    composer: AnswerComposer
 
 
 def make_embedder(settings: Settings) -> BaseEmbedder:
@@ -71,10 +76,14 @@ def make_embedder(settings: Settings) -> BaseEmbedder:
         "threads": settings.embedding_threads,
     }
     if settings.embedding_backend == "onnx":
-        from rag_service.embedding_onnx import OnnxEmbedder
+        from rag_service.embedding.onnx_backend import OnnxEmbedder
 
         return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, **common)
     return TorchEmbedder(settings.embedding_model, **common)
+
+
+def make_store(settings: Settings) -> IndexStore:
+    return FileStore(settings.index_dir)
 
 
 class Pipeline:
@@ -84,11 +93,13 @@ class Pipeline:
         embedder: Embedder,
         index: LoadedIndex,
         *,
+        store: IndexStore | None = None,
         chat_model: BaseChatModel | None = None,
         prompts: Prompts | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.store = store or make_store(settings)
         self.prompts = prompts or load_prompts(settings.prompts_dir)
         if chat_model is None and settings.llm_backend == "openai":
             chat_model = make_chat_model(settings)
@@ -103,11 +114,18 @@ class Pipeline:
         self._ingest_lock = threading.Lock()
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None, **kwargs: object) -> Pipeline:
+    def load(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        store: IndexStore | None = None,
+        **kwargs: object,
+    ) -> Pipeline:
         prompts = load_prompts(settings.prompts_dir)  # fail on a broken prompt before the slow model load
         embedder = embedder or make_embedder(settings)
-        index = load_index(settings.index_dir, model=embedder.name, dimension=embedder.dimension)
-        return cls(settings, embedder, index, prompts=prompts, **kwargs)  # type: ignore[arg-type]
+        store = store or make_store(settings)
+        index = store.load(index_settings(settings, embedder))
+        return cls(settings, embedder, index, store=store, prompts=prompts, **kwargs)  # type: ignore[arg-type]
 
     @property
     def index(self) -> LoadedIndex:
@@ -119,37 +137,40 @@ class Pipeline:
 
     def _derive(self, index: LoadedIndex) -> IndexState:
         content = index.content
-        lexical = LexicalIndex([c.text for c in content.chunks])
-        retriever = HybridRetriever(content.chunks, index.faiss_index, lexical, self.settings.hnsw_ef_search)
-        answerer = ExtractiveAnswerer(
-            content,
-            content_terms,
-            threshold=self.settings.not_found_threshold,
-            max_sentences=self.settings.answer_max_sentences,
-        )
+        answerer = ExtractiveAnswerer.from_settings(content, content_terms, self.settings)
         grounding = GroundingChecker(content, content_terms, self.settings.grounding_threshold)
-        return IndexState(index, retriever, answerer, grounding)
+        composer = AnswerComposer(grounding, self.settings.grounding)
+        retriever = HybridRetriever.for_index(index, self.settings.hnsw_ef_search)
+        return IndexState(index, retriever, answerer, composer)
 
     def reload(self) -> None:
-        """Load the current index from disk and swap it in atomically."""
-        index = load_index(
-            self.settings.index_dir, model=self.embedder.name, dimension=self.embedder.dimension
-        )
-        self._state = self._derive(index)
+        """Load the current index from the store and swap it in atomically."""
+        self._state = self._derive(self.store.load(index_settings(self.settings, self.embedder)))
 
     def ingest(self, *, show_progress: bool = False) -> IngestReport:
         """Re-index the seeds folder and swap the result in; questions keep being answered meanwhile."""
         with self._ingest_lock:
-            report = ingest_seeds(self.settings, self.embedder, show_progress=show_progress)
+            report = ingest_seeds(self.settings, self.embedder, store=self.store, show_progress=show_progress)
             if report.version != self._state.index.version:
                 self.reload()
             return report
 
-    def search_params(self, top_k: int | None) -> SearchParams:
+    def search_params(self, top_k: int | None, mode: Mode = "hybrid") -> SearchParams:
         k = top_k or self.settings.top_k
         if not 1 <= k <= self.settings.max_top_k:
-            raise InvalidRequestError(f"top_k must be between 1 and {self.settings.max_top_k}, got {k}")
-        return SearchParams(top_k=k, candidate_pool=self.settings.candidate_pool, rrf_k=self.settings.rrf_k)
+            raise InvalidRequestError(
+                f"top_k is {k}; the limit is {self.settings.max_top_k} (RAG_MAX_TOP_K), the least is 1"
+            )
+        return SearchParams(
+            top_k=k, candidate_pool=self.settings.candidate_pool, rrf_k=self.settings.rrf_k, mode=mode
+        )
+
+    def retrieve(
+        self, question: str, top_k: int | None = None, *, mode: Mode = "hybrid"
+    ) -> list[ScoredChunk]:
+        """The passages the current index gives for ``question`` (no condensing, no answer)."""
+        vector = self.embedder.embed_query(question)
+        return self._state.retriever.search(question, vector, self.search_params(top_k, mode))
 
     def ask(
         self, question: str, history: Sequence[Message] | None = None, top_k: int | None = None
@@ -172,14 +193,9 @@ class Pipeline:
     def _run(
         self, question: str, history: Sequence[Message], top_k: int | None, live: bool
     ) -> Iterator[StreamEvent]:
-        question = question.strip()
-        if not question:
-            raise InvalidRequestError("question is empty: ask something about the documents")
-        for label, text in (
-            ("question", question),
-            *((f"history[{i}]", m.content) for i, m in enumerate(history)),
-        ):
-            _require_unicode(label, text)
+        question = require_question(question)
+        for i, message in enumerate(history):
+            require_unicode(message.content, f"history[{i}]")
         params = self.search_params(top_k)
         state = self._state
         clock = _Clock()
@@ -187,49 +203,58 @@ class Pipeline:
         clock.lap("condense")
         query_vector = self.embedder.embed_query(standalone)
         clock.lap("embed")
-        hits = state.retriever.search(standalone, query_vector, params)
+        hits = tuple(state.retriever.search(standalone, query_vector, params))
         clock.lap("retrieve")
         extract = state.answerer.answer(standalone, query_vector, hits)
         clock.lap("answer")
-        if self.generator is None or extract.not_found:
-            answer = self._extractive(state, extract, hits, standalone, clock)
-            if live:
-                yield from _pieces(answer.text)
-            yield answer
-            return
-        messages = self.generator.messages(standalone, hits, state.index.documents)
+        evidence = Evidence(question, standalone, hits, extract, state.index)
         strict = self.settings.grounding == "strict"
-        try:
-            if live and not strict:
-                parts: list[str] = []
-                started = False  # leading whitespace is held back, so an empty reply can still be a 502
-                for token in self.generator.stream(messages):
-                    parts.append(token)
-                    if started:
-                        yield Delta(token)
-                    elif "".join(parts).strip():
-                        started = True
-                        yield Delta("".join(parts).lstrip())
-                text = "".join(parts)
-            else:
-                text = self.generator.complete(messages)
-            clock.lap("llm")
-            answer = self._generated(state, text, extract, hits, standalone, clock)
-        except UpstreamError as exc:
-            if not self.settings.llm_fallback:
-                raise
-            answer = self._extractive(
-                state,
-                extract,
-                hits,
-                standalone,
-                clock,
-                note=f"The language model failed ({exc}); this is the extractive answer.",
-            )
-            strict = True  # nothing of the failed generation was kept: send the replacement text
+        if self.generator is None or extract.not_found:
+            answer = state.composer.extractive(evidence)
+            strict = True  # complete at once: sent in pieces below
+        else:
+            try:
+                text = yield from self._generate(self.generator, evidence, stream=live and not strict)
+                clock.lap("llm")
+                answer = self._compose_generated(state, evidence, text)
+            except UpstreamError as exc:
+                if not self.settings.llm_fallback:
+                    raise
+                note = f"The language model failed ({exc}); this is the extractive answer."
+                answer = state.composer.extractive(evidence, note=note)
+                strict = True  # nothing of the failed generation was kept: send the replacement text
+        clock.lap("grounding")
+        answer = replace(answer, timings_ms=clock.result())
         if live and strict:
             yield from _pieces(answer.text)
         yield answer
+
+    def _generate(
+        self, generator: LLMGenerator, evidence: Evidence, stream: bool
+    ) -> Generator[Delta, None, str]:
+        """The model's reply; with ``stream``, its tokens are yielded as they come."""
+        messages = generator.messages(evidence.standalone, evidence.hits)
+        if not stream:
+            return generator.complete(messages)
+        parts: list[str] = []
+        started = False  # leading whitespace is held back, so an empty reply can still be a 502
+        for token in generator.stream(messages):
+            parts.append(token)
+            if started:
+                yield Delta(token)
+            elif "".join(parts).strip():
+                started = True
+                yield Delta("".join(parts).lstrip())
+        return "".join(parts)
+
+    def _compose_generated(self, state: IndexState, evidence: Evidence, text: str) -> Answer:
+        if says_not_found(text):
+            return state.composer.declined(evidence, self.backend)
+        sentences = split_marked(text, len(evidence.hits))
+        if not sentences:
+            raise UpstreamError("the LLM returned no usable text: check RAG_LLM_MODEL or try another model")
+        vectors = self.embedder.embed_documents([s.text for s in sentences])
+        return state.composer.generated(evidence, sentences, vectors, self.backend)
 
     def _condense(self, question: str, history: Sequence[Message]) -> str:
         try:
@@ -238,83 +263,6 @@ class Pipeline:
             if not self.settings.llm_fallback:
                 raise upstream_error(exc, self.settings.llm_base_url) from exc
             return RuleCondenser().condense(question, history)
-
-    def _extractive(
-        self,
-        state: IndexState,
-        extract: Extract,
-        hits: Sequence[ScoredChunk],
-        standalone: str,
-        clock: _Clock,
-        note: str | None = None,
-    ) -> Answer:
-        claims = []
-        for row in extract.rows:
-            cited = tuple(n for n, h in enumerate(hits, start=1) if row in h.chunk.sentence_ids)
-            claims.append(
-                Claim(
-                    state.index.content.sentences[row].text, cited, state.index.content.sentence_vectors[row]
-                )
-            )
-        grounding = state.grounding.check(claims, hits, self.settings.grounding)
-        clock.lap("grounding")
-        return Answer(
-            text=extract.text,
-            citations=extract.citations,
-            not_found=extract.not_found,
-            retrieved=tuple(hits),
-            standalone_question=standalone,
-            timings_ms=clock.result(),
-            backend="extractive",
-            notes=extract.notes + ((note,) if note else ()),
-            grounding=grounding,
-            index_version=state.index.version,
-        )
-
-    def _generated(
-        self,
-        state: IndexState,
-        text: str,
-        extract: Extract,
-        hits: Sequence[ScoredChunk],
-        standalone: str,
-        clock: _Clock,
-    ) -> Answer:
-        if _SAYS_NOT_FOUND.search(text):
-            return Answer(
-                NOT_FOUND_TEXT,
-                (),
-                True,
-                tuple(hits),
-                standalone,
-                clock.result(),
-                self.backend,
-                grounding=Grounding((), None, self.settings.grounding),
-                index_version=state.index.version,
-            )
-        sentences = split_marked(text, len(hits))
-        if not sentences:
-            raise UpstreamError("the LLM returned no usable text: check RAG_LLM_MODEL or try another model")
-        vectors = self.embedder.embed_documents([s.text for s in sentences])
-        citations = cite_passages(sentences, vectors, hits, state.index.content, state.index.documents)
-        claims = [Claim(s.text, s.markers, v) for s, v in zip(sentences, vectors, strict=True)]
-        grounding = state.grounding.check(claims, hits, self.settings.grounding)
-        clock.lap("grounding")
-        if self.settings.grounding == "strict" and not all(c.supported for c in grounding.sentences):
-            fallback = self._extractive(state, extract, hits, standalone, clock, note=STRICT_NOTE)
-            assert fallback.grounding is not None
-            return replace(fallback, grounding=replace(fallback.grounding, replaced=True))
-        return Answer(
-            render(sentences),
-            citations,
-            False,
-            tuple(hits),
-            standalone,
-            clock.result(),
-            self.backend,
-            grounding=grounding,
-            index_version=state.index.version,
-        )
 
 
 class _Clock:
@@ -331,16 +279,6 @@ class _Clock:
         laps = {k: round(v, 3) for k, v in self._laps.items()}
         laps["total"] = round((time.perf_counter() - self._start) * 1000, 3)
         return laps
-
-
-def _require_unicode(label: str, text: str) -> None:
-    """JSON can carry lone surrogates (``\\ud800``) that are not Unicode text; the tokenizer would fail."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidRequestError(
-            f"{label} contains invalid Unicode at character {exc.start} (a lone surrogate): send UTF-8 text"
-        ) from exc
 
 
 def _pieces(text: str) -> Iterator[Delta]:

@@ -1,4 +1,6 @@
-"""Plain-dict views of value objects: one shape for the CLI's ``--json``, the HTTP API and evaluation."""
+"""Plain-dict views of value objects: one shape for the CLI's ``--json``, the HTTP API and evaluation;
+and the one plain-text "Sources:" footer (CLI, OpenAI-compatible replies), with its inverse for history
+that comes back with footers attached."""
 
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ def citation_dict(citation: Citation) -> dict[str, Any]:
     return asdict(citation)
 
 
-def hit_dict(hit: ScoredChunk, title: str | None = None) -> dict[str, Any]:
+FOOTER_HEADING = "Sources:"
+FOOTER_SEPARATOR = f"\n\n{FOOTER_HEADING}\n"
+
+
+def hit_dict(hit: ScoredChunk) -> dict[str, Any]:
     chunk = hit.chunk
     return {
         "rank": hit.rank,
         "id": chunk.id,
         "source": chunk.source,
-        "title": title,
+        "title": chunk.title,
         "section": chunk.section,
         "start": chunk.start,
         "end": chunk.end,
@@ -43,14 +49,13 @@ def grounding_dict(grounding: Grounding | None) -> dict[str, Any] | None:
     }
 
 
-def answer_dict(answer: Answer, titles: dict[str, str] | None = None) -> dict[str, Any]:
-    titles = titles or {}
+def answer_dict(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.text,
         "citations": [citation_dict(c) for c in answer.citations],
         "not_found": answer.not_found,
         "standalone_question": answer.standalone_question,
-        "retrieved": [hit_dict(h, titles.get(h.chunk.source)) for h in answer.retrieved],
+        "retrieved": [hit_dict(h) for h in answer.retrieved],
         "timings_ms": answer.timings_ms,
         "backend": answer.backend,
         "notes": list(answer.notes),
@@ -63,7 +68,7 @@ def sources_footer(answer: Answer) -> str:
     """A readable list of the cited passages, for plain-text clients."""
     if not answer.citations:
         return ""
-    lines = ["Sources:"]
+    lines = [FOOTER_HEADING]
     for c in answer.citations:
         voice = " — reader comment" if c.voice != "author" else ""
         quote = " ".join(c.quote.split())
@@ -72,3 +77,16 @@ def sources_footer(answer: Answer) -> str:
             f"\u201c{quote}\u201d"
         )
     return "\n".join(lines)
+
+
+def with_footer(answer: Answer) -> str:
+    """The answer text followed by its sources, for clients that show plain text only."""
+    footer = sources_footer(answer)
+    return (
+        answer.text + FOOTER_SEPARATOR + footer.removeprefix(FOOTER_HEADING + "\n") if footer else answer.text
+    )
+
+
+def strip_footer(text: str) -> str:
+    """An earlier reply as it was before ``with_footer`` (clients send history back with footers)."""
+    return text.split(FOOTER_SEPARATOR)[0]

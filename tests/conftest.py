@@ -17,7 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from rag_service.config import Settings
-from rag_service.embedding import BaseEmbedder
+from rag_service.embedding.base import BaseEmbedder
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
 

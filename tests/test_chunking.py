@@ -2,8 +2,15 @@ import time
 
 import pytest
 
-from rag_service.chunking import embedding_text, link_sentences, make_splitter, normalise, split_document
-from rag_service.documents import Document, DocumentMeta, Section, list_sources, load_document
+from rag_service.documents.chunking import (
+    embedding_text,
+    link_sentences,
+    make_splitter,
+    normalise,
+    split_document,
+)
+from rag_service.documents.files import list_sources, load_document
+from rag_service.models import Document, DocumentMeta, Section
 from tests.conftest import SEEDS
 
 

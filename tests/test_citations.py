@@ -1,6 +1,6 @@
 import pytest
 
-from rag_service.citations import cite_passages, render, split_marked
+from rag_service.answer.citations import cite_passages, render, split_marked
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ def test_render_drops_invalid_markers() -> None:
 def test_cited_passages_become_verbatim_sentence_citations(seeds_pipeline) -> None:
     p = seeds_pipeline
     question = "How many launches does Russia plan in 2017?"
-    hits = p._state.retriever.search(question, p.embedder.embed_query(question), p.search_params(None))
+    hits = p.retrieve(question)
     passage = next(n for n, h in enumerate(hits, start=1) if "30 Space Launches" in h.chunk.text)
     sentences = split_marked(
         f"Russia plans at least 30 launches in 2017 [{passage}]. Nothing else [99].", len(hits)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_service.documents import list_sources, load_document, scan_sources
+from rag_service.documents.files import list_sources, load_document, scan_sources
 from rag_service.errors import DocumentError
 from tests.conftest import GLAVKOSMOS, SEEDS, SPUTNIK
 

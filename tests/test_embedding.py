@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from rag_service.config import PACKAGED_MODEL, Settings
-from rag_service.embedding import BaseEmbedder, TorchEmbedder, resolve_model_path
-from rag_service.embedding_onnx import OnnxEmbedder, export_path
+from rag_service.embedding.base import BaseEmbedder, resolve_model_path
+from rag_service.embedding.onnx_backend import OnnxEmbedder, export_path
+from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import ConfigError
 
 TEXTS = [

@@ -6,12 +6,10 @@ ANSWERABLE = [t["question"] for _, t in first_turns() if t["expected_sources"]]
 
 
 def _claims(pipeline, text: str, question: str):
-    from rag_service.citations import split_marked
-    from rag_service.grounding import Claim
+    from rag_service.answer.citations import split_marked
+    from rag_service.answer.grounding import Claim
 
-    hits = pipeline._state.retriever.search(
-        question, pipeline.embedder.embed_query(question), pipeline.search_params(None)
-    )
+    hits = pipeline.retrieve(question)
     sentences = split_marked(text, len(hits))
     vectors = pipeline.embedder.embed_documents([s.text for s in sentences])
     return [Claim(s.text, s.markers, v) for s, v in zip(sentences, vectors, strict=True)], hits
@@ -42,7 +40,7 @@ def test_paraphrase_is_supported_and_invention_is_not(seeds_pipeline) -> None:
         "The agency's budget tripled after the Olympic games.",
         question,
     )
-    verdicts = seeds_pipeline._state.grounding.check(claims, hits)
+    verdicts = _checker(seeds_pipeline).check(claims, hits)
     assert [s.supported for s in verdicts.sentences] == [True, False, False]
     assert verdicts.supported_share == pytest.approx(1 / 3, abs=1e-3)
 
@@ -53,11 +51,18 @@ def test_uncited_claims_cannot_lean_on_reader_comments(seeds_pipeline) -> None:
         seeds_pipeline, "Russia should build a reusable rocket that can land vertically.", question
     )
     assert any(h.chunk.section == "comments" for h in hits)
-    uncited = seeds_pipeline._state.grounding.check(claims, hits).sentences[0]
+    uncited = _checker(seeds_pipeline).check(claims, hits).sentences[0]
     n = _passage_with(hits, "reusable")
     cited, _ = _claims(
         seeds_pipeline, f"Russia should build a reusable rocket that can land vertically [{n}].", question
     )
-    cited_check = seeds_pipeline._state.grounding.check(cited, hits).sentences[0]
+    cited_check = _checker(seeds_pipeline).check(cited, hits).sentences[0]
     assert not uncited.supported
     assert cited_check.score > uncited.score
+
+
+def _checker(pipeline):
+    from rag_service.answer.grounding import GroundingChecker
+    from rag_service.retrieval.lexical import content_terms
+
+    return GroundingChecker(pipeline.index.content, content_terms, pipeline.settings.grounding_threshold)

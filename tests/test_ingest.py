@@ -1,5 +1,5 @@
 from rag_service.ingest import ingest_seeds
-from rag_service.store import load_index
+from rag_service.store.files import load_index
 from tests.conftest import GLAVKOSMOS, SPUTNIK, make_settings
 
 
@@ -51,4 +51,4 @@ def test_changed_chunking_rebuilds(tmp_path, counting_embedder) -> None:
     ingest_seeds(make_settings(tmp_path), counting_embedder)
     report = ingest_seeds(make_settings(tmp_path, chunk_size=400, chunk_overlap=40), counting_embedder)
     assert report.rebuilt
-    assert load_index(tmp_path / "index").manifest["chunking"]["chunk_size"] == 400
+    assert load_index(tmp_path / "index").manifest.settings.chunk_size == 400

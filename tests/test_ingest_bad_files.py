@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from rag_service.api.app import create_app
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
-from rag_service.store import load_index
+from rag_service.store.files import load_index
 from tests.conftest import GLAVKOSMOS, SPUTNIK, LiveServer, make_settings
 
 BAD = {
@@ -57,7 +57,7 @@ def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_pa
     index = load_index(settings.index_dir)
     assert index.documents["bom.txt"].text.startswith("Lunar regolith")
     assert index.documents["utf16.txt"].text.startswith("Europa")
-    assert [s["name"] for s in index.manifest["skipped"]] == sorted(reasons)
+    assert [s["name"] for s in index.manifest.skipped] == sorted(reasons)
     # Nothing of the environment reached the index.
     assert "env.txt" not in index.documents
     assert not any("PATH=" in d.text for d in index.content.documents)
@@ -74,7 +74,7 @@ def test_a_file_that_goes_bad_keeps_its_previous_version(tmp_path, embedder) -> 
     # A skip that appears or disappears is recorded even when no document changed.
     (settings.seeds_dir / "empty.txt").write_bytes(b"")
     assert {s.name for s in ingest_seeds(settings, embedder).skipped} == {GLAVKOSMOS, "empty.txt"}
-    assert {s["name"] for s in load_index(settings.index_dir).manifest["skipped"]} == {
+    assert {s["name"] for s in load_index(settings.index_dir).manifest.skipped} == {
         GLAVKOSMOS,
         "empty.txt",
     }

@@ -6,9 +6,10 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
+from rag_service.answer.compose import STRICT_NOTE
 from rag_service.api.app import create_app
 from rag_service.errors import UpstreamError, UpstreamTimeoutError
-from rag_service.pipeline import STRICT_NOTE, Delta, Pipeline
+from rag_service.pipeline import Delta, Pipeline
 from tests.conftest import SPUTNIK
 from tests.fakes import ScriptedChatModel
 
@@ -23,7 +24,7 @@ def pipeline_with(seeds_pipeline, outcomes: list, **settings) -> tuple[Pipeline,
 
 def launches_passage(seeds_pipeline) -> int:
     p = seeds_pipeline
-    hits = p._state.retriever.search(QUESTION, p.embedder.embed_query(QUESTION), p.search_params(None))
+    hits = p.retrieve(QUESTION)
     return next(n for n, h in enumerate(hits, start=1) if "30 Space Launches" in h.chunk.text)
 
 

@@ -1,26 +1,28 @@
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
 
-from rag_service import store
 from rag_service.errors import IndexMismatchError, IndexMissingError
-from rag_service.ingest import ingest_seeds
-from rag_service.store import CURRENT, load_index
+from rag_service.ingest import index_settings, ingest_seeds
+from rag_service.store import files as store
+from rag_service.store.files import CURRENT, load_index
+from rag_service.store.model import FORMAT_VERSION
 
 
 def test_round_trip_and_manifest(settings, embedder) -> None:
     report = ingest_seeds(settings, embedder)
-    loaded = load_index(settings.index_dir, model=embedder.name, dimension=embedder.dimension)
+    loaded = load_index(settings.index_dir, wanted=index_settings(settings, embedder))
     manifest = loaded.manifest
-    assert manifest["format_version"] == store.FORMAT_VERSION
-    assert manifest["embedding_model"] == embedder.name
-    assert manifest["dimension"] == 384
-    assert manifest["chunking"]["chunk_size"] == settings.chunk_size
-    assert set(manifest["sources"]) == {p.name for p in settings.seeds_dir.glob("*.txt")}
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.settings.embedding_model == embedder.name
+    assert manifest.settings.dimension == 384
+    assert manifest.settings.chunk_size == settings.chunk_size
+    assert set(manifest.sources) == {p.name for p in settings.seeds_dir.glob("*.txt")}
     assert loaded.faiss_index.ntotal == len(loaded.content.chunks) == report.chunks
     norms = np.linalg.norm(loaded.content.chunk_vectors, axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
@@ -49,10 +51,13 @@ def test_missing_index_says_to_run_ingest(tmp_path: Path) -> None:
 
 def test_other_model_or_dimension_is_refused(settings, embedder) -> None:
     ingest_seeds(settings, embedder)
+    wanted = index_settings(settings, embedder)
     with pytest.raises(IndexMismatchError, match="re-run `rag-service ingest`"):
-        load_index(settings.index_dir, model="some/other-model", dimension=384)
+        load_index(settings.index_dir, wanted=replace(wanted, embedding_model="some/other-model"))
     with pytest.raises(IndexMismatchError, match="dimension"):
-        load_index(settings.index_dir, model=embedder.name, dimension=768)
+        load_index(settings.index_dir, wanted=replace(wanted, dimension=768))
+    # Other chunking does not stop a reader (ingest rebuilds instead; see tests/test_ingest.py).
+    assert load_index(settings.index_dir, wanted=replace(wanted, chunk_size=400)).content.chunks
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "swap-manifest-version"])
@@ -110,7 +115,7 @@ def test_hnsw_index_type_round_trips(tmp_path, embedder) -> None:
     settings = make_settings(tmp_path, index_type="hnsw")
     ingest_seeds(settings, embedder)
     loaded = load_index(settings.index_dir)
-    assert loaded.manifest["index_type"] == "hnsw"
+    assert loaded.manifest.settings.index_type == "hnsw"
     assert hasattr(loaded.faiss_index, "hnsw")
     assert loaded.faiss_index.ntotal == len(loaded.content.chunks)
 

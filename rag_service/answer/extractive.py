@@ -5,13 +5,13 @@ candidate sentence (the sentences of the retrieved chunks) on top of retrieval. 
 ``max_sentences`` of those sentences, best first, each followed by its ``[n]`` marker; redundant ones
 and sentences far below the best are dropped so the answer never pads with loosely related text.
 
-Ranking: cosine similarity, plus ``lexical_weight`` times the IDF-weighted share of the question's
+Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share of the question's
 content words (stemmed) that the sentence contains, minus a small penalty for fragments shorter than
 ``FULL_SENTENCE_WORDS`` words. Embeddings of short captions and bylines ("JSC Glavkosmos, Russian
 Federation") sit close to every question that names the entity; rare shared words ("head") are better
 evidence than topic words every sentence shares ("Russia", "space").
 
-Abstention: the evidence score is the best candidate's cosine similarity plus ``coverage_weight`` times
+Abstention: the evidence score is the best candidate's cosine similarity plus ``COVERAGE_WEIGHT`` times
 the IDF-weighted share of the question's content words found anywhere in the candidate sentences. Below
 ``threshold`` the documents are taken not to answer and the reply says so with no citations. Cosine
 alone cannot tell "What is the budget of Roscosmos?" (close to every Roscosmos sentence, 0.60) from a
@@ -34,9 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.citations import sentence_citation
+from rag_service.answer.citations import sentence_citation
+from rag_service.config import Settings
 from rag_service.models import Citation, ScoredChunk
-from rag_service.store import IndexContent
+from rag_service.store.model import IndexContent
 
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
 _ASKS_ABOUT_COMMENTS = re.compile(r"\b(comments?|commenters?|readers?|cast235)\b", re.IGNORECASE)
@@ -44,6 +45,12 @@ DUPLICATE_SIMILARITY = 0.92
 REDUNDANT_WORD_SHARE = 0.8
 FULL_SENTENCE_WORDS = 8
 FRAGMENT_PENALTY = 0.02
+LEXICAL_WEIGHT = 0.7
+"""Weight of the IDF-weighted question-word overlap in a sentence's rank, beside its cosine."""
+COVERAGE_WEIGHT = 0.3
+"""Weight of the question-word coverage of all candidates in the evidence score, beside the best cosine."""
+MARGIN = 0.08
+"""Sentences scoring more than this below the best are not added to an answer."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +71,14 @@ class ExtractiveAnswerer:
         terms: Callable[[str], list[str]],
         *,
         threshold: float,
-        max_sentences: int = 4,
-        margin: float = 0.08,
-        lexical_weight: float = 0.7,
-        coverage_weight: float = 0.3,
+        max_sentences: int,
+        margin: float = MARGIN,
+        lexical_weight: float = LEXICAL_WEIGHT,
+        coverage_weight: float = COVERAGE_WEIGHT,
     ) -> None:
         self._content = content
         self._terms = terms
         self._documents = {d.name: d for d in content.documents}
-        self._voice = [self._documents[s.source].section_at(s.start).voice for s in content.sentences]
         # A document's author and publisher "say" each of its sentences: "What does Glavkosmos say about
         # Asia?" should prefer Glavkosmos's sentence on Asia, though that sentence never names Glavkosmos.
         speaker = {
@@ -94,6 +100,17 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.margin = margin
 
+    @classmethod
+    def from_settings(
+        cls, content: IndexContent, terms: Callable[[str], list[str]], settings: Settings
+    ) -> ExtractiveAnswerer:
+        return cls(
+            content,
+            terms,
+            threshold=settings.not_found_threshold,
+            max_sentences=settings.answer_max_sentences,
+        )
+
     def answer(
         self, question: str, query_vector: np.ndarray, hits: list[ScoredChunk] | tuple[ScoredChunk, ...]
     ) -> Extract:
@@ -104,7 +121,7 @@ class ExtractiveAnswerer:
         skipped_readers = False
         usable = []
         for row in rows:
-            if self._voice[row] != "author" and not include_readers:
+            if self._content.sentences[row].voice != "author" and not include_readers:
                 skipped_readers = True
                 continue
             usable.append(row)
@@ -169,7 +186,7 @@ class ExtractiveAnswerer:
         citations = []
         for n, (row, score) in enumerate(chosen, start=1):
             body = self._content.sentences[row].text
-            if self._voice[row] != "author":
+            if self._content.sentences[row].voice != "author":
                 body = f"A reader comment under the article says: \u201c{body}\u201d"
             parts.append(f"{body} [{n}]")
             citations.append(sentence_citation(n, row, score, self._content, self._documents))

@@ -17,9 +17,8 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag_service.chunking import embedding_text
 from rag_service.config import Settings
-from rag_service.documents import Document
+from rag_service.documents.chunking import embedding_text
 from rag_service.errors import UpstreamError, UpstreamTimeoutError
 from rag_service.models import ScoredChunk
 from rag_service.prompts import Prompts
@@ -42,16 +41,14 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
-def format_passages(hits: Sequence[ScoredChunk], documents: dict[str, Document]) -> str:
+def format_passages(hits: Sequence[ScoredChunk]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        doc = documents[chunk.source]
-        voice = doc.section_at(chunk.start).voice
         label = f"{chunk.section}" + (
-            ", reader comment: not the position of the author" if voice != "author" else ""
+            ", reader comment: not the position of the author" if chunk.voice != "author" else ""
         )
-        blocks.append(f"[{n}] {doc.meta.title} — {chunk.source} ({label})\n{embedding_text(chunk.text)}")
+        blocks.append(f"[{n}] {chunk.title} — {chunk.source} ({label})\n{embedding_text(chunk.text)}")
     return "\n\n".join(blocks)
 
 
@@ -64,14 +61,10 @@ class LLMGenerator:
         self.base_url = base_url
         self.name = name
 
-    def messages(
-        self, question: str, hits: Sequence[ScoredChunk], documents: dict[str, Document]
-    ) -> list[BaseMessage]:
+    def messages(self, question: str, hits: Sequence[ScoredChunk]) -> list[BaseMessage]:
         return [
             SystemMessage(self.prompts.system.format()),
-            HumanMessage(
-                self.prompts.answer.format(passages=format_passages(hits, documents), question=question)
-            ),
+            HumanMessage(self.prompts.answer.format(passages=format_passages(hits), question=question)),
         ]
 
     def complete(self, messages: list[BaseMessage]) -> str:

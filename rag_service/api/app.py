@@ -30,7 +30,7 @@ from rag_service.config import Settings, load_settings
 from rag_service.errors import ConfigError, RagError
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
-from rag_service.store import CURRENT
+from rag_service.store.files import CURRENT
 
 log = logging.getLogger("rag_service.api")
 STATIC = resources.files("rag_service.api") / "static"

@@ -19,10 +19,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag_service.errors import IndexMissingError, RagError
+from rag_service.errors import (
+    ConfigError,
+    DocumentError,
+    IndexMismatchError,
+    IndexMissingError,
+    InvalidRequestError,
+    NotFoundError,
+    RagError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 
 log = logging.getLogger("rag_service.api")
 UNEXPECTED = "internal error: the server logged the details"
+STATUS: dict[type[RagError], int] = {
+    UpstreamTimeoutError: 504,  # before its parent: the first match in the error's MRO wins
+    UpstreamError: 502,
+    IndexMissingError: 503,
+    IndexMismatchError: 503,
+    DocumentError: 422,
+    InvalidRequestError: 400,
+    NotFoundError: 404,
+    ConfigError: 500,
+}
+
+
+def status_of(error: RagError) -> int:
+    """The HTTP status of one of the service's errors (500 for any not listed)."""
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500
+
+
 # An absolute path: a slash not preceded by a word character, ':' or '/' (so URLs are left alone),
 # followed by at least one more path segment.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/'\"(),;:]+/)+([^\s/'\"(),;:]*)")
@@ -53,14 +83,11 @@ def _summarise(errors: Any) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RagError)
     async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
-        headers = (
-            {"Retry-After": "5"}
-            if exc.status_code == 503 and not isinstance(exc, IndexMissingError)
-            else None
-        )
-        if exc.status_code >= 500:
+        status = status_of(exc)
+        headers = {"Retry-After": "5"} if status == 503 and not isinstance(exc, IndexMissingError) else None
+        if status >= 500:
             log.warning("request failed: %s", exc)
-        return error_response(request, exc.status_code, public(str(exc)), headers)
+        return error_response(request, status, public(str(exc)), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from rag_service.config import Settings
 from rag_service.errors import InvalidRequestError
+from rag_service.questions import require_question, require_unicode
 
 
 def _unicode(value: str) -> str:
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(
-            f"contains invalid Unicode at character {exc.start} (a lone surrogate): send UTF-8 text"
-        ) from None
-    return value
+        return require_unicode(value, "text")
+    except InvalidRequestError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _question(value: str) -> str:
+    try:
+        return require_question(value)
+    except InvalidRequestError as exc:  # pydantic reports it as a 422 with the field's location
+        raise ValueError(str(exc)) from None
 
 
 Text = Annotated[str, AfterValidator(_unicode)]
@@ -44,7 +49,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The pattern documents "not blank" in the schema; the validator below gives the clear message.
-    question: Text = Field(
+    question: Annotated[str, AfterValidator(_question)] = Field(
         description="The question; follow-ups may rely on `history`.", json_schema_extra={"pattern": r"\S"}
     )
     history: list[HistoryMessage] = Field(default_factory=list, description="Earlier turns, oldest first.")
@@ -52,17 +57,9 @@ class AskRequest(BaseModel):
         default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K)."
     )
 
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question is empty: ask something about the documents")
-        return value
 
-
-def validate_limits(
-    question: str, history: list[HistoryMessage], top_k: int | None, settings: Settings
-) -> None:
+def validate_limits(question: str, history: list[HistoryMessage], settings: Settings) -> None:
+    """The limits that depend on settings (``top_k``'s is checked by the pipeline for every caller)."""
     if len(question) > settings.max_question_chars:
         raise InvalidRequestError(
             f"question is {len(question)} characters long; the limit is {settings.max_question_chars} "
@@ -79,8 +76,6 @@ def validate_limits(
                 f"history[{i}] is {len(message.content)} characters long; the limit is "
                 f"{settings.max_message_chars} (RAG_MAX_MESSAGE_CHARS)"
             )
-    if top_k is not None and top_k > settings.max_top_k:
-        raise InvalidRequestError(f"top_k is {top_k}; the limit is {settings.max_top_k} (RAG_MAX_TOP_K)")
 
 
 class CitationOut(BaseModel):

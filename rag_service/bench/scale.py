@@ -18,8 +18,8 @@ import faiss
 import numpy as np
 
 from rag_service.bench.timing import Timing, measure
-from rag_service.lexical import LexicalIndex
-from rag_service.store import build_faiss
+from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.store.files import build_faiss
 
 DIMENSION = 384
 LATENT = 32

@@ -26,12 +26,12 @@ import httpx
 import numpy as np
 
 from rag_service.bench import scale
+from rag_service.bench.loadtest import default_questions, run_load
 from rag_service.bench.timing import Timing, machine, measure, peak_rss_mb
 from rag_service.config import Settings
-from rag_service.embedding import BaseEmbedder
+from rag_service.embedding.base import BaseEmbedder
 from rag_service.evaluation.beir import load_beir
 from rag_service.ingest import ingest_seeds
-from rag_service.loadtest import default_questions, run_load
 from rag_service.pipeline import Pipeline, make_embedder
 
 
@@ -97,13 +97,7 @@ def _in_process(
     runs: int,
 ) -> tuple[Timing, Timing, Timing]:
     params = pipeline.search_params(None)
-    retriever = pipeline._state.retriever
-
-    def retrieve(i: int) -> None:
-        q = questions[i % len(questions)]
-        retriever.search(q, embedder.embed_query(q), params)
-
-    retrieval = measure(retrieve, runs)
+    retrieval = measure(lambda i: pipeline.retrieve(questions[i % len(questions)]), runs)
     ask = measure(lambda i: pipeline.ask(questions[i % len(questions)]), runs)
     peer_search = _peer_store(pipeline, embedder)
     peer = measure(lambda i: peer_search(questions[i % len(questions)], params.top_k), runs)
@@ -347,7 +341,7 @@ def _scifact(
 
 
 def _sentence_transformers_rate(settings: Settings, texts: list[str]) -> float:
-    from rag_service.embedding import TorchEmbedder
+    from rag_service.embedding.torch_backend import TorchEmbedder
 
     torch_embedder = TorchEmbedder(settings.embedding_model, cache_size=0)
     model = torch_embedder._model

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from rag_service.config import Settings
-from rag_service.documents import BODY, Document, DocumentMeta, Section
-from rag_service.embedding import Embedder
+from rag_service.documents.files import BODY
+from rag_service.embedding.base import Embedder
 from rag_service.errors import InvalidRequestError
 from rag_service.evaluation import metrics
 from rag_service.ingest import build_content, index_settings
-from rag_service.lexical import LexicalIndex
-from rag_service.retrieval import HybridRetriever, Mode, SearchParams
-from rag_service.store import load_index, write_index
+from rag_service.models import Document, DocumentMeta, Section
+from rag_service.retrieval.hybrid import HybridRetriever, Mode, SearchParams
+from rag_service.store.files import FileStore
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 WHOLE_DOCUMENT = 1_000_000
@@ -79,17 +79,13 @@ def run_benchmark(
     )
     started = time.perf_counter()
     content = build_content(documents, embedder, config, show_progress=progress, with_sentences=False)
-    content.settings = index_settings(config, embedder)
+    wanted = index_settings(config, embedder)
     embed_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:  # through the real store: written, verified, loaded
-        write_index(Path(tmp), content)
-        index = load_index(Path(tmp), model=embedder.name, dimension=embedder.dimension)
-    retriever = HybridRetriever(
-        index.content.chunks,
-        index.faiss_index,
-        LexicalIndex([c.text for c in index.content.chunks]),
-        config.hnsw_ef_search,
-    )
+        store = FileStore(Path(tmp))
+        store.write(content, wanted)
+        index = store.load(wanted)
+    retriever = HybridRetriever.for_index(index, config.hnsw_ef_search)  # as the service builds it
     ids = [q for q in qrels if q in queries]
     vectors = embedder.embed_documents([queries[q] for q in ids])
     depth = 100 * max(1, round(len(index.content.chunks) / max(1, len(documents))))

@@ -39,7 +39,7 @@ class InProcessTarget:
 
     def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
         answer = self.pipeline.ask(question, [Message(m["role"], m["content"]) for m in history], self.top_k)
-        return answer_dict(answer, self.pipeline.index.titles)
+        return answer_dict(answer)
 
     def source_text(self, name: str) -> str | None:
         doc = self.pipeline.index.documents.get(name)

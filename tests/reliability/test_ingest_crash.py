@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from rag_service.api.app import create_app
 from rag_service.ingest import ingest_seeds
-from rag_service.store import load_index
+from rag_service.store.files import load_index
 from tests.conftest import make_settings
 
 WORDS = [

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from rag_service.ingest import ingest_seeds
-from rag_service.store import load_index
+from rag_service.store.files import load_index
 from tests.conftest import LiveServer, make_settings
 
 

@@ -2,8 +2,8 @@ import asyncio
 
 import pytest
 
+from rag_service.bench.loadtest import default_questions, require_loopback, run_load
 from rag_service.errors import InvalidRequestError
-from rag_service.loadtest import default_questions, require_loopback, run_load
 
 
 def test_bounded_load_has_no_errors(live_server, capsys) -> None:

@@ -25,17 +25,17 @@ async def health(request: Request) -> dict[str, Any]:
     cannot be loaded (the detail says why and what to do)."""
     pipeline = get_pipeline(request)
     index = pipeline.index
-    counts = index.manifest.get("counts", {})
+    counts = index.manifest.counts
     return {
         "status": "ok",
-        "documents": counts.get("documents", len(index.content.documents)),
-        "chunks": counts.get("chunks", len(index.content.chunks)),
-        "sentences": counts.get("sentences", len(index.content.sentences)),
+        "documents": counts["documents"],
+        "chunks": counts["chunks"],
+        "sentences": counts["sentences"],
         "model": pipeline.embedder.name,
         "dimension": pipeline.embedder.dimension,
         "index_version": index.version,
-        "index_type": index.manifest.get("index_type", "flat"),
-        "skipped": index.manifest.get("skipped", []),
+        "index_type": index.manifest.settings.index_type,
+        "skipped": list(index.manifest.skipped),
     }
 
 

@@ -23,19 +23,19 @@ from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from rag_service.api.common import ERRORS, first_event, log_answer
 from rag_service.api.deps import PipelineDep, SettingsDep
-from rag_service.api.errors import UNEXPECTED, public
-from rag_service.api.routes.ask import ERRORS, log_answer, titles
+from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import HistoryMessage, Text, validate_limits
 from rag_service.errors import InvalidRequestError, RagError
 from rag_service.models import Answer, Message
-from rag_service.pipeline import Delta, Pipeline
-from rag_service.serialize import answer_dict, sources_footer
+from rag_service.pipeline import Delta
+from rag_service.questions import require_question
+from rag_service.serialize import answer_dict, strip_footer, with_footer
 
 log = logging.getLogger("rag_service.api")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL_ID = "rag-service"
-FOOTER_MARK = "\n\nSources:\n"
 
 
 class ContentPart(BaseModel):
@@ -70,20 +70,13 @@ def _conversation(request: ChatCompletionRequest) -> tuple[str, list[HistoryMess
     turns = [m for m in request.messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user":
         raise InvalidRequestError("the last message must come from the user: it is the question to answer")
-    question = _text(turns[-1])
-    if not question.strip():
-        raise InvalidRequestError("the last user message is empty: ask something about the documents")
-    history = [HistoryMessage(role=m.role, content=_text(m).split(FOOTER_MARK)[0]) for m in turns[:-1]]
+    question = require_question(_text(turns[-1]), "the last user message")
+    history = [HistoryMessage(role=m.role, content=strip_footer(_text(m))) for m in turns[:-1]]
     return question, history
 
 
-def _content(answer: Answer) -> str:
-    footer = sources_footer(answer)
-    return answer.text + (FOOTER_MARK + footer.removeprefix("Sources:\n") if footer else "")
-
-
-def _extra(answer: Answer, pipeline: Pipeline) -> dict[str, Any]:
-    data = answer_dict(answer, titles(pipeline))
+def _extra(answer: Answer) -> dict[str, Any]:
+    data = answer_dict(answer)
     return {
         "citations": data["citations"],
         "rag": {
@@ -125,15 +118,15 @@ async def chat_completions(
             f"n is {request.n}: this service gives one answer per request; send n=1 or leave it out"
         )
     question, history = _conversation(request)
-    validate_limits(question, history, request.top_k, settings)
-    pipeline.search_params(request.top_k)
+    validate_limits(question, history, settings)
+    pipeline.search_params(request.top_k)  # a top_k over the limit is a 400 before any work
     messages = [Message(m.role, m.content) for m in history]
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not request.stream:
         answer = await run_in_threadpool(pipeline.ask, question, messages, request.top_k)
         log_answer(http, answer, question, settings)
-        content = _content(answer)
+        content = with_footer(answer)
         return {
             "id": completion_id,
             "object": "chat.completion",
@@ -148,19 +141,19 @@ async def chat_completions(
                 }
             ],
             "usage": _usage(question, content),
-            **_extra(answer, pipeline),
+            **_extra(answer),
         }
     events = pipeline.stream(question, messages, request.top_k)
-    first = await run_in_threadpool(next, events)  # errors before the response starts get their status
+    first = await first_event(events)
     return StreamingResponse(
-        _chunks(first, events, pipeline, completion_id, created, request.model),
+        _chunks(first, events, completion_id, created, request.model),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache"},
     )
 
 
 async def _chunks(
-    first: Any, events: Any, pipeline: Pipeline, completion_id: str, created: int, model: str
+    first: Any, events: Any, completion_id: str, created: int, model: str
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -185,12 +178,12 @@ async def _chunks(
             if isinstance(event, Delta):
                 yield chunk({"content": event.text})
             else:
-                footer = _content(event)[len(event.text) :]
+                footer = with_footer(event)[len(event.text) :]
                 if footer:
                     yield chunk({"content": footer})
-                yield chunk({}, "stop", **_extra(event, pipeline))
+                yield chunk({}, "stop", **_extra(event))
     except RagError as exc:
-        error = {"message": public(str(exc)), "type": "server_error", "code": exc.status_code}
+        error = {"message": public(str(exc)), "type": "server_error", "code": status_of(exc)}
         yield f"data: {json.dumps({'error': error})}\n\n"
     except Exception:  # the response has started: say so in the stream, and still end it properly
         log.exception("stream failed")

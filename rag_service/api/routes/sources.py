@@ -10,8 +10,8 @@ from fastapi import APIRouter
 
 from rag_service.api.deps import PipelineDep
 from rag_service.api.schemas import ErrorResponse, SourceOut, SourceText
-from rag_service.documents import Document
 from rag_service.errors import NotFoundError
+from rag_service.models import Document
 
 router = APIRouter(prefix="/api", tags=["sources"])
 

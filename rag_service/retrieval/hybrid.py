@@ -8,30 +8,33 @@ scores so the answerer and the API can show why a passage was chosen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import faiss
 import numpy as np
 
-from rag_service.lexical import LexicalIndex
+from rag_service.config import DEFAULT_CANDIDATE_POOL, DEFAULT_RRF_K, DEFAULT_TOP_K
 from rag_service.models import Chunk, ScoredChunk
+from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.store.model import LoadedIndex
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
 
 @dataclass(frozen=True)
 class SearchParams:
-    top_k: int = 6
-    candidate_pool: int = 50
-    rrf_k: int = 60
+    top_k: int = DEFAULT_TOP_K
+    candidate_pool: int = DEFAULT_CANDIDATE_POOL
+    rrf_k: int = DEFAULT_RRF_K
     mode: Mode = "hybrid"
 
 
 class HybridRetriever:
     def __init__(
         self,
-        chunks: list[Chunk],
+        chunks: Sequence[Chunk],
         faiss_index: faiss.Index,
         lexical: LexicalIndex,
         ef_search: int | None = None,
@@ -41,6 +44,12 @@ class HybridRetriever:
         self._lexical = lexical
         if ef_search is not None and hasattr(faiss_index, "hnsw"):
             faiss_index.hnsw.efSearch = ef_search
+
+    @classmethod
+    def for_index(cls, index: LoadedIndex, ef_search: int | None = None) -> HybridRetriever:
+        """Dense + BM25 over one loaded index: how the service and the retrieval benchmark build it."""
+        lexical = LexicalIndex([c.text for c in index.content.chunks])
+        return cls(index.content.chunks, index.faiss_index, lexical, ef_search)
 
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.chunks:

@@ -20,12 +20,11 @@ import hashlib
 import re
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag_service.documents import Document
-from rag_service.models import Chunk, Sentence
+from rag_service.models import Chunk, Document, Sentence
 
 SPLITTER_VERSION = "recursive-chars-v2"
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -97,6 +96,7 @@ def split_document(
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
     seen_ids: dict[str, int] = {}
+    title = document.meta.title
     for section in document.sections:
         norm = normalise(document.text[section.start : section.end], section.start)
         if not norm.text:
@@ -105,12 +105,16 @@ def split_document(
             start, end = norm.to_original(n_start, n_end)
             text = document.text[start:end]
             chunk_id = _chunk_id(document.name, section.name, text, seen_ids)
-            chunks.append(Chunk(chunk_id, document.name, section.name, start, end, text))
+            chunks.append(
+                Chunk(chunk_id, document.name, section.name, section.voice, title, start, end, text)
+            )
         for n_start, n_end in _sentence_spans(norm.text):
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
             if len(text.split()) >= MIN_SENTENCE_WORDS:
-                sentences.append(Sentence(document.name, section.name, start, end, text))
+                sentences.append(
+                    Sentence(document.name, section.name, section.voice, title, start, end, text)
+                )
     return chunks, sentences
 
 
@@ -131,11 +135,7 @@ def link_sentences(chunks: list[Chunk], sentences: list[Sentence], first_row: in
         starts, ends, rows = by_source.get(chunk.source, ([], [], []))
         lo = bisect.bisect_right(ends, chunk.start)  # first sentence ending after the chunk starts
         hi = bisect.bisect_left(starts, chunk.end)  # first sentence starting at or after its end
-        linked.append(
-            Chunk(
-                chunk.id, chunk.source, chunk.section, chunk.start, chunk.end, chunk.text, tuple(rows[lo:hi])
-            )
-        )
+        linked.append(replace(chunk, sentence_ids=tuple(rows[lo:hi])))
     return linked
 
 

@@ -38,53 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag_service.errors import DocumentError
+from rag_service.models import Document, DocumentMeta, Section
 
 SEED_SUFFIXES = (".txt", ".md")
 SIDECAR_SUFFIX = ".meta.json"
 BODY = "body"
 log = logging.getLogger("rag_service.documents")
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    start: int
-    end: int
-    voice: str = "author"
-
-
-@dataclass(frozen=True)
-class DocumentMeta:
-    title: str
-    author: str | None = None
-    publisher: str | None = None
-    date: str | None = None
-    url: str | None = None
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {
-            "title": self.title,
-            "author": self.author,
-            "publisher": self.publisher,
-            "date": self.date,
-            "url": self.url,
-        }
-
-
-@dataclass(frozen=True)
-class Document:
-    name: str
-    text: str
-    meta: DocumentMeta
-    sections: tuple[Section, ...]
-    sha256: str
-    """Hash of the file's bytes and of its sidecar: a change to either re-processes the document."""
-
-    def section_at(self, offset: int) -> Section:
-        for section in self.sections:
-            if section.start <= offset < section.end:
-                return section
-        return self.sections[-1]
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.documents import Document
-from rag_service.models import Citation, ScoredChunk
-from rag_service.store import IndexContent
+from rag_service.models import Citation, Document, ScoredChunk
+from rag_service.store.model import IndexContent
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?\]])\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -87,15 +86,14 @@ def sentence_citation(
 ) -> Citation:
     """Citation ``n`` for sentence ``row`` of the index: its exact span, verbatim quote and voice."""
     sentence = content.sentences[row]
-    doc = documents[sentence.source]
     return Citation(
         n=n,
         source=sentence.source,
-        title=doc.meta.title,
+        title=sentence.title,
         section=sentence.section,
         start=sentence.start,
         end=sentence.end,
-        quote=doc.text[sentence.start : sentence.end],
+        quote=documents[sentence.source].text[sentence.start : sentence.end],  # verbatim, not normalised
         score=round(score, 4),
-        voice=doc.section_at(sentence.start).voice,
+        voice=sentence.voice,
     )

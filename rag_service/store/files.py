@@ -4,10 +4,10 @@ Layout under the index folder::
 
     CURRENT                 name of the live version folder (replaced with os.replace: atomic)
     v-<time>-<hash>/
-        manifest.json       format version, model, dimension, chunking, source hashes, file hashes
+        manifest.json       format version, index settings, source hashes, counts, file hashes, skipped files
         documents.jsonl     each document's text, metadata and sections (citations point into these)
-        chunks.jsonl        chunk id, source, section, start, end, text, sentence rows
-        sentences.jsonl     sentence spans and the text that was embedded
+        chunks.jsonl        chunk id, source, section, voice, title, start, end, text, sentence rows
+        sentences.jsonl     sentence spans, voice, title and the text that was embedded
         chunks.faiss        FAISS inner-product index of chunk vectors (flat or HNSW)
         sentences.npy       float32 sentence vectors (numpy format, loaded with allow_pickle=False)
 
@@ -18,6 +18,9 @@ at load with a message to re-run ingest. A file can also be wrong and still matc
 buggy tool, or edited with the manifest updated): loading then checks what the answer path relies on,
 namely vector shapes, dtype and finiteness, record counts, offsets inside their document and sentence
 rows that exist, and refuses the index instead of answering 500 to every question. Nothing is pickled.
+
+``FileStore`` is this module as an ``IndexStore`` (``rag_service.store.protocol``); the functions below
+it are also used directly by tools that write throw-away indexes (the retrieval benchmark).
 
 Messages name the index folder as configured and files inside it by their version-relative name; they
 reach HTTP clients (503), which have no business learning the server's absolute paths.
@@ -34,19 +37,16 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
-from rag_service.documents import Document, DocumentMeta, Section
 from rag_service.errors import IndexMismatchError, IndexMissingError
-from rag_service.models import Chunk, Sentence
+from rag_service.models import Chunk, Document, DocumentMeta, Section, Sentence
+from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 
-FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DATA_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.jsonl", "chunks.faiss", "sentences.npy")
@@ -54,41 +54,25 @@ KEEP_VERSIONS = 2
 RERUN = "re-run `rag-service ingest` to rebuild it"
 
 
-@dataclass
-class IndexContent:
-    """Everything an index holds, in memory. Row ``i`` of ``chunk_vectors`` belongs to ``chunks[i]``."""
+class FileStore:
+    """An ``IndexStore`` in a folder of plain files (see the module docstring)."""
 
-    documents: list[Document]
-    chunks: list[Chunk]
-    sentences: list[Sentence]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    settings: dict[str, Any] = field(default_factory=dict)
-    """Model, dimension, chunking and index parameters recorded in the manifest."""
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
 
+    def current_version(self) -> str:
+        return current_version(self.index_dir)
 
-@dataclass
-class LoadedIndex:
-    content: IndexContent
-    faiss_index: faiss.Index
-    manifest: dict[str, Any]
-    version: str
+    def load(self, wanted: IndexSettings | None = None) -> LoadedIndex:
+        return load_index(self.index_dir, wanted=wanted)
 
-    # Derived once per loaded index (an index never changes after loading); the request path reads these.
-    @cached_property
-    def documents(self) -> dict[str, Document]:
-        return {d.name: d for d in self.content.documents}
+    def write(
+        self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
+    ) -> str:
+        return write_index(self.index_dir, content, settings, skipped)
 
-    @cached_property
-    def titles(self) -> dict[str, str]:
-        return {d.name: d.meta.title for d in self.content.documents}
-
-    @cached_property
-    def chunks_per_source(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for chunk in self.content.chunks:
-            counts[chunk.source] = counts.get(chunk.source, 0) + 1
-        return counts
+    def writer(self) -> contextlib.AbstractContextManager[None]:
+        return writer_lock(self.index_dir)
 
 
 def build_faiss(vectors: np.ndarray, index_type: str = "flat", hnsw_m: int = 32) -> faiss.Index:
@@ -104,7 +88,12 @@ def build_faiss(vectors: np.ndarray, index_type: str = "flat", hnsw_m: int = 32)
     return index
 
 
-def write_index(index_dir: Path, content: IndexContent) -> str:
+def write_index(
+    index_dir: Path,
+    content: IndexContent,
+    settings: IndexSettings,
+    skipped: tuple[dict[str, str], ...] = (),
+) -> str:
     """Write ``content`` as a new version and make it current. Returns the version name."""
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = index_dir / f".tmp-{uuid.uuid4().hex}"
@@ -113,31 +102,28 @@ def write_index(index_dir: Path, content: IndexContent) -> str:
         _write_jsonl(tmp / "documents.jsonl", (_document_record(d) for d in content.documents))
         _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in content.chunks))
         _write_jsonl(tmp / "sentences.jsonl", (_sentence_record(s) for s in content.sentences))
-        index = build_faiss(
-            content.chunk_vectors,
-            content.settings.get("index_type", "flat"),
-            content.settings.get("hnsw_m", 32),
-        )
+        index = build_faiss(content.chunk_vectors, settings.index_type, settings.hnsw_m)
         faiss.write_index(index, str(tmp / "chunks.faiss"))
         with open(tmp / "sentences.npy", "wb") as fh:
             np.save(fh, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32), allow_pickle=False)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            **content.settings,
-            "sources": {d.name: d.sha256 for d in content.documents},
-            "counts": {
+        manifest = Manifest(
+            settings=settings,
+            sources={d.name: d.sha256 for d in content.documents},
+            counts={
                 "documents": len(content.documents),
                 "chunks": len(content.chunks),
                 "sentences": len(content.sentences),
             },
-            "files": {name: _file_digest(tmp / name) for name in DATA_FILES},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+            files={name: _file_digest(tmp / name) for name in DATA_FILES},
+            skipped=tuple(skipped),
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        record = manifest.as_record()
+        (tmp / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
         for name in (*DATA_FILES, MANIFEST):
             _fsync(tmp / name)
         # Named by what readers see: the data files and the list of skipped files (which /api/health shows).
-        named = {"files": manifest["files"], "skipped": manifest.get("skipped", [])}
+        named = {"files": record["files"], "skipped": record["skipped"]}
         digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()[:10]
         version = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{digest}"
         final = index_dir / version
@@ -180,43 +166,29 @@ def current_version(index_dir: Path) -> str:
     return version
 
 
-def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
+def read_manifest(index_dir: Path, version: str) -> Manifest:
     path = index_dir / version / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMismatchError(
             f"index manifest {version}/{MANIFEST} is missing or damaged: {RERUN}"
         ) from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexMismatchError(
-            f"index in {shown(index_dir)} has format version {found}, "
-            f"this rag-service reads version {FORMAT_VERSION}: {RERUN}"
-        )
-    return manifest
+    return Manifest.from_record(record, shown(index_dir))
 
 
-def load_index(
-    index_dir: Path, *, model: str | None = None, dimension: int | None = None, verify: bool = True
-) -> LoadedIndex:
-    """Load the current version, refusing one built with another model or dimension, or damaged."""
+def load_index(index_dir: Path, *, wanted: IndexSettings | None = None, verify: bool = True) -> LoadedIndex:
+    """Load the current version, refusing one the ``wanted`` embedder cannot search, or damaged."""
     version = current_version(index_dir)
     folder = index_dir / version
     manifest = read_manifest(index_dir, version)
-    if model is not None and manifest.get("embedding_model") != model:
-        raise IndexMismatchError(
-            f"index was built with embedding model {manifest.get('embedding_model')!r} but the service uses "
-            f"{model!r}: {RERUN} with the configured model"
-        )
-    if dimension is not None and manifest.get("dimension") != dimension:
-        raise IndexMismatchError(
-            f"index has dimension {manifest.get('dimension')} but the embedding model gives "
-            f"{dimension}: {RERUN}"
-        )
+    if wanted is not None:
+        problem = manifest.settings.difference(wanted, serving_only=True)
+        if problem:
+            raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
     if verify:
         for name in DATA_FILES:
-            expected = manifest.get("files", {}).get(name)
+            expected = manifest.files.get(name)
             path = folder / name
             if not path.is_file() or expected is None or _file_digest(path) != expected:
                 raise IndexMismatchError(
@@ -228,7 +200,7 @@ def load_index(
         sentences = [_sentence_from(r) for r in _read_jsonl(folder / "sentences.jsonl")]
         faiss_index = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
-        dimension = int(manifest["dimension"])
+        dimension = manifest.settings.dimension
         if faiss_index.ntotal:
             chunk_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)
         else:
@@ -242,17 +214,12 @@ def load_index(
     )
     if problem:
         raise IndexMismatchError(f"index version {version} is damaged ({problem}): {RERUN}")
-    settings: dict[str, Any] = {
-        k: manifest[k]
-        for k in ("embedding_model", "dimension", "chunking", "index_type", "hnsw_m")
-        if k in manifest
-    }
-    content = IndexContent(documents, chunks, sentences, chunk_vectors, sentence_vectors, settings)
+    content = IndexContent(tuple(documents), tuple(chunks), tuple(sentences), chunk_vectors, sentence_vectors)
     return LoadedIndex(content, faiss_index, manifest, version)
 
 
 def _inconsistency(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     faiss_index: faiss.Index,
     documents: list[Document],
     chunks: list[Chunk],
@@ -261,8 +228,8 @@ def _inconsistency(
     sentence_vectors: np.ndarray,
 ) -> str | None:
     """What is wrong with a loaded index that matched its hashes, or None. Cheap: one pass each."""
-    dimension = manifest.get("dimension")
-    counts = manifest.get("counts", {})
+    dimension = manifest.settings.dimension
+    counts = manifest.counts
     found = {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)}
     if any(counts.get(k) != v for k, v in found.items()):
         return f"record counts {found} differ from the manifest's {counts}"
@@ -358,24 +325,27 @@ def _document_from(r: dict[str, Any]) -> Document:
 
 
 def _chunk_record(c: Chunk) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "source": c.source,
-        "section": c.section,
-        "start": c.start,
-        "end": c.end,
-        "text": c.text,
-        "sentences": list(c.sentence_ids),
-    }
+    return {**_span_record(c), "id": c.id, "sentences": list(c.sentence_ids)}
 
 
 def _chunk_from(r: dict[str, Any]) -> Chunk:
-    return Chunk(r["id"], r["source"], r["section"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
+    return Chunk(**_span_fields(r), id=r["id"], sentence_ids=tuple(r["sentences"]))
 
 
 def _sentence_record(s: Sentence) -> dict[str, Any]:
-    return {"source": s.source, "section": s.section, "start": s.start, "end": s.end, "text": s.text}
+    return _span_record(s)
 
 
 def _sentence_from(r: dict[str, Any]) -> Sentence:
-    return Sentence(r["source"], r["section"], r["start"], r["end"], r["text"])
+    return Sentence(**_span_fields(r))
+
+
+_SPAN_FIELDS = ("source", "section", "voice", "title", "start", "end", "text")
+
+
+def _span_record(span: Chunk | Sentence) -> dict[str, Any]:
+    return {name: getattr(span, name) for name in _SPAN_FIELDS}
+
+
+def _span_fields(r: dict[str, Any]) -> dict[str, Any]:
+    return {name: r[name] for name in _SPAN_FIELDS}

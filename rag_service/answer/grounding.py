@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.models import Chunk, Grounding, ScoredChunk, SentenceCheck
-from rag_service.store import IndexContent
+from rag_service.models import Grounding, ScoredChunk, SentenceCheck
+from rag_service.store.model import IndexContent
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,12 @@ class Claim:
 
 
 class GroundingChecker:
-    def __init__(
-        self, content: IndexContent, terms: Callable[[str], list[str]], threshold: float = 0.6
-    ) -> None:
+    def __init__(self, content: IndexContent, terms: Callable[[str], list[str]], threshold: float) -> None:
         self._content = content
         self._terms = terms
         self._sentence_terms: dict[int, frozenset[str]] = {}
-        self._documents = {d.name: d for d in content.documents}
         self.threshold = threshold
+        """RAG_GROUNDING_THRESHOLD: the score a sentence needs to count as supported."""
 
     def _terms_of(self, row: int) -> frozenset[str]:
         cached = self._sentence_terms.get(row)
@@ -55,13 +53,10 @@ class GroundingChecker:
             cached = self._sentence_terms[row] = frozenset(self._terms(self._content.sentences[row].text))
         return cached
 
-    def _authored(self, chunk: Chunk) -> bool:
-        return self._documents[chunk.source].section_at(chunk.start).voice == "author"
-
     def score(self, claim: Claim, hits: Sequence[ScoredChunk]) -> float:
         passages = [hits[n - 1].chunk for n in claim.cited if 1 <= n <= len(hits)]
         if not passages:
-            passages = [h.chunk for h in hits if self._authored(h.chunk)]
+            passages = [h.chunk for h in hits if h.chunk.voice == "author"]
         rows = list(dict.fromkeys(row for chunk in passages for row in chunk.sentence_ids))
         if not rows:
             return 0.0

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from rag_service.embedding import BaseEmbedder, TorchEmbedder, resolve_model_path
+from rag_service.embedding.base import BaseEmbedder, resolve_model_path
+from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import ConfigError
 
 EXPORT_VERSION = "1"

@@ -24,7 +24,6 @@ the same weights, see ``rag_service.embedding_onnx``), about 3x faster per query
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections import OrderedDict
@@ -34,7 +33,6 @@ from typing import Protocol
 import numpy as np
 
 from rag_service.config import PACKAGED_MODEL
-from rag_service.errors import ConfigError
 
 
 class Embedder(Protocol):
@@ -145,44 +143,3 @@ class BaseEmbedder:
         for (_, waiting), vector in zip(batch, vectors, strict=True):
             vector.setflags(write=False)
             waiting.set_result(vector)
-
-
-class TorchEmbedder(BaseEmbedder):
-    """sentence-transformers on the CPU, offline."""
-
-    def __init__(self, model: str = PACKAGED_MODEL, *, threads: int = 0, **kwargs: int) -> None:
-        super().__init__(model, **kwargs)
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
-        if threads:
-            torch.set_num_threads(threads)
-        try:
-            self._model = SentenceTransformer(resolve_model_path(model), device="cpu")
-        except Exception as exc:  # the library raises many types for a bad path
-            raise ConfigError(
-                f"cannot load embedding model {model!r} ({exc}); set RAG_EMBEDDING_MODEL to a local "
-                f"sentence-transformers model folder, or leave it unset for {PACKAGED_MODEL}"
-            ) from exc
-        model_object = self._model
-        get_dimension = getattr(model_object, "get_embedding_dimension", None)
-        if get_dimension is None:
-            get_dimension = model_object.get_sentence_embedding_dimension
-        dimension = get_dimension()
-        if dimension is None:
-            raise ConfigError(f"embedding model {model!r} does not report its dimension")
-        self.dimension = int(dimension)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(
-            texts,
-            batch_size=max(len(texts), 1),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
