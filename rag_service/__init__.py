@@ -1,10 +1,12 @@
 """rag-service: offline-first retrieval-augmented question answering with exact citations.
 
-The package is laid out by role (see README "How it works"): ``config`` and ``errors`` at the
-base; ``documents`` → ``chunking`` → ``embedding`` → ``store`` → ``ingest`` build the index;
-``lexical`` + ``retrieval`` find passages; ``conversation`` condenses follow-ups; ``answer`` composes
-cited answers (extractive, or an LLM through ``prompts``), ``citations`` and ``grounding`` check them;
-``pipeline`` wires them together for the ``cli`` and the ``api``; ``evaluation`` and ``bench`` measure.
+The package is laid out by role (README "How it works" has the map). At the base: ``config``,
+``errors``, the value types in ``models`` and the question checks in ``questions``. Building the index:
+``documents`` (files → documents → chunks and sentences), ``embedding``, ``store`` (the ``IndexStore``
+protocol and its file implementation) and ``ingest``. Answering: ``retrieval``, ``conversation``
+(follow-ups → standalone questions), ``prompts`` and ``answer``. ``pipeline`` composes them for the
+``cli`` and the ``api``; ``serialize`` gives answers one dict and text shape; ``evaluation`` and
+``bench`` measure.
 """
 
 __version__ = "0.1.0"

@@ -9,7 +9,7 @@ A change of embedding model, dimension or chunking parameters makes the previous
 cache, and everything is rebuilt.
 
 One bad file never stops an ingest: a file that cannot be read safely or decoded (see
-``rag_service.documents``) is skipped with a one-line reason, recorded in the report and in the index
+``rag_service.documents.files``) is skipped with a one-line reason, recorded in the report and in the index
 manifest (so ``/api/health`` shows it whoever ran the ingest). If an earlier version of that file was
 indexed, that version is kept rather than silently dropped: answers stay available until the file is
 fixed, and the reason says so.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from rag_service.bench.server import ServerProcess
 from rag_service.config import Settings
 from rag_service.embedding.base import BaseEmbedder
 from rag_service.ingest import ingest_seeds
@@ -100,76 +100,12 @@ def client(seeds_pipeline: Pipeline) -> Iterator[TestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_ok(url: str, process: subprocess.Popen, log: IO[str], timeout: float = 120) -> None:
-    """Poll ``url`` until it answers 200; fail with the server's log if the process dies or time runs out."""
-    import time
-
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    log.flush()
-    log.seek(0)
-    state = "exited" if process.poll() is not None else f"did not answer {url} in {timeout:.0f} s"
-    raise RuntimeError(f"server {state}: {log.read()[-4000:]}")
-
-
-class LiveServer:
-    """A real ``rag-service serve`` (uvicorn) subprocess on a free loopback port."""
+class LiveServer(ServerProcess):
+    """A real ``rag-service serve`` (uvicorn) over ``tmp/seeds`` and ``tmp/index``, logging to a file."""
 
     def __init__(self, tmp: Path, **env: str) -> None:
-        import subprocess
-        import sys
-
         self.tmp = tmp
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(tmp / "server.log", "w+")  # noqa: SIM115 - closed in stop()
-        full_env = {
-            **os.environ,
-            "RAG_SEEDS_DIR": str(tmp / "seeds"),
-            "RAG_INDEX_DIR": str(tmp / "index"),
-            "HF_HUB_OFFLINE": "1",
-            **env,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rag_service.cli", "serve", "--port", str(self.port)],
-            env=full_env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_healthy(self, timeout: float = 120) -> None:
-        wait_until_ok(f"{self.url}/api/health", self.process, self.log, timeout)
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-4000:]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except Exception:
-            self.process.kill()
-        self.log.close()
+        super().__init__(tmp / "seeds", tmp / "index", log_path=tmp / "server.log", **env)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from rag_service.conversation import LLMCondenser, RuleCondenser, depends_on_his
 from rag_service.models import Message
 from rag_service.prompts import load_prompts
 from tests.conftest import ROOT, eval_cases
+from tests.contracts.condenser import CondenserContract
+from tests.fakes import ScriptedChatModel
 
 
 def history(question: str, answer: str = "An answer.") -> list[Message]:
@@ -117,3 +119,19 @@ def test_llm_condenser_uses_the_condense_prompt_and_falls_back() -> None:
         == "Where did he say that? (context: Who heads Roscosmos?)"
     )
     assert condenser.condense("Anything?", []) == "Anything?"  # no history: no call
+
+
+class TestRuleCondenser(CondenserContract):
+    @pytest.fixture
+    def implementation(self) -> RuleCondenser:
+        return RuleCondenser()
+
+
+class TestLLMCondenser(CondenserContract):
+    """Through a scripted chat model: the prompt, the reply handling and the fallback are the
+    condenser's; what a real model writes is checked against llama.cpp in ``tests/llm/``."""
+
+    @pytest.fixture
+    def implementation(self) -> LLMCondenser:
+        model = ScriptedChatModel(outcomes=["Where did Roscosmos head Igor Komarov say that?"] * 10)
+        return LLMCondenser(model, load_prompts(ROOT / "prompts").condense)

@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import yaml
 
+from rag_service.bench.server import free_port
 from rag_service.config import Settings
-from tests.conftest import ROOT, SEEDS, free_port
+from tests.conftest import ROOT, SEEDS
 
 SETTINGS = {f"RAG_{name.upper()}" for name in Settings.model_fields}
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -126,6 +127,8 @@ def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_healthcheck_fails_when_nothing_listens() -> None:

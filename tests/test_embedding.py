@@ -10,6 +10,7 @@ from rag_service.embedding.base import BaseEmbedder, resolve_model_path
 from rag_service.embedding.onnx_backend import OnnxEmbedder, export_path
 from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import ConfigError
+from tests.contracts.embedder import EmbedderContract
 
 TEXTS = [
     "Who heads Roscosmos?",
@@ -149,3 +150,15 @@ def test_query_micro_batching_serves_every_caller_within_a_few_batches() -> None
     bound = -(-callers // 8) + 2
     print(f"passes waited: max {max(waits)}, mean {sum(waits) / len(waits):.2f} (bound {bound})")
     assert max(waits) <= bound
+
+
+class TestOnnxEmbedder(EmbedderContract):
+    @pytest.fixture
+    def implementation(self, embedder: BaseEmbedder) -> BaseEmbedder:
+        return embedder
+
+
+class TestTorchEmbedder(EmbedderContract):
+    @pytest.fixture
+    def implementation(self, torch_embedder: TorchEmbedder) -> TorchEmbedder:
+        return torch_embedder

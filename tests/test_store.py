@@ -12,6 +12,7 @@ from rag_service.ingest import index_settings, ingest_seeds
 from rag_service.store import files as store
 from rag_service.store.files import CURRENT, load_index
 from rag_service.store.model import FORMAT_VERSION
+from tests.contracts.store import StoreContract
 
 
 def test_round_trip_and_manifest(settings, embedder) -> None:
@@ -174,3 +175,15 @@ def test_leftover_temporary_folders_are_removed_by_the_next_writer(settings, emb
     (leftover / "chunks.jsonl").write_text("half written")
     ingest_seeds(settings, embedder)
     assert not leftover.exists()
+
+
+class TestFileStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> store.FileStore:
+        return store.FileStore(tmp_path / "contract-index")
+
+    def fail_writes(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def crash(*args: object, **kwargs: object) -> None:
+            raise OSError("simulated crash while writing the vectors")
+
+        monkeypatch.setattr(store.np, "save", crash)

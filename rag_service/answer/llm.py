@@ -4,7 +4,7 @@ The chat model is LangChain's ``BaseChatModel`` (the seam: tests pass a fake cha
 builds the messages from ``prompts/`` and the retrieved passages, streams or completes, and turns every
 failure of the upstream server into ``UpstreamError`` (502) or ``UpstreamTimeoutError`` (504) with a
 detail that says what to check. What the model writes is never trusted: the pipeline parses its markers
-(``rag_service.citations``) and grounds every sentence (``rag_service.grounding``).
+(``rag_service.answer.citations``) and grounds every sentence (``rag_service.answer.grounding``).
 """
 
 from __future__ import annotations

@@ -21,11 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.bench import suite
+    from rag_service.bench import report as bench_report
+    from rag_service.bench import sections
 
     scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    report = suite.run(settings, scifact, sizes, args.runs)
-    suite.save(report, settings, args.out)
+    report = sections.run(settings, scifact, sizes, args.runs)
+    bench_report.save(report, settings, args.out)
     print(f"\nwritten: {args.out}")
     return 0

@@ -2,7 +2,7 @@
 
 Ingest, the pipeline and the API talk to an ``IndexStore`` only; ``FileStore``
 (``rag_service.store.files``, plain files with FAISS) is the default, and a database store implements
-the same four methods. ``tests/store_contract.py`` holds the tests every implementation must pass.
+the same four methods. ``tests/contracts/store.py`` holds the tests every implementation must pass.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until_ok
+from rag_service.bench.server import free_port, wait_until_ok
 
 
 def _gguf() -> Path | None:

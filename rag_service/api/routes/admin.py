@@ -14,12 +14,8 @@ from rag_service.api.schemas import ErrorResponse, HealthResponse, IngestRespons
 router = APIRouter(prefix="/api", tags=["service"])
 
 
-@router.api_route(
-    "/health",
-    methods=["GET", "HEAD"],
-    response_model=HealthResponse,
-    responses={503: {"model": ErrorResponse}},
-)
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
+@router.head("/health", include_in_schema=False)  # probes that only want the status
 async def health(request: Request) -> dict[str, Any]:
     """200 with index statistics once the model and index are loaded; 503 while loading or if they
     cannot be loaded (the detail says why and what to do)."""

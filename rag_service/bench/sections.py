@@ -1,4 +1,5 @@
 """The benchmark sections, run in one process, one after another (nothing else should load the CPU).
+The report they fill is ``bench.report``; the servers they start come from ``bench.server``.
 
 1 floor: one query embedding, alone.  2 retrieval and ask in-process on the seeds and SciFact, as ratios
 to the floor.  3 HTTP latency and throughput at concurrency 1/8/32 against a real uvicorn.  4 the same
@@ -11,14 +12,10 @@ throughput, and re-ingest with nothing / one file changed.  6 the store and BM25
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +24,14 @@ import numpy as np
 
 from rag_service.bench import scale
 from rag_service.bench.loadtest import default_questions, run_load
-from rag_service.bench.timing import Timing, machine, measure, peak_rss_mb
+from rag_service.bench.report import Report
+from rag_service.bench.server import ServerProcess
+from rag_service.bench.timing import Timing, measure
 from rag_service.config import Settings
 from rag_service.embedding.base import BaseEmbedder
 from rag_service.evaluation.beir import load_beir
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
-
-
-@dataclass
-class Report:
-    sections: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
-    targets: list[tuple[str, str, str, bool]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def table(self, title: str, head: list[str], rows: list[list[str]]) -> None:
-        self.sections.append((title, head, rows))
-        print(f"\n{title}\n" + "\n".join("  " + " | ".join(r) for r in [head, *rows]), flush=True)
-
-    def target(self, name: str, wanted: str, measured: str, met: bool) -> None:
-        self.targets.append((name, wanted, measured, met))
-        print(f"TARGET {'met   ' if met else 'MISSED'} {name}: {measured} (target {wanted})", flush=True)
-
-    def markdown(self, header: str) -> str:
-        out = [header]
-        for title, head, rows in self.sections:
-            out += ["", f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            out += ["| " + " | ".join(r) + " |" for r in rows]
-        out += ["", "## Targets", "", "| target | wanted | measured | |", "|---|---|---|---|"]
-        out += [f"| {n} | {w} | {m} | {'met' if ok else '**missed**'} |" for n, w, m, ok in self.targets]
-        if self.notes:
-            out += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
-        return "\n".join(out) + "\n"
 
 
 def _write_corpus(documents: list[Any], folder: Path) -> None:
@@ -116,45 +89,6 @@ def _in_process(
     return retrieval, ask, peer
 
 
-class _Server:
-    def __init__(self, seeds: Path, index: Path, port: int) -> None:
-        import os
-
-        env = {
-            **os.environ,
-            "RAG_SEEDS_DIR": str(seeds),
-            "RAG_INDEX_DIR": str(index),
-            "RAG_PORT": str(port),
-            "RAG_INGEST_ON_START": "never",
-            "RAG_QUERY_CACHE_SIZE": "0",
-            "HF_HUB_OFFLINE": "1",
-        }
-        self.url = f"http://127.0.0.1:{port}"
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rag_service.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.perf_counter() - self.started > 120:
-                raise RuntimeError("the server did not become healthy")
-            time.sleep(0.02)
-        self.ready_seconds = time.perf_counter() - self.started
-
-    def stop(self) -> float | None:
-        rss = peak_rss_mb(self.process.pid)
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        return rss
-
-
 def run(settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 200) -> Report:
     report = Report()
     embedder = make_embedder(settings.model_copy(update={"query_cache_size": 0}))
@@ -199,18 +133,13 @@ def run(settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 
     return report
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _http(report: Report, tmp: Path, floor: Timing, runs: int) -> None:
     import os
 
-    server = _Server(tmp / "seeds", tmp / "index", _free_port())
+    server = ServerProcess(
+        tmp / "seeds", tmp / "index", RAG_INGEST_ON_START="never", RAG_QUERY_CACHE_SIZE="0"
+    ).wait_healthy()
+    assert server.ready_seconds is not None
     try:
         questions = default_questions()
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -382,24 +311,3 @@ def _scale(report: Report, settings: Settings, sizes: list[int]) -> None:
             f"{r.latency.p50:.2f} ms, {r.recall_at_10:.3f}",
             r.latency.p50 <= 20 and (r.recall_at_10 or 0) >= 0.95,
         )
-
-
-def header(settings: Settings) -> str:
-    import faiss
-    import onnxruntime
-
-    return (
-        f"# Benchmarks\n\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
-        f"`rag-service bench` on: {machine()}.\nEmbedding backend `{settings.embedding_backend}` "
-        f"(onnxruntime {onnxruntime.__version__}), FAISS {faiss.__version__}, index type for the seeds and "
-        f"SciFact `{settings.index_type}`, top_k {settings.top_k}. Medians over repeated runs after a "
-        "warm-up; query caches off. Regenerate with `make bench`."
-    )
-
-
-def save(report: Report, settings: Settings, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.markdown(header(settings)), encoding="utf-8")
-    (path.with_suffix(".json")).write_text(
-        json.dumps({"targets": report.targets, "sections": report.sections}, indent=1), encoding="utf-8"
-    )
