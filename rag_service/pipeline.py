@@ -137,7 +137,7 @@ class Pipeline:
 
     def _derive(self, index: LoadedIndex) -> IndexState:
         content = index.content
-        answerer = ExtractiveAnswerer.from_settings(content, content_terms, self.settings)
+        answerer = ExtractiveAnswerer.from_settings(index, content_terms, self.settings)
         grounding = GroundingChecker(content, content_terms, self.settings.grounding_threshold)
         composer = AnswerComposer(grounding, self.settings.grounding)
         retriever = HybridRetriever.for_index(index, self.settings.hnsw_ef_search)

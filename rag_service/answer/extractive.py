@@ -37,7 +37,7 @@ import numpy as np
 from rag_service.answer.citations import sentence_citation
 from rag_service.config import Settings
 from rag_service.models import Citation, ScoredChunk
-from rag_service.store.model import IndexContent
+from rag_service.store.model import LoadedIndex
 
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
 _ASKS_ABOUT_COMMENTS = re.compile(r"\b(comments?|commenters?|readers?|cast235)\b", re.IGNORECASE)
@@ -67,7 +67,7 @@ class Extract:
 class ExtractiveAnswerer:
     def __init__(
         self,
-        content: IndexContent,
+        index: LoadedIndex,
         terms: Callable[[str], list[str]],
         *,
         threshold: float,
@@ -76,9 +76,10 @@ class ExtractiveAnswerer:
         lexical_weight: float = LEXICAL_WEIGHT,
         coverage_weight: float = COVERAGE_WEIGHT,
     ) -> None:
+        content = index.content
         self._content = content
         self._terms = terms
-        self._documents = {d.name: d for d in content.documents}
+        self._documents = index.documents  # derived once per loaded index
         # A document's author and publisher "say" each of its sentences: "What does Glavkosmos say about
         # Asia?" should prefer Glavkosmos's sentence on Asia, though that sentence never names Glavkosmos.
         speaker = {
@@ -102,10 +103,10 @@ class ExtractiveAnswerer:
 
     @classmethod
     def from_settings(
-        cls, content: IndexContent, terms: Callable[[str], list[str]], settings: Settings
+        cls, index: LoadedIndex, terms: Callable[[str], list[str]], settings: Settings
     ) -> ExtractiveAnswerer:
         return cls(
-            content,
+            index,
             terms,
             threshold=settings.not_found_threshold,
             max_sentences=settings.answer_max_sentences,
