@@ -108,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_arguments(p)
     p.set_defaults(run=evaluation.run)
 
+    from rag_service.evaluation import qa_command
+
+    p = sub.add_parser(
+        "eval-qa", help="answer-level QA benchmark (ClapNQ format) beside a cosine-threshold baseline"
+    )
+    qa_command.add_arguments(p)
+    p.set_defaults(run=qa_command.run)
+
     from rag_service.evaluation import beir
 
     p = sub.add_parser(

@@ -1,0 +1,104 @@
+"""``rag-service eval-qa DIR``: the answer-level QA benchmark (``rag_service.evaluation.qa``) with the
+cosine baseline beside it; prints the table and writes JSON (every question with its full response),
+Markdown and a PNG chart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rag_service.config import Settings
+
+ROWS = {
+    "answered_gold": "answered with a gold passage cited",
+    "abstained": "abstained on unanswerable",
+    "balanced": "balanced",
+    "token_f1": "answer token F1",
+    "quote_in_reference": "cited sentence in the reference answer",
+    "latency_p50_ms": "latency p50 ms",
+    "latency_p95_ms": "latency p95 ms",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folder", type=Path, help="corpus.jsonl + questions.jsonl, e.g. ../shared/benchmarks/clapnq"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--out", type=Path, default=Path("eval/results"), help="folder for the reports")
+    parser.add_argument("--name", default="qa", help="report file stem: report-<name>.*")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.evaluation.qa import run_qa
+    from rag_service.pipeline import make_embedder
+
+    embedder = make_embedder(settings)
+    results, service, baseline = run_qa(
+        args.folder, settings, embedder, limit=args.limit, progress=not args.no_progress
+    )
+    text = table(service, baseline, str(args.folder))
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"report-{args.name}"
+    payload = {
+        "folder": str(args.folder),
+        "service": service,
+        "baseline": baseline,
+        "questions": [
+            {
+                "id": r.question.id,
+                "question": r.question.question,
+                "answerable": r.question.answerable,
+                "gold": list(r.question.gold),
+                "scores": r.scores,
+                "latency_ms": round(r.latency_ms, 2),
+                "response": r.response,
+            }
+            for r in results
+        ],
+    }
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    stem.with_suffix(".md").write_text(f"# QA evaluation\n\n{text}\n", encoding="utf-8")
+    chart(service, baseline, stem.with_suffix(".png"))
+    print(f"reports: {stem}.json, {stem}.md, {stem}.png")
+    return 0
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if key.endswith("_ms") else f"{value:.3f}"
+
+
+def table(service: dict[str, Any], baseline: dict[str, Any], folder: str) -> str:
+    head = (
+        f"{int(service['questions'] or 0)} questions ({int(service['answerable'] or 0)} answerable) "
+        f"from {folder}\n\n| metric | rag-service | cosine baseline (5-fold CV threshold) |\n|---|---|---|"
+    )
+    rows = [
+        f"| {label} | {_cell(service.get(k), k)} | {_cell(baseline.get(k), k)} |" for k, label in ROWS.items()
+    ]
+    return "\n".join([head, *rows])
+
+
+def chart(service: dict[str, Any], baseline: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ["answered_gold", "abstained", "balanced", "token_f1", "quote_in_reference"]
+    x = range(len(keys))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.bar([i - 0.2 for i in x], [service.get(k) or 0 for k in keys], 0.4, label="rag-service")
+    ax.bar([i + 0.2 for i in x], [baseline.get(k) or 0 for k in keys], 0.4, label="cosine baseline")
+    ax.set_xticks(list(x), [ROWS[k] for k in keys], rotation=15, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
