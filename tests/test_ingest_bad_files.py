@@ -4,9 +4,6 @@ reason in the report, the CLI summary, the manifest, ``/api/health`` and the ``P
 from __future__ import annotations
 
 import codecs
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -17,6 +14,7 @@ from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
 from rag_service.store.files import load_index
 from tests.conftest import GLAVKOSMOS, SPUTNIK, LiveServer, make_settings
+from tests.test_cli import run
 
 BAD = {
     "latin1.txt": "Caf\xe9 au lait".encode("latin-1"),
@@ -95,26 +93,14 @@ def test_health_and_the_ingest_reply_list_skipped_files(tmp_path, embedder) -> N
         assert health["skipped"][0]["name"] == "latin1.txt" and "UTF-8" in health["skipped"][0]["reason"]
 
 
-def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAG_SEEDS_DIR": str(tmp / "seeds"), "RAG_INDEX_DIR": str(tmp / "index")}
-    return subprocess.run(
-        [sys.executable, "-m", "rag_service.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cli_indexes_the_good_files_and_fails_only_with_strict(tmp_path: Path) -> None:
     make_settings(tmp_path)
     (tmp_path / "seeds" / "latin1.txt").write_bytes(BAD["latin1.txt"])
-    result = _cli(tmp_path, "ingest", "--quiet")
+    result = run(tmp_path, "ingest", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "1 skipped" in result.stdout and "skipped: latin1.txt: not valid UTF-8" in result.stdout
     assert "Traceback" not in result.stderr
-    strict = _cli(tmp_path, "ingest", "--quiet", "--strict")
+    strict = run(tmp_path, "ingest", "--quiet", "--strict")
     assert strict.returncode == 1 and "--strict" in strict.stderr
     assert "latin1.txt" in strict.stdout
 
