@@ -208,13 +208,15 @@ class Pipeline:
         extract = state.answerer.answer(standalone, query_vector, hits)
         clock.lap("answer")
         evidence = Evidence(question, standalone, hits, extract, state.index)
-        strict = self.settings.grounding == "strict"
+        # Text streams as the model writes it, unless strict grounding must check it first; any answer
+        # that exists in full at once (extractive, or a fallback) is sent in pieces at the end.
+        pieces_at_end = self.settings.grounding == "strict"
         if self.generator is None or extract.not_found:
             answer = state.composer.extractive(evidence)
-            strict = True  # complete at once: sent in pieces below
+            pieces_at_end = True
         else:
             try:
-                text = yield from self._generate(self.generator, evidence, stream=live and not strict)
+                text = yield from self._generate(self.generator, evidence, stream=live and not pieces_at_end)
                 clock.lap("llm")
                 answer = self._compose_generated(state, evidence, text)
             except UpstreamError as exc:
@@ -222,10 +224,10 @@ class Pipeline:
                     raise
                 note = f"The language model failed ({exc}); this is the extractive answer."
                 answer = state.composer.extractive(evidence, note=note)
-                strict = True  # nothing of the failed generation was kept: send the replacement text
+                pieces_at_end = True  # nothing of the failed generation was kept: send the replacement
         clock.lap("grounding")
         answer = replace(answer, timings_ms=clock.result())
-        if live and strict:
+        if live and pieces_at_end:
             yield from _pieces(answer.text)
         yield answer
 
