@@ -12,7 +12,8 @@ One bad file never stops an ingest: a file that cannot be read safely or decoded
 ``rag_service.documents.files``) is skipped with a one-line reason, recorded in the report and in the index
 manifest (so ``/api/health`` shows it whoever ran the ingest). If an earlier version of that file was
 indexed, that version is kept rather than silently dropped: answers stay available until the file is
-fixed, and the reason says so.
+fixed, and the reason says so. That holds only for content problems: a file the scan refuses (a link
+out of the folder, a device) is dropped even if an earlier version was indexed.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def ingest_seeds(
         previous = _reusable_previous(store, wanted, report)
         old_docs = previous.documents if previous else {}
         documents: list[Document] = []
+        unreadable: list[SkippedFile] = []
         for source in sources:
             old = old_docs.get(source.name)
             if old is not None and old.sha256 == source.sha256:
@@ -117,10 +119,13 @@ def ingest_seeds(
             try:
                 documents.append(load_document(source))
             except DocumentError as exc:
-                report.skipped.append(SkippedFile(source.name, str(exc)))
+                unreadable.append(SkippedFile(source.name, str(exc)))
                 continue
             (report.changed if old is not None else report.added).append(source.name)
-        documents.extend(_keep_previous_of_skipped(report, old_docs))
+        # Files the scan refused (links out of the folder, devices) are dropped outright; only a file that
+        # is safe to read but whose content is bad keeps its earlier version.
+        documents.extend(_keep_previous(unreadable, old_docs))
+        report.skipped += unreadable
         documents.sort(key=lambda d: d.name)
         report.removed = sorted(set(old_docs) - {d.name for d in documents})
         report.skipped.sort(key=lambda s: s.name)
@@ -137,16 +142,15 @@ def ingest_seeds(
     return report
 
 
-def _keep_previous_of_skipped(report: IngestReport, old_docs: dict[str, Document]) -> list[Document]:
-    """Earlier indexed versions of files that are now skipped: kept, and the reason says so."""
+def _keep_previous(unreadable: list[SkippedFile], old_docs: dict[str, Document]) -> list[Document]:
+    """Earlier indexed versions of files whose content can no longer be used: kept, and the reason says so."""
     kept = []
-    for i, skipped in enumerate(report.skipped):
+    for i, skipped in enumerate(unreadable):
         old = old_docs.get(skipped.name)
         if old is not None:
             kept.append(old)
-            report.skipped[i] = SkippedFile(
-                skipped.name, skipped.reason + " (the previous version stays indexed)"
-            )
+            reason = skipped.reason + " (the previous version stays indexed)"
+            unreadable[i] = SkippedFile(skipped.name, reason)
     return kept
 
 

@@ -78,6 +78,16 @@ def test_a_file_that_goes_bad_keeps_its_previous_version(tmp_path, embedder) -> 
     }
 
 
+def test_a_file_turned_into_a_link_out_of_the_folder_is_dropped_not_kept(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    ingest_seeds(settings, embedder)
+    (settings.seeds_dir / GLAVKOSMOS).unlink()
+    (settings.seeds_dir / GLAVKOSMOS).symlink_to("/proc/self/environ")
+    report = ingest_seeds(settings, embedder)
+    assert report.removed == [GLAVKOSMOS] and "outside the documents folder" in report.skipped[0].reason
+    assert GLAVKOSMOS not in load_index(settings.index_dir).documents
+
+
 def test_health_and_the_ingest_reply_list_skipped_files(tmp_path, embedder) -> None:
     settings = make_settings(tmp_path, api_key="k-123")
     ingest_seeds(settings, embedder)
