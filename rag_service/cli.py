@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     qa_command.add_arguments(p)
     p.set_defaults(run=qa_command.run)
 
+    from rag_service.evaluation import answerability_training
+
+    p = sub.add_parser(
+        "train-answerability",
+        help="fit the answerability model on public QA data (5-fold cross-validated); writes its JSON",
+    )
+    answerability_training.add_arguments(p)
+    p.set_defaults(run=answerability_training.run)
+
     from rag_service.evaluation import beir
 
     p = sub.add_parser(

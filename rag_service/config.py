@@ -66,11 +66,18 @@ class Settings(BaseSettings):
         DEFAULT_CANDIDATE_POOL, ge=1, description="results taken from each retriever before fusion"
     )
     answer_max_sentences: int = Field(4, ge=1, le=10)
-    not_found_threshold: float = Field(
-        0.56,
-        description="evidence score (best sentence cosine + COVERAGE_WEIGHT x question-word coverage, see "
-        "rag_service.answer.extractive) below which the documents are taken not to answer; calibrated on "
-        "eval/seeds.jsonl",
+    answer_operating_point: Literal["prefer_answering", "balanced", "prefer_declining"] = Field(
+        "prefer_answering",
+        description="where the learned answerability model declines: prefer_answering answers more "
+        "answerable questions and declines fewer unanswerable ones, prefer_declining the reverse (README "
+        "'Evaluation' has the trade-off)",
+    )
+    answerability_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="explicit probability threshold, overriding the operating point"
+    )
+    answerability_model: Path | None = Field(
+        None,
+        description="a model file written by `rag-service train-answerability` (default: the packaged one)",
     )
 
     # Generation: the offline extractive answerer, or any OpenAI-compatible chat server.

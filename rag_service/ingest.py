@@ -33,6 +33,7 @@ from rag_service.documents.chunking import (
     split_document,
 )
 from rag_service.documents.files import SkippedFile, load_document, scan_sources
+from rag_service.documents.windows import window_spans
 from rag_service.embedding.base import Embedder
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
 from rag_service.models import Chunk, Document, Sentence
@@ -166,7 +167,7 @@ def build_content(
     """Chunk, split into sentences and embed ``documents`` (in the given order), reusing ``previous``'s
     vectors for unchanged documents and for any text it already embedded.
 
-    ``with_sentences=False`` skips the sentence table, which only the answerer needs: retrieval
+    ``with_sentences=False`` skips the sentences and windows, which only the answerer needs: retrieval
     benchmarks use it to embed exactly what retrieval searches."""
     report = report if report is not None else IngestReport()
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
@@ -195,14 +196,24 @@ def build_content(
         sentences.extend(doc_sentences)
     chunk_texts = [embedding_text(c.text) for c in chunks]
     sentence_texts = [s.text for s in sentences]
+    texts = {d.name: d.text for d in documents}
+    window_texts = (
+        [embedding_text(texts[source][start:end]) for source, start, end in window_spans(chunks)]
+        if with_sentences
+        else []
+    )
     cache = _vector_cache(previous) if previous is not None else {}
-    vectors = _embed_with_cache(chunk_texts + sentence_texts, cache, embedder, report, show_progress)
+    vectors = _embed_with_cache(
+        chunk_texts + sentence_texts + window_texts, cache, embedder, report, show_progress
+    )
+    n_chunks, n_sentences = len(chunks), len(sentences)
     return IndexContent(
         documents=tuple(documents),
         chunks=tuple(chunks),
         sentences=tuple(sentences),
-        chunk_vectors=vectors[: len(chunks)],
-        sentence_vectors=vectors[len(chunks) :],
+        chunk_vectors=vectors[:n_chunks],
+        sentence_vectors=vectors[n_chunks : n_chunks + n_sentences],
+        window_vectors=vectors[n_chunks + n_sentences :],
     )
 
 
@@ -241,6 +252,10 @@ def _vector_cache(index: LoadedIndex) -> dict[str, np.ndarray]:
         cache[_text_key(embedding_text(chunk.text))] = vector
     for sentence, vector in zip(content.sentences, content.sentence_vectors, strict=True):
         cache[_text_key(sentence.text)] = vector
+    texts = index.documents
+    spans = window_spans(content.chunks)
+    for (source, start, end), vector in zip(spans, content.window_vectors, strict=False):
+        cache[_text_key(embedding_text(texts[source].text[start:end]))] = vector
     return cache
 
 

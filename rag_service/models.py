@@ -152,3 +152,5 @@ class Answer:
     grounding: Grounding | None = None
     index_version: str = ""
     """The index version that answered: every retrieved passage comes from this one version."""
+    answerability: float | None = None
+    """The learned probability that the retrieved passages answer the question (None: nothing found)."""

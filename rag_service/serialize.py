@@ -61,6 +61,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "notes": list(answer.notes),
         "grounding": grounding_dict(answer.grounding),
         "index_version": answer.index_version,
+        "answerability": None if answer.answerability is None else round(answer.answerability, 4),
     }
 
 

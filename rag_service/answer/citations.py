@@ -85,15 +85,23 @@ def sentence_citation(
     n: int, row: int, score: float, content: IndexContent, documents: dict[str, Document]
 ) -> Citation:
     """Citation ``n`` for sentence ``row`` of the index: its exact span, verbatim quote and voice."""
-    sentence = content.sentences[row]
+    return span_citation(n, (row,), score, content, documents)
+
+
+def span_citation(
+    n: int, rows: Sequence[int], score: float, content: IndexContent, documents: dict[str, Document]
+) -> Citation:
+    """Citation ``n`` for consecutive sentence ``rows`` of one document (a list and its introduction):
+    one span from the first sentence's start to the last one's end, quoted verbatim."""
+    first, last = content.sentences[rows[0]], content.sentences[rows[-1]]
     return Citation(
         n=n,
-        source=sentence.source,
-        title=sentence.title,
-        section=sentence.section,
-        start=sentence.start,
-        end=sentence.end,
-        quote=documents[sentence.source].text[sentence.start : sentence.end],  # verbatim, not normalised
+        source=first.source,
+        title=first.title,
+        section=first.section,
+        start=first.start,
+        end=last.end,
+        quote=documents[first.source].text[first.start : last.end],  # verbatim, not normalised
         score=round(score, 4),
-        voice=sentence.voice,
+        voice=first.voice,
     )

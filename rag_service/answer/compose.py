@@ -54,13 +54,14 @@ class AnswerComposer:
     def extractive(self, evidence: Evidence, note: str | None = None) -> Answer:
         """The extractive answer, its sentences checked like any other."""
         extract, content = evidence.extract, evidence.index.content
-        claims = [
+        claims = [  # each quoted sentence is checked on its own, a list's items too
             Claim(
                 content.sentences[row].text,
                 tuple(n for n, h in enumerate(evidence.hits, start=1) if row in h.chunk.sentence_ids),
                 content.sentence_vectors[row],
             )
-            for row in extract.rows
+            for part in extract.parts
+            for row in part
         ]
         return Answer(
             text=extract.text,
@@ -73,6 +74,7 @@ class AnswerComposer:
             notes=extract.notes + ((note,) if note else ()),
             grounding=self.grounding.check(claims, evidence.hits, self.mode),
             index_version=evidence.index.version,
+            answerability=extract.answerability,
         )
 
     def declined(self, evidence: Evidence, backend: str) -> Answer:
@@ -87,6 +89,7 @@ class AnswerComposer:
             backend=backend,
             grounding=Grounding((), None, self.mode),
             index_version=evidence.index.version,
+            answerability=evidence.extract.answerability,
         )
 
     def generated(
@@ -116,4 +119,5 @@ class AnswerComposer:
             backend=backend,
             grounding=grounding,
             index_version=index.version,
+            answerability=evidence.extract.answerability,
         )

@@ -1,56 +1,81 @@
-"""The offline answerer: quote the retrieved sentences that best answer the question.
+"""The offline answerer: decide whether the passages answer, then quote the sentences that do.
 
 Design: every sentence of every document was embedded at ingest, so answering costs one dot product per
-candidate sentence (the sentences of the retrieved chunks) on top of retrieval. The answer is 1 to
-``max_sentences`` of those sentences, best first, each followed by its ``[n]`` marker; redundant ones
-and sentences far below the best are dropped so the answer never pads with loosely related text.
+candidate sentence (the sentences of the retrieved chunks) on top of retrieval.
+
+Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
+margins, question-word coverage and answer-type presence gives the probability that the passages
+answer; below the operating point's threshold the reply is "not in the documents", with no citations.
 
 Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share of the question's
-content words (stemmed) that the sentence contains, minus a small penalty for fragments shorter than
-``FULL_SENTENCE_WORDS`` words. Embeddings of short captions and bylines ("JSC Glavkosmos, Russian
-Federation") sit close to every question that names the entity; rare shared words ("head") are better
-evidence than topic words every sentence shares ("Russia", "space").
+content words that the sentence contains, plus ``FILLER_BONUS`` when the question asks for a date,
+number, name or place and the sentence holds one (``rag_service.answer.answer_types``).
 
-Abstention: the evidence score is the best candidate's cosine similarity plus ``COVERAGE_WEIGHT`` times
-the IDF-weighted share of the question's content words found anywhere in the candidate sentences. Below
-``threshold`` the documents are taken not to answer and the reply says so with no citations. Cosine
-alone cannot tell "What is the budget of Roscosmos?" (close to every Roscosmos sentence, 0.60) from a
-real question; that no candidate mentions "budget" can. Both weights and the threshold were calibrated
-on ``eval/seeds.jsonl`` (README "Evaluation" shows the separation and the cases still misjudged).
+What is never an answer on its own: a line that repeats the document's title, and other short lines
+without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
+a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
+
+How much to say depends on what is asked: two sentences for a name, date, number or place, up to
+``max_sentences`` for reasons, steps or lists, three otherwise; all from the best sentence's document, in
+document order, plus at most one sentence of another document scoring within ``margin`` of the best. A
+sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation.
 
 Voice: sentences from sections whose voice is not the author's (reader comments) are never used to
-answer unless the question asks about the comments, and then each one is introduced as a reader comment
-and its citation carries ``voice="reader"``. So a reader's opinion is never presented as the position of
-Russia, Roscosmos or Glavkosmos.
+answer unless the question asks about those sections (by their name or voice in the document metadata,
+or by general wording such as "comments" or "readers"); then the answer comes from those sections only,
+each quote introduced as such and cited with its voice, so a reader's opinion is never presented as the
+documents' position.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.answer.citations import sentence_citation
+from rag_service.answer.answer_types import SEVERAL, SLOT_TYPES, holds_filler, question_type
+from rag_service.answer.answerability import AnswerabilityModel, load_model
+from rag_service.answer.citations import span_citation
+from rag_service.answer.features import answerability_features
+from rag_service.answer.terms import TermStats
 from rag_service.config import Settings
 from rag_service.models import Citation, ScoredChunk
 from rag_service.store.model import LoadedIndex
 
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
-_ASKS_ABOUT_COMMENTS = re.compile(r"\b(comments?|commenters?|readers?|cast235)\b", re.IGNORECASE)
+OTHER_VOICE_WORDS = (
+    "comment",
+    "comments",
+    "commenter",
+    "commenters",
+    "reader",
+    "readers",
+    "reply",
+    "replies",
+)
+"""General wording that asks about what people other than the author wrote."""
 DUPLICATE_SIMILARITY = 0.92
 REDUNDANT_WORD_SHARE = 0.8
 FULL_SENTENCE_WORDS = 8
 FRAGMENT_PENALTY = 0.02
 LEXICAL_WEIGHT = 0.7
 """Weight of the IDF-weighted question-word overlap in a sentence's rank, beside its cosine."""
-COVERAGE_WEIGHT = 0.3
-"""Weight of the question-word coverage of all candidates in the evidence score, beside the best cosine."""
+FILLER_BONUS = 0.1
+"""Added to a sentence's rank when it holds the kind of thing asked for (a date for "when")."""
 MARGIN = 0.08
-"""Sentences scoring more than this below the best are not added to an answer."""
+"""A sentence of a second document joins the answer only when it scores within this of the best."""
+SLOT_SENTENCES = 2
+"""Sentences answering a question that asks for a name, date, number or place: the one holding it
+ranks first (``FILLER_BONUS``), and one more of its passage gives the context (chosen on half of the
+ClapNQ questions: token F1 0.48 with one, 0.51 with two, 0.52 with three)."""
+OTHER_SENTENCES = 3
+"""Sentences answering a question of no particular type (chosen on half of the ClapNQ questions)."""
+LIST_ITEMS = 8
+"""Most list items a list-introducing sentence brings with it."""
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
+_SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 
 
 @dataclass(frozen=True)
@@ -58,10 +83,11 @@ class Extract:
     text: str
     citations: tuple[Citation, ...]
     not_found: bool
-    best_score: float
+    answerability: float | None
+    """The model's probability that the passages answer (None when nothing was retrieved)."""
     notes: tuple[str, ...] = ()
-    rows: tuple[int, ...] = ()
-    """Sentence row of each citation, in citation order (for the grounding check)."""
+    parts: tuple[tuple[int, ...], ...] = ()
+    """Sentence rows behind each citation, in citation order (for the grounding check)."""
 
 
 class ExtractiveAnswerer:
@@ -70,33 +96,32 @@ class ExtractiveAnswerer:
         index: LoadedIndex,
         terms: Callable[[str], list[str]],
         *,
+        model: AnswerabilityModel | None,
         threshold: float,
         max_sentences: int,
         margin: float = MARGIN,
-        lexical_weight: float = LEXICAL_WEIGHT,
-        coverage_weight: float = COVERAGE_WEIGHT,
     ) -> None:
+        """``model`` None answers every question that retrieves something (training collects features
+        that way); the service always has one."""
         content = index.content
+        self._index = index
         self._content = content
+        self.stats = TermStats(index, terms)
         self._terms = terms
-        self._documents = index.documents  # derived once per loaded index
-        # A document's author and publisher "say" each of its sentences: "What does Glavkosmos say about
-        # Asia?" should prefer Glavkosmos's sentence on Asia, though that sentence never names Glavkosmos.
-        speaker = {
-            d.name: frozenset(terms(" ".join(filter(None, (d.meta.author, d.meta.publisher)))))
-            for d in content.documents
-        }
-        own_terms = [frozenset(terms(s.text)) for s in content.sentences]
-        self._idf = _idf(own_terms)  # rarity is judged on the words actually written
-        self._sentence_terms = [
-            t | speaker[s.source] for t, s in zip(own_terms, content.sentences, strict=True)
-        ]
         self._fragment_penalty = np.array(
             [FRAGMENT_PENALTY * max(0, FULL_SENTENCE_WORDS - len(s.text.split())) for s in content.sentences],
             dtype=np.float32,
         )
-        self.lexical_weight = lexical_weight
-        self.coverage_weight = coverage_weight
+        self._title_line, self._short_line = _line_kinds(index)
+        other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
+        self._other_rows = np.array(other, dtype=np.int64)
+        names = {
+            w
+            for row in other
+            for w in terms(f"{content.sentences[row].section} {content.sentences[row].voice}")
+        }
+        self._other_voice_terms = frozenset(names | set(terms(" ".join(OTHER_VOICE_WORDS))))
+        self.model = model
         self.threshold = threshold
         self.max_sentences = max_sentences
         self.margin = margin
@@ -105,71 +130,127 @@ class ExtractiveAnswerer:
     def from_settings(
         cls, index: LoadedIndex, terms: Callable[[str], list[str]], settings: Settings
     ) -> ExtractiveAnswerer:
+        model = load_model(settings.answerability_model)
+        threshold = settings.answerability_threshold
+        if threshold is None:
+            threshold = model.threshold(settings.answer_operating_point)
         return cls(
-            index,
-            terms,
-            threshold=settings.not_found_threshold,
-            max_sentences=settings.answer_max_sentences,
+            index, terms, model=model, threshold=threshold, max_sentences=settings.answer_max_sentences
         )
 
-    def answer(
-        self, question: str, query_vector: np.ndarray, hits: list[ScoredChunk] | tuple[ScoredChunk, ...]
-    ) -> Extract:
-        rows = _candidate_rows(hits)
+    def asks_other_voice(self, question: str) -> bool:
+        """Whether the question asks about the non-author sections (comments), which this index has."""
+        return bool(len(self._other_rows)) and bool(self._other_voice_terms & set(self._terms(question)))
+
+    def features(
+        self, question: str, query_vector: np.ndarray, hits: Sequence[ScoredChunk]
+    ) -> dict[str, float] | None:
+        """The answerability features of the author sentences retrieved for ``question`` (None if none)."""
+        rows, _ = self._author_rows(hits)
         if not rows:
-            return Extract(NOT_FOUND_TEXT, (), True, 0.0)
-        include_readers = bool(_ASKS_ABOUT_COMMENTS.search(question))
-        skipped_readers = False
-        usable = []
-        for row in rows:
-            if self._content.sentences[row].voice != "author" and not include_readers:
-                skipped_readers = True
-                continue
-            usable.append(row)
-        if not usable:
-            return self._not_found(0.0, skipped_readers)
-        array = np.asarray(usable)
+            return None
+        cosine = self._content.sentence_vectors[np.asarray(rows)] @ query_vector
+        return answerability_features(question, query_vector, hits, self._index, self.stats, rows, cosine)
+
+    def answer(self, question: str, query_vector: np.ndarray, hits: Sequence[ScoredChunk]) -> Extract:
+        if self.asks_other_voice(question):
+            return self._other_voice_answer(question, query_vector)
+        rows, skipped_readers = self._author_rows(hits)
+        if not rows:
+            return self._not_found(None, skipped_readers)
+        array = np.asarray(rows)
         cosine = self._content.sentence_vectors[array] @ query_vector
-        weights = self._term_weights(question)
-        evidence = float(cosine.max()) + self.coverage_weight * self._coverage(weights, usable)
-        if evidence < self.threshold:
-            return self._not_found(evidence, skipped_readers)
-        scores = cosine + self.lexical_weight * self._overlap(weights, usable) - self._fragment_penalty[array]
-        order = np.argsort(-scores, kind="stable")
-        best = float(scores[order[0]])
+        probability = 1.0
+        if self.model is not None:
+            features = answerability_features(
+                question, query_vector, hits, self._index, self.stats, rows, cosine
+            )
+            probability = self.model.probability(features)
+        if probability < self.threshold:
+            return self._not_found(probability, skipped_readers)
+        kind = question_type(question)
+        scores = self._scores(question, kind, array, cosine)
+        chosen = self._select(array, scores, self._budget(kind))
+        if not chosen:
+            return self._not_found(probability, skipped_readers)
+        return self._compose(chosen, probability, frozenset(rows))
+
+    def _author_rows(self, hits: Sequence[ScoredChunk]) -> tuple[list[int], bool]:
+        rows: dict[int, None] = {}
+        skipped = False
+        for hit in hits:
+            for row in hit.chunk.sentence_ids:
+                if self._content.sentences[row].voice == "author":
+                    rows.setdefault(row, None)
+                else:
+                    skipped = True
+        return list(rows), skipped
+
+    def _scores(self, question: str, kind: str, rows: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """Rank of each candidate; ``-inf`` for lines that may not answer this question on their own."""
+        weights = self.stats.weights(question)
+        scores = cosine + LEXICAL_WEIGHT * self.stats.overlap(weights, rows) - self._fragment_penalty[rows]
+        sentences = self._content.sentences
+        for i, row in enumerate(rows):
+            fills = kind in SLOT_TYPES and holds_filler(kind, sentences[row].text, question)
+            if self._title_line[row] or (self._short_line[row] and not fills):
+                scores[i] = -np.inf
+            elif fills:
+                scores[i] += FILLER_BONUS
+        return scores
+
+    def _budget(self, kind: str) -> int:
+        if kind in SLOT_TYPES:
+            return min(SLOT_SENTENCES, self.max_sentences)
+        if kind == SEVERAL:
+            return self.max_sentences
+        return min(OTHER_SENTENCES, self.max_sentences)
+
+    def _select(self, rows: np.ndarray, scores: np.ndarray, budget: int) -> list[tuple[int, float]]:
+        """Up to ``budget`` sentences of the best sentence's document (in document order), then at most
+        one sentence of another document scoring within ``margin`` of the best (a second source that
+        says the same thing, or the other half of a comparison)."""
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+        if not order:
+            return []
+        best_score = float(scores[order[0]])
+        source = self._content.sentences[int(rows[order[0]])].source
         chosen: list[tuple[int, float]] = []
-        for position in order:
-            score = float(scores[position])
-            if len(chosen) >= self.max_sentences or score < best - self.margin:
+        for i in order:
+            row = int(rows[i])
+            same = self._content.sentences[row].source == source
+            if len(chosen) < budget and same and not self._redundant(row, [r for r, _ in chosen]):
+                chosen.append((row, float(scores[i])))
+        chosen.sort(key=lambda pair: pair[0])  # rows of one document are in text order
+        for i in order:
+            row = int(rows[i])
+            if float(scores[i]) < best_score - self.margin:
                 break
-            row = int(array[position])
-            if self._redundant(row, [other for other, _ in chosen]):
-                continue
-            chosen.append((row, score))
-        return self._compose(chosen, evidence)
+            if self._content.sentences[row].source != source and not self._redundant(
+                row, [r for r, _ in chosen]
+            ):
+                chosen.append((row, float(scores[i])))
+                break
+        return chosen
 
-    def _term_weights(self, question: str) -> dict[str, float]:
-        """IDF of each content word of the question; a word no sentence contains gets the highest IDF."""
-        unseen = math.log(1 + len(self._sentence_terms))
-        return {t: self._idf.get(t, unseen) for t in set(self._terms(question))}
-
-    def _overlap(self, weights: dict[str, float], rows: list[int]) -> np.ndarray:
-        """Per row: the share of the question's IDF mass that the sentence contains."""
-        total = sum(weights.values())
-        if not total:
-            return np.zeros(len(rows), dtype=np.float32)
-        return np.array(
-            [sum(w for t, w in weights.items() if t in self._sentence_terms[r]) / total for r in rows],
-            dtype=np.float32,
+    def _other_voice_answer(self, question: str, query_vector: np.ndarray) -> Extract:
+        """Answer from the non-author sections only, their informative sentences, introduced as such."""
+        rows = (
+            self._other_rows[self._fragment_penalty[self._other_rows] == 0]
+            if len(self._other_rows)
+            else self._other_rows
         )
+        if not len(rows):
+            rows = self._other_rows
+        cosine = self._content.sentence_vectors[rows] @ query_vector
+        scores = self._scores(question, SEVERAL, rows, cosine)
+        chosen = self._select(rows, scores, self.max_sentences)
+        chosen.sort(key=lambda pair: self._position(pair[0]))
+        return self._compose(chosen, None)
 
-    def _coverage(self, weights: dict[str, float], rows: list[int]) -> float:
-        """The share of the question's IDF mass found anywhere in the candidate sentences."""
-        total = sum(weights.values())
-        if not total:
-            return 0.0
-        found = frozenset().union(*(self._sentence_terms[r] for r in rows))
-        return sum(w for t, w in weights.items() if t in found) / total
+    def _position(self, row: int) -> tuple[str, int]:
+        sentence = self._content.sentences[row]
+        return sentence.source, sentence.start
 
     def _redundant(self, row: int, chosen: list[int]) -> bool:
         """A near-paraphrase of a chosen sentence, or one whose words the chosen ones already say."""
@@ -178,44 +259,74 @@ class ExtractiveAnswerer:
         vectors = self._content.sentence_vectors
         if max(float(vectors[row] @ vectors[other]) for other in chosen) > DUPLICATE_SIMILARITY:
             return True
-        terms = self._sentence_terms[row]
-        said = frozenset().union(*(self._sentence_terms[other] for other in chosen))
+        terms = self.stats.sentence_terms[row]
+        said = frozenset().union(*(self.stats.sentence_terms[other] for other in chosen))
         return bool(terms) and len(terms & said) / len(terms) >= REDUNDANT_WORD_SHARE
 
-    def _compose(self, chosen: list[tuple[int, float]], best: float) -> Extract:
-        parts = []
-        citations = []
-        for n, (row, score) in enumerate(chosen, start=1):
-            body = self._content.sentences[row].text
-            if self._content.sentences[row].voice != "author":
-                body = f"A reader comment under the article says: \u201c{body}\u201d"
-            parts.append(f"{body} [{n}]")
-            citations.append(sentence_citation(n, row, score, self._content, self._documents))
-        return Extract(" ".join(parts), tuple(citations), False, best, rows=tuple(row for row, _ in chosen))
+    def _with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:
+        """The row, and when it introduces a list (ends with ":"), the items that follow it in the
+        retrieved passages (so every sentence of an answer is in a passage it cites)."""
+        sentences = self._content.sentences
+        if not sentences[row].text.rstrip().endswith(":"):
+            return (row,)
+        part = [row]
+        for following in range(row + 1, min(row + 1 + LIST_ITEMS, len(sentences))):
+            s, first = sentences[following], sentences[row]
+            if following not in retrieved or s.section != first.section or not _LIST_ITEM.match(s.text):
+                break
+            part.append(following)
+        return tuple(part)
 
-    def _not_found(self, best: float, skipped_readers: bool) -> Extract:
+    def _compose(
+        self,
+        chosen: list[tuple[int, float]],
+        probability: float | None,
+        retrieved: frozenset[int] = frozenset(),
+    ) -> Extract:
+        texts, citations, parts = [], [], []
+        documents = self._index.documents
+        for n, (row, score) in enumerate(chosen, start=1):
+            part = self._with_list(row, retrieved)
+            body = " ".join(self._content.sentences[r].text for r in part)
+            sentence = self._content.sentences[row]
+            if sentence.voice != "author":
+                where = f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d"
+                body = f"{where} says: \u201c{body}\u201d"
+            texts.append(f"{body} [{n}]")
+            citations.append(span_citation(n, part, score, self._content, documents))
+            parts.append(part)
+        if not texts:
+            return self._not_found(probability, False)
+        return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
+
+    def _not_found(self, probability: float | None, skipped_readers: bool) -> Extract:
         notes = (
             (
                 "Only reader comments under an article touch on this; they are not the documents' "
                 "position and are not used as an answer.",
             )
-            if skipped_readers and best == 0.0
+            if skipped_readers and probability is None
             else ()
         )
-        return Extract(NOT_FOUND_TEXT, (), True, best, notes)
+        return Extract(NOT_FOUND_TEXT, (), True, probability, notes)
 
 
-def _candidate_rows(hits: list[ScoredChunk] | tuple[ScoredChunk, ...]) -> list[int]:
-    seen: dict[int, None] = {}
-    for hit in hits:
-        for row in hit.chunk.sentence_ids:
-            seen.setdefault(row, None)
-    return list(seen)
+def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence row: whether it is a line repeating its document's title, and whether it is a short
+    line of its own without sentence punctuation (a heading, byline, caption or credit)."""
+    sentences = index.content.sentences
+    title_line = np.zeros(len(sentences), dtype=bool)
+    short_line = np.zeros(len(sentences), dtype=bool)
+    documents = index.documents
+    for row, s in enumerate(sentences):
+        text = documents[s.source].text
+        own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
+        own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())
+        unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
+        title_line[row] = unpunctuated and _plain(s.text) == _plain(s.title)
+        short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
+    return title_line, short_line
 
 
-def _idf(term_sets: list[frozenset[str]]) -> dict[str, float]:
-    counts: Counter[str] = Counter()
-    for terms in term_sets:
-        counts.update(terms)
-    n = len(term_sets)
-    return {term: math.log(1 + n / df) for term, df in counts.items()}
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

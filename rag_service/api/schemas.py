@@ -129,6 +129,10 @@ class AskResponse(BaseModel):
     notes: list[str]
     grounding: GroundingOut | None
     index_version: str
+    answerability: float | None = Field(
+        description="learned probability that the retrieved passages answer the question; the answer is "
+        "declined below the operating point's threshold (RAG_ANSWER_OPERATING_POINT)"
+    )
 
 
 class SkippedOut(BaseModel):

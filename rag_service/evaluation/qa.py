@@ -22,15 +22,16 @@ balanced accuracy (fitted on four folds, scored on the fifth). Nothing here is t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -39,6 +40,9 @@ from rag_service.config import Settings
 from rag_service.embedding.base import Embedder
 from rag_service.errors import InvalidRequestError
 from rag_service.evaluation.metrics import mean, percentile
+
+if TYPE_CHECKING:
+    from rag_service.pipeline import Pipeline
 
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _WORD = re.compile(r"\w+")
@@ -206,6 +210,34 @@ def _best_threshold(scores: np.ndarray, answerable: np.ndarray, gold_top: np.nda
     return best_cut
 
 
+@contextlib.contextmanager
+def corpus_pipeline(
+    files: Sequence[tuple[str, str]],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    progress: bool = True,
+    configure: Callable[[Settings], Settings] | None = None,
+) -> Iterator[Pipeline]:
+    """A pipeline over ``files`` (``(name, text)``) indexed by the real ingest in a temporary folder."""
+    from rag_service.ingest import ingest_seeds
+    from rag_service.pipeline import Pipeline
+
+    tmp = Path(tempfile.mkdtemp(prefix="rag-qa-"))
+    try:
+        seeds = tmp / "seeds"
+        seeds.mkdir()
+        for name, text in files:
+            (seeds / name).write_text(text, encoding="utf-8")
+        run_settings = settings.model_copy(update={"seeds_dir": seeds, "index_dir": tmp / "index"})
+        if configure is not None:
+            run_settings = configure(run_settings)
+        ingest_seeds(run_settings, embedder, show_progress=progress)
+        yield Pipeline.load(run_settings, embedder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_qa(
     folder: Path,
     settings: Settings,
@@ -218,29 +250,15 @@ def run_qa(
     """Index ``folder``'s corpus in a temporary folder, ask every question, score it; and the baseline."""
     from tqdm import tqdm
 
-    from rag_service.ingest import ingest_seeds
-    from rag_service.pipeline import Pipeline
     from rag_service.serialize import answer_dict
 
     files, questions = load_qa(folder, limit)
-    tmp = Path(tempfile.mkdtemp(prefix="rag-qa-"))
-    try:
-        seeds = tmp / "seeds"
-        seeds.mkdir()
-        for name, text in files:
-            (seeds / name).write_text(text, encoding="utf-8")
-        run_settings = settings.model_copy(update={"seeds_dir": seeds, "index_dir": tmp / "index"})
-        if configure is not None:
-            run_settings = configure(run_settings)
-        ingest_seeds(run_settings, embedder, show_progress=progress)
-        pipeline = Pipeline.load(run_settings, embedder)
-        results = []
+    results = []
+    with corpus_pipeline(files, settings, embedder, progress=progress, configure=configure) as pipeline:
         for question in tqdm(questions, desc="questions", disable=not progress, leave=False):
             started = time.perf_counter()
             response = answer_dict(pipeline.ask(question.question))
             result = QAResult(question, response, (time.perf_counter() - started) * 1000)
             result.scores = score(question, response)
             results.append(result)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return results, summarise(results), cosine_baseline(files, questions, embedder)

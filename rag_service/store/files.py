@@ -10,6 +10,7 @@ Layout under the index folder::
         sentences.jsonl     sentence spans, voice, title and the text that was embedded
         chunks.faiss        FAISS inner-product index of chunk vectors (flat or HNSW)
         sentences.npy       float32 sentence vectors (numpy format, loaded with allow_pickle=False)
+        windows.npy         float32 window vectors (rag_service.documents.windows), same format
 
 A writer builds a new version in a temporary folder, fsyncs it, renames it into place and only then
 points ``CURRENT`` at it. A crash at any point leaves ``CURRENT`` naming a complete earlier version.
@@ -43,13 +44,21 @@ from typing import Any
 import faiss
 import numpy as np
 
+from rag_service.documents.windows import window_groups
 from rag_service.errors import IndexMismatchError, IndexMissingError
 from rag_service.models import Chunk, Document, DocumentMeta, Section, Sentence
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-DATA_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.jsonl", "chunks.faiss", "sentences.npy")
+DATA_FILES = (
+    "documents.jsonl",
+    "chunks.jsonl",
+    "sentences.jsonl",
+    "chunks.faiss",
+    "sentences.npy",
+    "windows.npy",
+)
 KEEP_VERSIONS = 2
 RERUN = "re-run `rag-service ingest` to rebuild it"
 
@@ -104,8 +113,12 @@ def write_index(
         _write_jsonl(tmp / "sentences.jsonl", (_sentence_record(s) for s in content.sentences))
         index = build_faiss(content.chunk_vectors, settings.index_type, settings.hnsw_m)
         faiss.write_index(index, str(tmp / "chunks.faiss"))
-        with open(tmp / "sentences.npy", "wb") as fh:
-            np.save(fh, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32), allow_pickle=False)
+        for name, vectors in (
+            ("sentences.npy", content.sentence_vectors),
+            ("windows.npy", content.window_vectors),
+        ):
+            with open(tmp / name, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         manifest = Manifest(
             settings=settings,
             sources={d.name: d.sha256 for d in content.documents},
@@ -200,6 +213,7 @@ def load_index(index_dir: Path, *, wanted: IndexSettings | None = None, verify: 
         sentences = [_sentence_from(r) for r in _read_jsonl(folder / "sentences.jsonl")]
         faiss_index = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
+        window_vectors = np.load(folder / "windows.npy", allow_pickle=False)
         dimension = manifest.settings.dimension
         if faiss_index.ntotal:
             chunk_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)
@@ -209,25 +223,18 @@ def load_index(index_dir: Path, *, wanted: IndexSettings | None = None, verify: 
         raise IndexMismatchError(
             f"index version {version} cannot be read ({type(exc).__name__}): {RERUN}"
         ) from exc
-    problem = _inconsistency(
-        manifest, faiss_index, documents, chunks, sentences, chunk_vectors, sentence_vectors
+    content = IndexContent(
+        tuple(documents), tuple(chunks), tuple(sentences), chunk_vectors, sentence_vectors, window_vectors
     )
+    problem = _inconsistency(manifest, faiss_index, content)
     if problem:
         raise IndexMismatchError(f"index version {version} is damaged ({problem}): {RERUN}")
-    content = IndexContent(tuple(documents), tuple(chunks), tuple(sentences), chunk_vectors, sentence_vectors)
     return LoadedIndex(content, faiss_index, manifest, version)
 
 
-def _inconsistency(
-    manifest: Manifest,
-    faiss_index: faiss.Index,
-    documents: list[Document],
-    chunks: list[Chunk],
-    sentences: list[Sentence],
-    chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-) -> str | None:
+def _inconsistency(manifest: Manifest, faiss_index: faiss.Index, content: IndexContent) -> str | None:
     """What is wrong with a loaded index that matched its hashes, or None. Cheap: one pass each."""
+    documents, chunks, sentences = content.documents, content.chunks, content.sentences
     dimension = manifest.settings.dimension
     counts = manifest.counts
     found = {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)}
@@ -235,9 +242,19 @@ def _inconsistency(
         return f"record counts {found} differ from the manifest's {counts}"
     if faiss_index.d != dimension or faiss_index.ntotal != len(chunks):
         return f"chunks.faiss holds {faiss_index.ntotal} vectors of width {faiss_index.d}"
-    if sentence_vectors.dtype != np.float32 or sentence_vectors.shape != (len(sentences), dimension):
-        return f"sentences.npy is {sentence_vectors.dtype} {sentence_vectors.shape}"
-    for name, vectors in (("chunk", chunk_vectors), ("sentence", sentence_vectors)):
+    arrays = (
+        ("sentences.npy", content.sentence_vectors, len(sentences)),
+        ("windows.npy", content.window_vectors, len(window_groups(chunks))),
+    )
+    for name, vectors, rows in arrays:
+        if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
+            return f"{name} is {vectors.dtype} {vectors.shape}"
+    vector_sets = (
+        ("chunk", content.chunk_vectors),
+        ("sentence", content.sentence_vectors),
+        ("window", content.window_vectors),
+    )
+    for name, vectors in vector_sets:
         if not np.isfinite(vectors).all():
             return f"{name} vectors contain NaN or infinite values"
     lengths = {d.name: len(d.text) for d in documents}

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag_service.documents.windows import chunk_windows, window_spans
 from rag_service.errors import IndexMismatchError
 from rag_service.models import Chunk, Document, Sentence
 
 if TYPE_CHECKING:
     import faiss
 
-FORMAT_VERSION = 2
-"""2: chunks and sentences carry their document's title and their section's voice."""
+FORMAT_VERSION = 3
+"""2: chunks and sentences carry their document's title and their section's voice. 3: window vectors."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class IndexContent:
     sentences: tuple[Sentence, ...]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    window_vectors: np.ndarray
+    """Row ``w`` belongs to window ``w`` of ``rag_service.documents.windows.window_groups(chunks)``."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,21 @@ class LoadedIndex:
     @cached_property
     def documents(self) -> dict[str, Document]:
         return {d.name: d for d in self.content.documents}
+
+    @cached_property
+    def chunk_windows(self) -> np.ndarray:
+        """The window row of every chunk row."""
+        return chunk_windows(self.content.chunks)
+
+    @cached_property
+    def window_spans(self) -> list[tuple[str, int, int]]:
+        """``(source, start, end)`` of every window row."""
+        return window_spans(self.content.chunks)
+
+    @cached_property
+    def chunk_rows(self) -> dict[str, int]:
+        """Chunk id -> its row in ``content.chunks`` and ``chunk_vectors``."""
+        return {c.id: row for row, c in enumerate(self.content.chunks)}
 
     @cached_property
     def chunks_per_source(self) -> dict[str, int]:

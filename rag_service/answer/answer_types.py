@@ -1,0 +1,82 @@
+"""What kind of answer a question asks for, and whether a text holds something of that kind.
+
+A "when" question is answered by a date, "how many" by a number, "who" by a name, "where" by a place.
+A passage on the right topic that holds no date cannot answer "when …", which is the commonest way an
+on-topic passage fails to answer (ClapNQ's unanswerable questions were written against such passages).
+The same types let the answerer prefer, among equally relevant sentences, the one holding the answer.
+
+Detection is by English wording and surface form (digits, month names, capitalised words), which is
+cheap and general; it knows nothing about any particular document.
+"""
+
+from __future__ import annotations
+
+import re
+
+TIME = "time"
+QUANTITY = "quantity"
+PERSON = "person"
+PLACE = "place"
+SEVERAL = "several"
+"""Asks for reasons, steps, kinds or a list: answered by more than one sentence."""
+OTHER = "other"
+
+SLOT_TYPES = frozenset({TIME, QUANTITY, PERSON, PLACE})
+"""Types answered by one specific piece of text that a passage either holds or not."""
+
+_LEAD = r"^\W*(?:\w+\W+){0,3}?"  # the asking word may follow a few words ("and when did …")
+_PATTERNS = (
+    (QUANTITY, re.compile(_LEAD + r"how (?:many|much|long|old|far|big|tall|high|large|fast|often)\b", re.I)),
+    (QUANTITY, re.compile(r"\bwhat (?:percentage|number|amount|proportion)\b", re.I)),
+    (TIME, re.compile(_LEAD + r"when\b", re.I)),
+    (TIME, re.compile(r"\b(?:what|which) (?:year|date|day|month|decade|century|time|season|era)\b", re.I)),
+    (PERSON, re.compile(_LEAD + r"(?:who|whom|whose)\b", re.I)),
+    (PLACE, re.compile(_LEAD + r"where\b", re.I)),
+    (PLACE, re.compile(r"\b(?:what|which) (?:country|city|state|place|town|continent|location)\b", re.I)),
+    (
+        SEVERAL,
+        re.compile(
+            r"\b(?:reasons?|causes|effects|steps|ways|types|kinds|examples|benefits|advantages|"
+            r"differences|features|list|describe|explain)\b|^\W*(?:why|how)\b|\bwhat are\b",
+            re.I,
+        ),
+    ),
+)
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_TIME_FILLER = re.compile(
+    rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)|(?:{_MONTHS})\b|centur(?:y|ies)|decades?|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|ago|since|until|"
+    r"during|season|spring|summer|autumn|fall|winter|\d{1,2}:\d{2}|morning|evening|night)",
+    re.I,
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    "hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|"
+    "several|few|many|once|twice|single|double"
+)
+_QUANTITY_FILLER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+
+def question_type(question: str) -> str:
+    """The first matching type of ``question``: a specific slot beats "several", which beats other."""
+    for kind, pattern in _PATTERNS:
+        if pattern.search(question):
+            return kind
+    return OTHER
+
+
+def holds_filler(kind: str, text: str, question: str) -> bool:
+    """Whether ``text`` holds something that could fill a ``kind`` slot and is not already in the
+    question (a question naming "Tippecanoe" is not answered by the word "Tippecanoe")."""
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    if kind == TIME:
+        return any(m.group().lower() not in asked for m in _TIME_FILLER.finditer(text))
+    if kind == QUANTITY:
+        return any(m.group().lower() not in asked for m in _QUANTITY_FILLER.finditer(text))
+    if kind in (PERSON, PLACE):
+        return any(m.group().lower() not in asked for m in _CAPITALISED.finditer(text))
+    return True

@@ -1,0 +1,68 @@
+"""Which of the question's words a sentence contains, weighted by how rare each word is in the index.
+
+Shared by sentence ranking and the answerability features: rare shared words ("head", "budget") are
+better evidence than topic words every sentence shares ("Russia", "space"), and a word of the question
+that no sentence contains is the strongest sign the documents do not say it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rag_service.store.model import LoadedIndex
+
+
+class TermStats:
+    def __init__(self, index: LoadedIndex, terms: Callable[[str], list[str]]) -> None:
+        content = index.content
+        self.terms = terms
+        # A document's author and publisher "say" each of its sentences: "What does Glavkosmos say about
+        # Asia?" should prefer Glavkosmos's sentence on Asia, though that sentence never names Glavkosmos.
+        speaker = {
+            d.name: frozenset(terms(" ".join(filter(None, (d.meta.author, d.meta.publisher)))))
+            for d in content.documents
+        }
+        own = [frozenset(terms(s.text)) for s in content.sentences]
+        self.idf = _idf(own)  # rarity is judged on the words actually written
+        self.sentence_terms = [t | speaker[s.source] for t, s in zip(own, content.sentences, strict=True)]
+        self.unseen = math.log(1 + len(own))
+        """The weight of a word no sentence contains: the highest any word can have."""
+
+    def weights(self, question: str) -> dict[str, float]:
+        """IDF of each content word of the question."""
+        return {t: self.idf.get(t, self.unseen) for t in set(self.terms(question))}
+
+    def overlap(self, weights: dict[str, float], rows: Sequence[int]) -> np.ndarray:
+        """Per row: the share of the question's IDF mass that the sentence contains."""
+        total = sum(weights.values())
+        if not total:
+            return np.zeros(len(rows), dtype=np.float32)
+        return np.array(
+            [sum(w for t, w in weights.items() if t in self.sentence_terms[r]) / total for r in rows],
+            dtype=np.float32,
+        )
+
+    def coverage(self, weights: dict[str, float], rows: Sequence[int]) -> float:
+        """The share of the question's IDF mass found anywhere in the given sentences."""
+        total = sum(weights.values())
+        if not total or not rows:
+            return 0.0
+        found = frozenset().union(*(self.sentence_terms[r] for r in rows))
+        return sum(w for t, w in weights.items() if t in found) / total
+
+    def unseen_share(self, weights: dict[str, float]) -> float:
+        """The share of the question's IDF mass made of words no sentence of the index contains."""
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t not in self.idf) / total if total else 0.0
+
+
+def _idf(term_sets: list[frozenset[str]]) -> dict[str, float]:
+    counts: Counter[str] = Counter()
+    for terms in term_sets:
+        counts.update(terms)
+    n = len(term_sets)
+    return {term: math.log(1 + n / df) for term, df in counts.items()}
