@@ -36,7 +36,7 @@ class TermStats:
         """IDF of each content word of the question."""
         return {t: self.idf.get(t, self.unseen) for t in set(self.terms(question))}
 
-    def overlap(self, weights: dict[str, float], rows: Sequence[int]) -> np.ndarray:
+    def overlap(self, weights: dict[str, float], rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """Per row: the share of the question's IDF mass that the sentence contains."""
         total = sum(weights.values())
         if not total:
