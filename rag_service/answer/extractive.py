@@ -16,8 +16,9 @@ without sentence punctuation (headings, bylines, captions, photo credits), unles
 a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
 
 How much to say depends on what is asked: two sentences for a name, date, number or place, up to
-``max_sentences`` for reasons, steps or lists, three otherwise; all from the best sentence's document, in
-document order, plus at most one sentence of another document scoring within ``margin`` of the best. A
+``max_sentences`` for reasons, steps or lists, three otherwise; all from the best sentence's document (in
+document order, except that a sentence holding the asked-for name, date, number or place comes first),
+plus at most one sentence of another document scoring within ``margin`` of the best. A
 sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation.
 
 Voice: sentences from sections whose voice is not the author's (reader comments) are never used to
@@ -170,7 +171,8 @@ class ExtractiveAnswerer:
             return self._not_found(probability, skipped_readers)
         kind = question_type(question)
         scores = self._scores(question, kind, array, cosine)
-        chosen = self._select(array, scores, self._budget(kind))
+        # A name, date, number or place comes first; longer answers read best in the document's order.
+        chosen = self._select(array, scores, self._budget(kind), document_order=kind not in SLOT_TYPES)
         if not chosen:
             return self._not_found(probability, skipped_readers)
         return self._compose(chosen, probability, frozenset(rows))
@@ -206,7 +208,9 @@ class ExtractiveAnswerer:
             return self.max_sentences
         return min(OTHER_SENTENCES, self.max_sentences)
 
-    def _select(self, rows: np.ndarray, scores: np.ndarray, budget: int) -> list[tuple[int, float]]:
+    def _select(
+        self, rows: np.ndarray, scores: np.ndarray, budget: int, document_order: bool = True
+    ) -> list[tuple[int, float]]:
         """Up to ``budget`` sentences of the best sentence's document (in document order), then at most
         one sentence of another document scoring within ``margin`` of the best (a second source that
         says the same thing, or the other half of a comparison)."""
@@ -221,7 +225,8 @@ class ExtractiveAnswerer:
             same = self._content.sentences[row].source == source
             if len(chosen) < budget and same and not self._redundant(row, [r for r, _ in chosen]):
                 chosen.append((row, float(scores[i])))
-        chosen.sort(key=lambda pair: pair[0])  # rows of one document are in text order
+        if document_order:  # rows of one document are in text order
+            chosen.sort(key=lambda pair: pair[0])
         for i in order:
             row = int(rows[i])
             if float(scores[i]) < best_score - self.margin:

@@ -244,7 +244,8 @@ def _inconsistency(manifest: Manifest, faiss_index: faiss.Index, content: IndexC
         return f"chunks.faiss holds {faiss_index.ntotal} vectors of width {faiss_index.d}"
     arrays = (
         ("sentences.npy", content.sentence_vectors, len(sentences)),
-        ("windows.npy", content.window_vectors, len(window_groups(chunks))),
+        # A retrieval-only index (benchmarks: no sentences) has no windows either.
+        ("windows.npy", content.window_vectors, len(window_groups(chunks)) if sentences else 0),
     )
     for name, vectors, rows in arrays:
         if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
