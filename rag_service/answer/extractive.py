@@ -239,23 +239,13 @@ class ExtractiveAnswerer:
         return chosen
 
     def _other_voice_answer(self, question: str, query_vector: np.ndarray) -> Extract:
-        """Answer from the non-author sections only, their informative sentences, introduced as such."""
-        rows = (
-            self._other_rows[self._fragment_penalty[self._other_rows] == 0]
-            if len(self._other_rows)
-            else self._other_rows
-        )
-        if not len(rows):
-            rows = self._other_rows
+        """Answer from the non-author sections only, their informative sentences, introduced as such.
+        (Only called when ``asks_other_voice``, so ``_other_rows`` is not empty.)"""
+        informative = self._other_rows[self._fragment_penalty[self._other_rows] == 0]
+        rows = informative if len(informative) else self._other_rows
         cosine = self._content.sentence_vectors[rows] @ query_vector
         scores = self._scores(question, SEVERAL, rows, cosine)
-        chosen = self._select(rows, scores, self.max_sentences)
-        chosen.sort(key=lambda pair: self._position(pair[0]))
-        return self._compose(chosen, None)
-
-    def _position(self, row: int) -> tuple[str, int]:
-        sentence = self._content.sentences[row]
-        return sentence.source, sentence.start
+        return self._compose(self._select(rows, scores, self.max_sentences), None)
 
     def _redundant(self, row: int, chosen: list[int]) -> bool:
         """A near-paraphrase of a chosen sentence, or one whose words the chosen ones already say."""
