@@ -18,7 +18,6 @@ out of the folder, a device) is dropped even if an earlier version was indexed.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -27,14 +26,13 @@ import numpy as np
 from rag_service.config import Settings
 from rag_service.documents.chunking import (
     SPLITTER_VERSION,
-    embedding_text,
     link_sentences,
     make_splitter,
     split_document,
 )
 from rag_service.documents.files import SkippedFile, load_document, scan_sources
-from rag_service.documents.windows import window_spans
 from rag_service.embedding.base import Embedder
+from rag_service.embedding.passages import content_vectors, vector_cache
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
 from rag_service.models import Chunk, Document, Sentence
 from rag_service.store.files import FileStore
@@ -194,26 +192,21 @@ def build_content(
             doc_sentences = []
         chunks.extend(link_sentences(doc_chunks, doc_sentences, len(sentences)))
         sentences.extend(doc_sentences)
-    chunk_texts = [embedding_text(c.text) for c in chunks]
-    sentence_texts = [s.text for s in sentences]
-    texts = {d.name: d.text for d in documents}
-    window_texts = (
-        [embedding_text(texts[source][start:end]) for source, start, end in window_spans(chunks)]
-        if with_sentences
-        else []
+    cache: dict[str, np.ndarray] = {}
+    if previous is not None:
+        before = previous.content
+        cache = vector_cache(before.chunks, before.sentences, before.chunk_vectors, before.sentence_vectors)
+    vectors = content_vectors(
+        chunks, sentences, embedder, cache, with_windows=with_sentences, show_progress=show_progress
     )
-    cache = _vector_cache(previous) if previous is not None else {}
-    vectors = _embed_with_cache(
-        chunk_texts + sentence_texts + window_texts, cache, embedder, report, show_progress
-    )
-    n_chunks, n_sentences = len(chunks), len(sentences)
+    report.embedded += vectors.embedded
     return IndexContent(
         documents=tuple(documents),
         chunks=tuple(chunks),
         sentences=tuple(sentences),
-        chunk_vectors=vectors[:n_chunks],
-        sentence_vectors=vectors[n_chunks : n_chunks + n_sentences],
-        window_vectors=vectors[n_chunks + n_sentences :],
+        chunk_vectors=vectors.chunks,
+        sentence_vectors=vectors.sentences,
+        window_vectors=vectors.windows,
     )
 
 
@@ -239,46 +232,3 @@ def _by_source(index: LoadedIndex) -> dict[str, tuple[list[Chunk], list[Sentence
     for sentence in index.content.sentences:
         grouped.setdefault(sentence.source, ([], []))[1].append(sentence)
     return grouped
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _vector_cache(index: LoadedIndex) -> dict[str, np.ndarray]:
-    cache: dict[str, np.ndarray] = {}
-    content = index.content
-    for chunk, vector in zip(content.chunks, content.chunk_vectors, strict=True):
-        cache[_text_key(embedding_text(chunk.text))] = vector
-    for sentence, vector in zip(content.sentences, content.sentence_vectors, strict=True):
-        cache[_text_key(sentence.text)] = vector
-    texts = index.documents
-    spans = window_spans(content.chunks)
-    for (source, start, end), vector in zip(spans, content.window_vectors, strict=False):
-        cache[_text_key(embedding_text(texts[source].text[start:end]))] = vector
-    return cache
-
-
-def _embed_with_cache(
-    texts: list[str],
-    cache: dict[str, np.ndarray],
-    embedder: Embedder,
-    report: IngestReport,
-    show_progress: bool,
-) -> np.ndarray:
-    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    missing: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        key = _text_key(text)
-        hit = cache.get(key)
-        if hit is not None:
-            out[i] = hit
-        else:
-            missing.setdefault(text, []).append(i)
-    if missing:
-        unique = list(missing)
-        vectors = embedder.embed_documents(unique, show_progress=show_progress)
-        for text, vector in zip(unique, vectors, strict=True):
-            out[missing[text]] = vector
-        report.embedded += len(unique)
-    return out

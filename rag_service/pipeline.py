@@ -138,7 +138,9 @@ class Pipeline:
     def _derive(self, index: LoadedIndex) -> IndexState:
         content = index.content
         answerer = ExtractiveAnswerer.from_settings(index, content_terms, self.settings)
-        grounding = GroundingChecker(content, content_terms, self.settings.grounding_threshold)
+        grounding = GroundingChecker(
+            content, content_terms, self.settings.grounding_threshold, self.embedder.embed_documents
+        )
         composer = AnswerComposer(grounding, self.settings.grounding)
         retriever = HybridRetriever.for_index(index, self.settings.hnsw_ef_search)
         return IndexState(index, retriever, answerer, composer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from rag_service.bench.server import ServerProcess
 from rag_service.config import Settings
-from rag_service.embedding.base import BaseEmbedder
+from rag_service.embedding.base import BaseEmbedder, PassageVectors
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
 
@@ -46,6 +46,12 @@ class CountingEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
+
+    def embed_passages(
+        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+    ) -> PassageVectors:
+        self.embedded.append(len(texts))
+        return self.inner.embed_passages(texts, spans, show_progress=show_progress)
 
 
 @pytest.fixture(scope="session")

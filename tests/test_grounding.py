@@ -65,4 +65,9 @@ def _checker(pipeline):
     from rag_service.answer.grounding import GroundingChecker
     from rag_service.retrieval.lexical import content_terms
 
-    return GroundingChecker(pipeline.index.content, content_terms, pipeline.settings.grounding_threshold)
+    return GroundingChecker(
+        pipeline.index.content,
+        content_terms,
+        pipeline.settings.grounding_threshold,
+        pipeline.embedder.embed_documents,
+    )

@@ -59,6 +59,7 @@ class AnswerComposer:
                 content.sentences[row].text,
                 tuple(n for n, h in enumerate(evidence.hits, start=1) if row in h.chunk.sentence_ids),
                 content.sentence_vectors[row],
+                alone=False,
             )
             for part in extract.parts
             for row in part

@@ -3,8 +3,10 @@
 A chunk (800 characters by default) is the right size to retrieve and cite, but too small to tell
 whether the documents are about what is asked: on the ClapNQ questions the cosine between a question and
 its best chunk separates answerable from unanswerable questions at AUC 0.72, the cosine with the whole
-~1,000-character passage at 0.84. So ingest also embeds windows of up to ``WINDOW_CHARS`` characters
-made of whole chunks, and the answerability model reads the window around each retrieved chunk.
+~1,000-character passage at 0.84. So the index also holds windows of up to ``WINDOW_CHARS`` characters
+made of whole chunks, and the answerability model reads the window around each retrieved chunk. A
+window's vector is the length-weighted mean of its chunks' vectors (``rag_service.embedding.passages``):
+no forward pass of its own, and on ClapNQ it separates at least as well as embedding the window's text.
 
 Windows are derived from the chunk list alone (same source and section, contiguous chunks, greedy), so a
 store keeps only their vectors and any reader recomputes the grouping identically.
@@ -39,13 +41,6 @@ def chunk_windows(chunks: Sequence[Chunk]) -> np.ndarray:
     for window, group in enumerate(window_groups(chunks)):
         out[group.start : group.stop] = window
     return out
-
-
-def window_spans(chunks: Sequence[Chunk]) -> list[tuple[str, int, int]]:
-    """``(source, start, end)`` of every window: the text a window's vector was embedded from."""
-    return [
-        (chunks[g.start].source, chunks[g.start].start, chunks[g.stop - 1].end) for g in window_groups(chunks)
-    ]
 
 
 def _extends(first: Chunk, chunk: Chunk) -> bool:

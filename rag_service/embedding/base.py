@@ -17,6 +17,13 @@ everyone else's for as long as the load lasted (33 s and 99 s in load runs). Wit
 and a FIFO queue, a question waits at most for the pass running when it arrived plus the passes of the
 questions ahead of it.
 
+Ingest needs more than one vector per chunk: the answerer reads sentence vectors, and the answerability
+model window vectors. Embedding them in passes of their own tripled the cost of an ingest, so
+``embed_passages`` runs one forward pass per chunk and pools the sentence vectors from the token states of
+that pass (the tokens whose characters lie inside the sentence: "late chunking"), returning the span
+vectors beside the chunk vectors. A span the pass cannot cover (cut off by the model's 256-token limit)
+comes back as ``None`` and the caller embeds it on its own. Backends provide ``_token_states``.
+
 Two backends, same weights (the packaged all-MiniLM-L6-v2), same vectors to 1e-6:
 ``TorchEmbedder`` (sentence-transformers) and ``OnnxEmbedder`` (ONNX Runtime on a graph exported from
 the same weights, see ``rag_service.embedding_onnx``), about 3x faster per query on a CPU.
@@ -27,7 +34,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -47,6 +56,66 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """``(dimension,)`` float32 of unit length."""
         ...
+
+    def embed_passages(
+        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+    ) -> PassageVectors:
+        """``texts`` embedded as by ``embed_documents``, plus a unit vector for each character span
+        ``spans[i]`` of ``texts[i]``, pooled from the same forward pass (``None`` where it cannot be)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TokenStates:
+    """One forward pass over a batch: what pooling needs."""
+
+    hidden: np.ndarray
+    """``(batch, tokens, dimension)`` float32 last hidden states."""
+    mask: np.ndarray
+    """``(batch, tokens)`` 1 for real tokens (special ones included), 0 for padding."""
+    offsets: np.ndarray
+    """``(batch, tokens, 2)`` character ``[start, end)`` of each token in its text; empty for special
+    tokens and padding."""
+
+    def mean_pooled(self) -> np.ndarray:
+        """Unit-length mean over the mask: what sentence-transformers computes for these models."""
+        mask = self.mask[..., None].astype(np.float32)
+        pooled = (self.hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return unit_rows(pooled)
+
+    def span_pooled(self, row: int, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """Unit mean of the token states inside each character span of text ``row``; ``None`` for a span
+        with no tokens, or reaching past the last token the model read (the text was truncated)."""
+        real = (self.mask[row] > 0) & (self.offsets[row, :, 1] > self.offsets[row, :, 0])
+        positions = np.flatnonzero(real)
+        if not len(positions) or not spans:
+            return [None] * len(spans)
+        starts, ends = self.offsets[row, positions, 0], self.offsets[row, positions, 1]
+        states = np.cumsum(self.hidden[row, positions], axis=0, dtype=np.float64)
+        last_end = int(ends[-1])
+        out: list[np.ndarray | None] = []
+        for start, end in spans:
+            lo = int(np.searchsorted(starts, start, side="left"))
+            hi = int(np.searchsorted(ends, end, side="right"))
+            if hi <= lo or end > last_end:
+                out.append(None)
+                continue
+            total = states[hi - 1] - (states[lo - 1] if lo else 0.0)
+            out.append(unit_rows(total[None, :].astype(np.float32))[0])
+        return out
+
+
+@dataclass(frozen=True)
+class PassageVectors:
+    vectors: np.ndarray
+    """``(len(texts), dimension)`` unit rows, as ``embed_documents`` returns."""
+    spans: list[list[np.ndarray | None]]
+    """Per text, per requested span: a unit vector, or ``None`` when the pass could not cover it."""
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.ascontiguousarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def resolve_model_path(name: str) -> str:
@@ -78,20 +147,40 @@ class BaseEmbedder:
         self._turn = threading.Condition()
         """Notified whenever a batch finishes: its callers have their vectors, and the encoder is free."""
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """One forward pass: unit-length float32 rows for ``texts`` (a batch of modest size)."""
+    def _token_states(self, texts: list[str]) -> TokenStates:
+        """One forward pass over a batch of modest size, keeping every token's state."""
         raise NotImplementedError
 
-    def embed_documents(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)  # little padding
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """One forward pass: unit-length float32 rows for ``texts`` (a batch of modest size)."""
+        return self._token_states(texts).mean_pooled()
+
+    def _batches(self, texts: list[str], show_progress: bool) -> Iterator[list[int]]:
+        """Row batches, longest texts first so each batch pads little."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         from tqdm import tqdm
 
         starts = range(0, len(order), self.batch_size)
         for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress, leave=False):
-            rows = order[start : start + self.batch_size]
+            yield order[start : start + self.batch_size]
+
+    def embed_documents(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for rows in self._batches(texts, show_progress):
             out[rows] = self._encode([texts[i] for i in rows])
         return out
+
+    def embed_passages(
+        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+    ) -> PassageVectors:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        for rows in self._batches(texts, show_progress):
+            states = self._token_states([texts[i] for i in rows])
+            vectors[rows] = states.mean_pooled()
+            for position, row in enumerate(rows):
+                pooled[row] = states.span_pooled(position, spans[row])
+        return PassageVectors(vectors, pooled)
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:

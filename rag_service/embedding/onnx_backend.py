@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_service.embedding.base import BaseEmbedder, resolve_model_path
+from rag_service.embedding.base import BaseEmbedder, TokenStates, resolve_model_path
 from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import ConfigError
 
@@ -115,7 +115,7 @@ class OnnxEmbedder(BaseEmbedder):
         self._tokenizer.enable_padding()
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _token_states(self, texts: list[str]) -> TokenStates:
         encodings = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -123,7 +123,5 @@ class OnnxEmbedder(BaseEmbedder):
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
-        mask = feeds["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64).reshape(len(texts), -1, 2)
+        return TokenStates(hidden, feeds["attention_mask"], offsets)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
 from rag_service.config import PACKAGED_MODEL
-from rag_service.embedding.base import BaseEmbedder, resolve_model_path
+from rag_service.embedding.base import BaseEmbedder, TokenStates, resolve_model_path
 from rag_service.errors import ConfigError
 
 
@@ -50,3 +51,20 @@ class TorchEmbedder(BaseEmbedder):
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _token_states(self, texts: list[str]) -> TokenStates:
+        import torch
+
+        batch = self._model.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self._model.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = batch.pop("offset_mapping").numpy()
+        transformer: Any = self._model[0].auto_model
+        with torch.inference_mode():
+            hidden = transformer(**batch).last_hidden_state.numpy()
+        return TokenStates(hidden.astype(np.float32), batch["attention_mask"].numpy(), offsets)

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag_service.documents.windows import chunk_windows, window_spans
+from rag_service.documents.windows import chunk_windows
 from rag_service.errors import IndexMismatchError
 from rag_service.models import Chunk, Document, Sentence
 
 if TYPE_CHECKING:
     import faiss
 
-FORMAT_VERSION = 3
-"""2: chunks and sentences carry their document's title and their section's voice. 3: window vectors."""
+FORMAT_VERSION = 4
+"""2: chunks and sentences carry their document's title and their section's voice. 3: window vectors.
+4: sentence vectors pooled from their chunk's pass, windows from their chunks (``embedding.passages``)."""
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,6 @@ class LoadedIndex:
     def chunk_windows(self) -> np.ndarray:
         """The window row of every chunk row."""
         return chunk_windows(self.content.chunks)
-
-    @cached_property
-    def window_spans(self) -> list[tuple[str, int, int]]:
-        """``(source, start, end)`` of every window row."""
-        return window_spans(self.content.chunks)
 
     @cached_property
     def chunk_rows(self) -> dict[str, int]:

@@ -51,3 +51,17 @@ class EmbedderContract:
 
     def test_name_and_dimension_identify_the_model(self, implementation) -> None:
         assert implementation.name and implementation.dimension > 0
+
+    def test_passages_pool_spans_from_the_same_pass(self, implementation) -> None:
+        text = "Rockets need fuel to fly. Bread needs flour and water. The sea is salty."
+        spans = [(0, 25), (26, 54), (55, len(text)), (0, len(text) + 5)]
+        passes = implementation.embed_passages([text, "x"], [spans, []])
+        assert np.allclose(passes.vectors, implementation.embed_documents([text, "x"]), atol=1e-5)
+        pooled = passes.spans[0]
+        assert pooled[3] is None  # reaches past the text's last token: it cannot be pooled
+        alone = implementation.embed_documents([text[a:b] for a, b in spans[:3]])
+        for i, vector in enumerate(pooled[:3]):
+            assert vector is not None and abs(float(np.linalg.norm(vector)) - 1) < 1e-4
+            # In context, yet still nearest to its own sentence among the three.
+            assert int(np.argmax(alone @ vector)) == i
+        assert passes.spans[1] == []
