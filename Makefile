@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
 #   make serve   - create .venv, install, build/update the index, serve the chat on http://127.0.0.1:8000
-#   make test    - create .venv, install, run the whole test suite
+#   make test    - create .venv, install, run the whole test suite (what CI runs)
+# For the edit-test loop: make test-fast (no browser, LLM server, load, crash or benchmark tests).
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,18 +10,28 @@ LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test ingest lint bench bench-retrieval eval clean
+.PHONY: serve test test-fast ingest lint bench bench-retrieval eval clean
 
+# pip runs without --quiet so its own progress shows; each step says what it installs and how long it
+# usually takes on 2 cores, and the time it took.
 $(STAMP): pyproject.toml
+	@echo "== set-up 1/2: Python packages for rag-service into $(VENV) (usually about 2 minutes)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	# CPU build of torch first: any other torch spec would pull several GB of CUDA packages.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@date +%s > $(VENV)/.started
+	@echo "== torch 2.13.0, the CPU build, first: any other torch spec would pull several GB of CUDA packages"
+	$(BIN)/pip install --progress-bar on torch==2.13.0
+	@echo "== rag-service with its dependencies (sentence-transformers, onnxruntime, faiss, fastapi, ...)"
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	@echo "== set-up 1/2 done in $$(( $$(date +%s) - $$(cat $(VENV)/.started) )) s"
 	touch $(STAMP)
 
-# The tests also need a real OpenAI-compatible LLM server (llama-cpp-python builds from source, ~6 min).
+# The tests also need a real OpenAI-compatible LLM server: llama-cpp-python compiles from source.
 $(LLM_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,llm]'
+	@date +%s > $(VENV)/.started
+	@echo "== set-up 2/2: llama-cpp-python[server] for the LLM tests, compiled from source:"
+	@echo "   usually 6 to 11 minutes on 2 cores, with no output while the compiler runs"
+	$(BIN)/pip install --progress-bar on -e '.[dev,llm]'
+	@echo "== set-up 2/2 done in $$(( $$(date +%s) - $$(cat $(VENV)/.started) )) s"
 	touch $(LLM_STAMP)
 
 serve: $(STAMP)
@@ -29,6 +40,10 @@ serve: $(STAMP)
 
 test: $(LLM_STAMP)
 	$(BIN)/python -m pytest
+
+# About 2 minutes: everything but the tests marked slow, browser or llm (no llama.cpp build needed).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser and not llm" -q
 
 ingest: $(STAMP)
 	$(BIN)/rag-service ingest

@@ -10,9 +10,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rag_service.config import Settings, load_settings
-from rag_service.errors import RagError
+from rag_service.errors import ConfigError, RagError
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -33,38 +34,84 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.pipeline import Pipeline
     from rag_service.questions import require_question
-    from rag_service.serialize import answer_dict, sources_footer
+    from rag_service.serialize import citations_footer
 
     question = require_question(" ".join(args.question))  # before the slow model load
-    pipeline = Pipeline.load(settings)
-    answer = pipeline.ask(question, top_k=args.top_k)
+    data, where = _answer(args, settings, question)
+    print(f"answered by {where}", file=sys.stderr)
     if args.json:
-        print(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
-    else:
-        print(answer.text)
-        footer = sources_footer(answer)
-        if footer:
-            print()
-            print(footer)
-        for note in answer.notes:
-            print(f"note: {note}")
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(data["answer"])
+    footer = citations_footer(data["citations"])
+    if footer:
+        print()
+        print(footer)
+    for note in data.get("notes", []):
+        print(f"note: {note}")
     return 0
 
 
+def _answer(args: argparse.Namespace, settings: Settings, question: str) -> tuple[dict[str, Any], str]:
+    """The answer from a running server (``--url``, or one found at RAG_HOST:RAG_PORT), else in-process."""
+    from rag_service.ask_client import ServerUnavailable, server_answer
+
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if not args.local:
+        url = args.url or f"http://{settings.host}:{settings.port}"
+        try:
+            return server_answer(
+                url, question, args.top_k, key, probe=args.url is None
+            ), f"the server at {url}"
+        except ServerUnavailable:
+            if args.url:  # asked for that server explicitly: say it is not there
+                raise
+    from rag_service.pipeline import Pipeline
+    from rag_service.serialize import answer_dict
+
+    pipeline = Pipeline.load(settings)
+    return answer_dict(pipeline.ask(question, top_k=args.top_k)), "this process (index loaded from disk)"
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """One process, or ``workers`` processes sharing the socket (uvicorn's supervisor: SIGHUP restarts
+    them one by one, each replacement serving before its predecessor stops). Every worker loads the
+    model and index itself and follows the index folder's current version (``Pipeline.refresh``)."""
+    import os
+
     import uvicorn
 
     from rag_service.api.app import create_app
 
     host = args.host or settings.host
     port = args.port or settings.port
+    cores = os.cpu_count() or 1
+    workers = args.workers if args.workers is not None else settings.workers or cores
+    if workers < 1:
+        raise ConfigError(f"--workers is {workers}; give 1 or more (0 in RAG_WORKERS means one per core)")
     configure_logging()
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", access_log=False, timeout_keep_alive=5
-    )
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": False}
+    common["timeout_keep_alive"] = 5
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return 0
+    if not settings.embedding_threads:  # workers on every core, each with every core, would thrash
+        os.environ["RAG_EMBEDDING_THREADS"] = str(max(1, cores // workers))
+    print(f"serving with {workers} worker processes on http://{host}:{port}", flush=True)
+    # A replacement worker loads the model and index before it counts as started (see worker_app).
+    common["timeout_worker_healthcheck"] = 120
+    uvicorn.run("rag_service.cli:worker_app", factory=True, workers=workers, **common)
     return 0
+
+
+def worker_app() -> Any:
+    """The app of one worker process (spawned: logging is set up again). It starts serving only once
+    loaded, so a SIGHUP restart never hands a client to a worker that is still loading."""
+    from rag_service.api.app import create_app
+
+    configure_logging()
+    return create_app(load_first=True)
 
 
 def configure_logging() -> None:
@@ -96,11 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print the full structured result as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default RAG_TOP_K)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--url", default=None, help="ask the server at this URL (default: the one at RAG_HOST:RAG_PORT if up)"
+    )
+    where.add_argument("--local", action="store_true", help="load the index in this process, never a server")
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("serve", help="serve the HTTP API and chat page")
     p.add_argument("--host", default=None, help="bind address (default RAG_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default RAG_PORT, 8000)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="server processes (default RAG_WORKERS: one per core)"
+    )
     p.set_defaults(run=_serve)
     from rag_service.evaluation import command as evaluation
 

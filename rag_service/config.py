@@ -38,14 +38,26 @@ class Settings(BaseSettings):
 
     # Embedding.
     embedding_model: str = PACKAGED_MODEL
-    embedding_backend: Literal["onnx", "torch"] = Field(
-        "onnx", description="onnx (ONNX Runtime, exported once from the same weights; ~3x faster) or torch"
+    embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="onnx (ONNX Runtime, exported once from the same weights; ~3x faster than torch), "
+        "onnx-int8 (an int8-quantised copy of that graph) or torch",
     )
     onnx_dir: Path = Field(
         Path("~/.cache/rag-service/onnx"), description="where the exported ONNX graph is kept"
     )
-    embedding_batch_size: int = Field(64, ge=1, le=4096)
-    embedding_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps the library default")
+    embedding_batch_size: int = Field(
+        8,
+        ge=1,
+        le=4096,
+        description="texts per forward pass at ingest: 8 runs as fast as 64 here, in a quarter of the memory",
+    )
+    embedding_threads: int = Field(
+        0,
+        ge=0,
+        description="intra-op threads of the embedding backend; 0: the library default, or with several "
+        "server workers the cores divided among them",
+    )
     query_cache_size: int = Field(1024, ge=0, description="query embeddings kept in an LRU cache")
 
     # Chunking: characters, not tokens. 800 characters of English are ~170-200 MiniLM word pieces, which
@@ -101,6 +113,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(
+        0, ge=0, le=64, description="server processes (`serve --workers`); 0: one per core, 1: one process"
+    )
     api_key: SecretStr | None = None
     max_question_chars: int = Field(2000, ge=1)
     max_history_messages: int = Field(20, ge=0)

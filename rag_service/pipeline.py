@@ -11,6 +11,12 @@ Everything derived from an index (BM25, retriever, answerer, composer) lives in 
 freshly ingested index (``reload``) is one attribute assignment: a question in flight finishes on the
 old index, the next starts on the new, and none sees a mix.
 
+Several processes may serve one index folder (``rag-service serve --workers N``, or a server beside a
+CLI ingest). ``is_current`` compares the store's current version with the one being served (one small
+file read), and ``refresh`` swaps in a newer one; the API checks before every request, so an ingest
+through any worker is seen by the next request to every worker. A version that cannot be loaded (built
+for another model, damaged) is logged once and the served one is kept.
+
 Every caller's question goes through ``rag_service.questions.require_question`` here (the API schemas
 call the same function first so that HTTP clients get a 422 naming the field).
 
@@ -20,6 +26,7 @@ cannot ground an answer in passages that do not contain it, and saying so is the
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -37,7 +44,7 @@ from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag_service.embedding.base import BaseEmbedder, Embedder
 from rag_service.embedding.torch_backend import TorchEmbedder
-from rag_service.errors import InvalidRequestError, UpstreamError
+from rag_service.errors import InvalidRequestError, RagError, UpstreamError
 from rag_service.ingest import IngestReport, index_settings, ingest_seeds
 from rag_service.models import Answer, Message, ScoredChunk
 from rag_service.prompts import Prompts, load_prompts
@@ -49,6 +56,9 @@ from rag_service.store.model import LoadedIndex
 from rag_service.store.protocol import IndexStore
 
 _PIECE = re.compile(r"\S+\s*")
+
+
+log = logging.getLogger("rag_service.pipeline")
 
 
 @dataclass(frozen=True)
@@ -75,10 +85,11 @@ def make_embedder(settings: Settings) -> BaseEmbedder:
         "cache_size": settings.query_cache_size,
         "threads": settings.embedding_threads,
     }
-    if settings.embedding_backend == "onnx":
+    if settings.embedding_backend in ("onnx", "onnx-int8"):
         from rag_service.embedding.onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, **common)
+        quantized = settings.embedding_backend == "onnx-int8"
+        return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, quantized=quantized, **common)
     return TorchEmbedder(settings.embedding_model, **common)
 
 
@@ -112,6 +123,9 @@ class Pipeline:
             self.condenser = LLMCondenser(chat_model, self.prompts.condense)
         self._state = self._derive(index)
         self._ingest_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._unloadable: str | None = None
+        """A current version that failed to load: not retried until the store moves on."""
 
     @classmethod
     def load(
@@ -147,7 +161,32 @@ class Pipeline:
 
     def reload(self) -> None:
         """Load the current index from the store and swap it in atomically."""
-        self._state = self._derive(self.store.load(index_settings(self.settings, self.embedder)))
+        with self._reload_lock:
+            self._state = self._derive(self.store.load(index_settings(self.settings, self.embedder)))
+
+    def is_current(self) -> bool:
+        """Whether the store's current version is the one served (or one known not to load)."""
+        try:
+            version = self.store.current_version()
+        except RagError:  # no readable pointer: keep serving what is loaded
+            return True
+        return version in (self._state.index.version, self._unloadable)
+
+    def refresh(self) -> bool:
+        """Swap in the store's current version if another process wrote a newer one; True if swapped."""
+        with self._reload_lock:
+            if self.is_current():
+                return False
+            wanted = index_settings(self.settings, self.embedder)
+            try:
+                index = self.store.load(wanted)
+            except RagError as exc:
+                self._unloadable = self.store.current_version()
+                log.warning("keeping index %s: the current one cannot be loaded: %s", self.index.version, exc)
+                return False
+            self._state = self._derive(index)
+            log.info("now serving index %s", index.version)
+            return True
 
     def ingest(self, *, show_progress: bool = False) -> IngestReport:
         """Re-index the seeds folder and swap the result in; questions keep being answered meanwhile."""

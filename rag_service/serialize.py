@@ -4,6 +4,7 @@ that comes back with footers attached."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -67,14 +68,19 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
 
 def sources_footer(answer: Answer) -> str:
     """A readable list of the cited passages, for plain-text clients."""
-    if not answer.citations:
+    return citations_footer([citation_dict(c) for c in answer.citations])
+
+
+def citations_footer(citations: Sequence[Mapping[str, Any]]) -> str:
+    """``sources_footer`` from citations as the API returns them (the CLI also prints a server's)."""
+    if not citations:
         return ""
     lines = [FOOTER_HEADING]
-    for c in answer.citations:
-        voice = " — reader comment" if c.voice != "author" else ""
-        quote = " ".join(c.quote.split())
+    for c in citations:
+        voice = " — reader comment" if c["voice"] != "author" else ""
+        quote = " ".join(str(c["quote"]).split())
         lines.append(
-            f"[{c.n}] {c.title} ({c.source}, {c.section}{voice}, chars {c.start}–{c.end}): "
+            f"[{c['n']}] {c['title']} ({c['source']}, {c['section']}{voice}, chars {c['start']}–{c['end']}): "
             f"\u201c{quote}\u201d"
         )
     return "\n".join(lines)

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from rag_service.bench.server import ServerProcess, free_port
 from tests.conftest import SPUTNIK, make_settings
 
 
-def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(tmp: Path, *args: str, port: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "RAG_SEEDS_DIR": str(tmp / "seeds"),
         "RAG_INDEX_DIR": str(tmp / "index"),
         "HF_HUB_OFFLINE": "1",
+        "RAG_PORT": str(port or free_port()),  # no server there unless a test starts one
     }
     return subprocess.run(
         [sys.executable, "-m", "rag_service.cli", *args],
@@ -57,6 +59,30 @@ def test_ask_prints_answer_and_numbered_sources(built: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "30" in result.stdout and "[1]" in result.stdout
     assert "Sources:" in result.stdout and SPUTNIK in result.stdout
+
+
+def test_ask_uses_a_running_server_and_says_so(built: Path) -> None:
+    question = "How many space launches does Russia plan in 2017?"
+    local = run(built, "ask", "--json", question)
+    assert local.returncode == 0 and "answered by this process" in local.stderr
+    server = ServerProcess(built / "seeds", built / "index", RAG_INGEST_ON_START="never").wait_healthy()
+    try:
+        found = run(built, "ask", "--json", question, port=server.port)  # found on RAG_PORT
+        given = run(built, "ask", question, "--url", server.url, port=free_port())
+    finally:
+        server.stop()
+    assert found.returncode == 0, found.stderr
+    assert f"answered by the server at http://127.0.0.1:{server.port}" in found.stderr
+    assert json.loads(found.stdout)["answer"] == json.loads(local.stdout)["answer"]
+    assert given.returncode == 0 and f"the server at {server.url}" in given.stderr
+    assert "Sources:" in given.stdout and SPUTNIK in given.stdout
+
+
+def test_ask_with_a_url_where_no_server_runs_fails_clearly(built: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run(built, "ask", "Who heads Roscosmos?", "--url", url)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: no server answers at {url} (ConnectError)"
 
 
 def test_ask_json_gives_the_structured_result(built: Path) -> None:

@@ -6,6 +6,11 @@ ready. With ``RAG_INGEST_ON_START`` (default ``missing``) the same thread first 
 there is none (or always updates it), which is how a fresh container becomes ready on its own. Tests
 pass a ready ``pipeline`` to skip loading. CPU work (embedding, search) runs in the thread
 pool, never on the event loop.
+
+A worker of ``serve --workers N`` is built with ``load_first=True`` instead: its start-up completes only
+once the model and index are loaded, so it takes no connection before it can answer. That is what
+makes a restart graceful: uvicorn's supervisor starts each replacement and retires the old worker only
+when the replacement has started, so no client ever meets a worker that is still loading.
 """
 
 from __future__ import annotations
@@ -54,13 +59,17 @@ def _load(app: FastAPI, settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, pipeline: Pipeline | None = None, *, load_first: bool = False
+) -> FastAPI:
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = None
-        if app.state.pipeline is None:
+        if app.state.pipeline is None and load_first:
+            await asyncio.to_thread(_load, app, settings)
+        elif app.state.pipeline is None:
             loader = asyncio.create_task(asyncio.to_thread(_load, app, settings))
         yield
         if loader is not None and not loader.done():

@@ -1,7 +1,8 @@
 """Dependencies: routes read ``pipeline: PipelineDep`` and ``settings: SettingsDep``.
 
 The pipeline is loaded by the lifespan in a background thread; until it is ready every route that needs
-it answers 503 with ``Retry-After`` (or the load error, which says what to do).
+it answers 503 with ``Retry-After`` (or the load error, which says what to do). Each request first
+makes sure the pipeline serves the store's current index version (see ``Pipeline.refresh``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from rag_service.config import Settings
 from rag_service.errors import RagError
@@ -20,7 +22,16 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
+    """The loaded pipeline, switched to the newest index version first if another process (a worker, a
+    CLI ingest) wrote one: checking costs one small file read, loading runs off the event loop."""
+    pipeline = loaded_pipeline(request)
+    if not pipeline.is_current():
+        await run_in_threadpool(pipeline.refresh)
+    return pipeline
+
+
+def loaded_pipeline(request: Request) -> Pipeline:
     state = request.app.state
     if state.pipeline is not None:
         return state.pipeline

@@ -65,6 +65,7 @@ class ServerProcess:
             "RAG_SEEDS_DIR": str(seeds),
             "RAG_INDEX_DIR": str(index),
             "HF_HUB_OFFLINE": "1",
+            "RAG_WORKERS": "1",  # one process unless a caller asks for more
             **env,
         }
         self.started = time.perf_counter()

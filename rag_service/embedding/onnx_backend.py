@@ -6,6 +6,12 @@ settings, written to a temporary file and renamed, so concurrent processes never
 time only the fast Rust tokenizer (``tokenizer.json``) and ONNX Runtime are used; pooling (mean over the
 attention mask) and normalisation are done here in numpy, as the sentence-transformers model config
 says. Vectors match the torch backend to about 1e-7.
+
+``quantized=True`` runs an int8 copy of that graph instead: weights quantised per channel, activations
+quantised dynamically (``onnxruntime.quantization.quantize_dynamic``), made once beside the float graph
+the same way. It is its own model as far as an index is concerned (the name gains ``+int8``), so an
+index is never searched with vectors of the other graph. Its cost in quality and its speed are measured
+by ``rag-service bench`` and ``bench-retrieval`` (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from rag_service.errors import ConfigError
 
 EXPORT_VERSION = "1"
 OPSET = 17
+INT8_SUFFIX = "+int8"
 
 
 def export_path(model_dir: Path, out_dir: Path) -> Path:
@@ -85,9 +92,29 @@ def export(model: str, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def quantize(graph: Path, target: Path) -> None:
+    """An int8 copy of ``graph`` at ``target``, written to a temporary file and renamed."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    quiet = logging.getLogger()
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the quantiser suggests optional pre-processing on every run
+    try:
+        quantize_dynamic(str(graph), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(tmp, target)
+    finally:
+        quiet.setLevel(level)
+        tmp.unlink(missing_ok=True)
+
+
 class OnnxEmbedder(BaseEmbedder):
-    def __init__(self, model: str, onnx_dir: Path, *, threads: int = 0, **kwargs: int) -> None:
-        super().__init__(model, **kwargs)
+    def __init__(
+        self, model: str, onnx_dir: Path, *, threads: int = 0, quantized: bool = False, **kwargs: int
+    ) -> None:
+        super().__init__(model + INT8_SUFFIX if quantized else model, **kwargs)
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -105,6 +132,10 @@ class OnnxEmbedder(BaseEmbedder):
         graph = export_path(model_dir, onnx_dir.expanduser())
         if not graph.is_file():
             export(model, graph)
+        if quantized:
+            float_graph, graph = graph, graph.with_name(f"{graph.stem}-int8.onnx")
+            if not graph.is_file():
+                quantize(float_graph, graph)
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

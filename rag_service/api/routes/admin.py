@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["service"])
 async def health(request: Request) -> dict[str, Any]:
     """200 with index statistics once the model and index are loaded; 503 while loading or if they
     cannot be loaded (the detail says why and what to do)."""
-    pipeline = get_pipeline(request)
+    pipeline = await get_pipeline(request)
     index = pipeline.index
     counts = index.manifest.counts
     return {

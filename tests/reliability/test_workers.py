@@ -1,0 +1,93 @@
+"""``rag-service serve --workers 2``: real processes sharing one socket and one index folder."""
+
+import asyncio
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag_service.bench.loadtest import default_questions, run_load
+from rag_service.bench.server import ServerProcess
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
+KEY = "workers-test-key"
+
+
+def _started(server: ServerProcess) -> list[str]:
+    assert server.log is not None
+    server.log.flush()
+    return re.findall(r"Started server process \[(\d+)\]", Path(server.log.name).read_text())
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path):
+    settings = make_settings(tmp_path)
+    server = ServerProcess(
+        settings.seeds_dir,
+        settings.index_dir,
+        log_path=tmp_path / "server.log",
+        RAG_WORKERS="2",
+        RAG_API_KEY=KEY,
+        RAG_QUERY_CACHE_SIZE="0",
+    ).wait_healthy(timeout=180)
+    deadline = time.monotonic() + 60
+    while len(_started(server)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    yield server, settings
+    server.stop()
+
+
+def _versions(url: str, n: int) -> set[str]:
+    """Index versions reported by ``n`` health checks, each on a fresh connection (either worker)."""
+    seen = set()
+    for _ in range(n):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            response = client.get("/api/health")
+            assert response.status_code == 200, response.text
+            seen.add(response.json()["index_version"])
+    return seen
+
+
+def test_an_ingest_through_one_worker_is_seen_by_every_worker(two_workers) -> None:
+    server, settings = two_workers
+    assert len(_started(server)) == 2, server.output()
+    before = _versions(server.url, 10)
+    assert len(before) == 1
+    (settings.seeds_dir / "harbour.txt").write_text(
+        "Harbour notes\n\nThe harbour master of Port Evander is Mira Castellan. She took office in 2019.\n",
+        encoding="utf-8",
+    )
+    ingest = httpx.post(f"{server.url}/api/ingest", headers={"X-API-Key": KEY}, timeout=120)
+    assert ingest.status_code == 200 and ingest.json()["added"] == ["harbour.txt"]
+    after = _versions(server.url, 30)
+    assert after == {ingest.json()["version"]} and after != before
+    # The worker that did not run the ingest switched by itself, and says so in the log.
+    assert "now serving index" in server.output()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for _ in range(6):
+            answer = client.post("/api/ask", json={"question": "Who is the harbour master of Port Evander?"})
+            assert "Mira Castellan" in answer.json()["answer"]
+
+
+def test_sighup_restarts_the_workers_without_dropping_requests(two_workers) -> None:
+    server, _ = two_workers
+    first = set(_started(server))
+
+    async def load_while_restarting():
+        load = asyncio.create_task(run_load(server.url, 1500, 8, default_questions()))
+        await asyncio.sleep(0.5)
+        os.kill(server.process.pid, signal.SIGHUP)
+        return await load
+
+    result = asyncio.run(load_while_restarting())
+    deadline = time.monotonic() + 120
+    while len(set(_started(server)) - first) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(set(_started(server)) - first) == 2, server.output()  # both workers replaced
+    assert result.errors == 0, result.statuses
+    assert _versions(server.url, 4)
