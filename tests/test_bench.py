@@ -4,6 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
+
+pytestmark = pytest.mark.slow
+
 
 def test_bench_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "benchmarks.md"
@@ -32,5 +38,18 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
     for heading in ("## Floor", "## In-process on the seeds", "## HTTP /api/ask", "## Scale", "## Targets"):
         assert heading in report
     assert "LangChain InMemoryVectorStore" in report and "hnsw" in report and "bm25" in report
+    assert "one process: throughput at concurrency 32" in report
+    assert "2 worker processes: throughput at concurrency 32" in report  # CI machines have 2 cores
     assert "cores" in report.splitlines()[2]  # the machine it ran on
     assert "TARGET" in result.stdout and (out.with_suffix(".json")).is_file()
+
+
+def test_page_corpus_ingest_is_measured_from_outside(tmp_path: Path) -> None:
+    sentences = [f"Sentence number {i} says something about topic {i % 7}." for i in range(50)]
+    characters = write_pages(sentences, tmp_path / "pages", 12, per_file=5)
+    files = sorted((tmp_path / "pages").iterdir())
+    assert [f.name for f in files] == ["volume-001.txt", "volume-002.txt", "volume-003.txt"]
+    assert characters >= 12 * 3000 and sum(len(f.read_text()) for f in files) == characters
+    run = ingest_subprocess(tmp_path / "pages", tmp_path / "index")
+    assert run.summary.startswith("index") and run.chunks >= characters // 1000
+    assert 100 < run.peak_mb < 4096 and run.seconds > 0

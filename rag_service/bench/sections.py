@@ -2,16 +2,20 @@
 The report they fill is ``bench.report``; the servers they start come from ``bench.server``.
 
 1 floor: one query embedding, alone.  2 retrieval and ask in-process on the seeds and SciFact, as ratios
-to the floor.  3 HTTP latency and throughput at concurrency 1/8/32 against a real uvicorn.  4 the same
-retrieval through LangChain's own path (``InMemoryVectorStore.similarity_search``) with the same model,
-vectors and k.  5 full ingest of SciFact (as files, through ``ingest_seeds``) against raw encode
-throughput, and re-ingest with nothing / one file changed.  6 the store and BM25 at 100k and 1M chunks.
-7 start-up to healthy and peak memory.  Caches are off so every question pays its embedding.
+to the floor.  3 HTTP latency and throughput at concurrency 1/8/32 against a real uvicorn, as one
+process and with one worker per core, with start-up to healthy and peak memory.  4 the same retrieval
+through LangChain's own path (``InMemoryVectorStore.similarity_search``) with the same model, vectors
+and k.  5 full ingest of SciFact (as files, ``rag-service ingest`` in a fresh process) against raw
+encode throughput of the same chunk texts, its peak memory, and re-ingest with nothing / one file
+changed.  6 ingest of 1,000 synthetic pages with each ONNX backend, and every backend's query time and
+encode throughput.  7 the store and BM25 at 100k and 1M chunks.  Caches are off so every question
+pays its embedding.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import tempfile
 import time
@@ -23,13 +27,15 @@ import httpx
 import numpy as np
 
 from rag_service.bench import scale
-from rag_service.bench.loadtest import default_questions, run_load
+from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
+from rag_service.bench.loadtest import LoadResult, default_questions, run_load
 from rag_service.bench.report import Report
 from rag_service.bench.server import ServerProcess
 from rag_service.bench.timing import Timing, measure
 from rag_service.config import Settings
 from rag_service.embedding.base import BaseEmbedder
 from rag_service.evaluation.beir import load_beir
+from rag_service.evaluation.metrics import percentile
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
 
@@ -133,15 +139,18 @@ def run(settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 
     return report
 
 
-def _http(report: Report, tmp: Path, floor: Timing, runs: int) -> None:
-    import os
-
+def _serve_and_load(
+    tmp: Path, runs: int, workers: int
+) -> tuple[Timing, dict[int, LoadResult], ServerProcess]:
     server = ServerProcess(
-        tmp / "seeds", tmp / "index", RAG_INGEST_ON_START="never", RAG_QUERY_CACHE_SIZE="0"
+        tmp / "seeds",
+        tmp / "index",
+        RAG_INGEST_ON_START="never",
+        RAG_QUERY_CACHE_SIZE="0",
+        RAG_WORKERS=str(workers),
     ).wait_healthy()
-    assert server.ready_seconds is not None
+    questions = default_questions()
     try:
-        questions = default_questions()
         with httpx.Client(base_url=server.url, timeout=30) as client:
             latency = measure(
                 lambda i: client.post("/api/ask", json={"question": f"{questions[i % len(questions)]} {i}"}),
@@ -150,49 +159,56 @@ def _http(report: Report, tmp: Path, floor: Timing, runs: int) -> None:
             )
         counts = ((1, runs * 3 // 2), (8, runs * 5), (32, runs * 15))  # 300 / 1000 / 3000 at the default 200
         loads = {c: asyncio.run(run_load(server.url, n, c, questions)) for c, n in counts}
-        rss = None
     finally:
-        rss = server.stop()
+        server.stop()
+    return latency, loads, server
+
+
+def _http(report: Report, tmp: Path, floor: Timing, runs: int) -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    runs_by_workers = {w: _serve_and_load(tmp, runs, w) for w in sorted({1, cores})}
     allowed = 1000 / floor.p50
-    report.table(
-        "HTTP /api/ask over loopback (real uvicorn, one process)",
-        ["measure", "value"],
-        [
-            ["latency at concurrency 1", str(latency)],
-            *[
-                [
-                    f"throughput at concurrency {c} ({r.requests} requests)",
-                    f"{r.throughput:.1f} req/s, p50 {np.median(r.latencies_ms):.1f} ms, errors {r.errors}",
-                ]
-                for c, r in loads.items()
-            ],
+    rows: list[list[str]] = []
+    for workers, (latency, loads, server) in runs_by_workers.items():
+        label = "one process" if workers == 1 else f"{workers} worker processes"
+        rows.append([f"**{label}**: latency at concurrency 1", str(latency)])
+        rows += [
             [
-                "what the floor allows (1000 / floor p50; the floor already uses every core)",
-                f"{allowed:.1f} req/s on {os.cpu_count()} cores",
-            ],
-            ["start-up to /api/health 200 (seeds)", f"{server.ready_seconds:.2f} s"],
-            ["peak RSS of the server", f"{rss:.0f} MB" if rss else "n/a"],
-        ],
+                f"{label}: throughput at concurrency {c} ({r.requests} requests)",
+                f"{r.throughput:.1f} req/s, p50 {np.median(r.latencies_ms):.1f} ms, "
+                f"p99 {percentile(r.latencies_ms, 99):.1f} ms, errors {r.errors}",
+            ]
+            for c, r in loads.items()
+        ]
+        rows.append([f"{label}: start-up to /api/health 200 (seeds)", f"{server.ready_seconds:.2f} s"])
+        peak = server.peak_mb
+        rows.append([f"{label}: peak RSS of the server (all processes)", f"{peak:.0f} MB" if peak else "n/a"])
+    rows.append(
+        [
+            "what the floor allows (1000 / floor p50; the floor already uses every core)",
+            f"{allowed:.1f} req/s on {cores} cores",
+        ]
     )
+    report.table("HTTP /api/ask over loopback (real uvicorn)", ["measure", "value"], rows)
+    single_latency, _, single = runs_by_workers[1]
+    latency, loads, server = runs_by_workers[cores]
     report.target(
-        "HTTP p50 ≤ floor + 3 ms",
+        "HTTP p50 ≤ floor + 3 ms (one process, concurrency 1)",
         f"≤ {floor.p50 + 3:.2f} ms",
-        f"{latency.p50:.2f} ms",
-        latency.p50 <= floor.p50 + 3,
+        f"{single_latency.p50:.2f} ms",
+        single_latency.p50 <= floor.p50 + 3,
     )
     top = loads[32]
     report.target(
-        "throughput at concurrency 32 ≥ 80% of what the floor allows, no errors",
+        f"throughput at concurrency 32 ≥ 80% of what the floor allows, no errors ({cores} workers)",
         f"≥ {0.8 * allowed:.1f} req/s, 0 errors",
         f"{top.throughput:.1f} req/s, {top.errors} errors",
         top.throughput >= 0.8 * allowed and top.errors == 0,
     )
-    report.target(
-        "start-up to healthy ≤ 10 s (seeds)",
-        "≤ 10 s",
-        f"{server.ready_seconds:.2f} s",
-        server.ready_seconds <= 10,
-    )
+    slowest = max(single.ready_seconds or 0.0, server.ready_seconds or 0.0)
+    report.target("start-up to healthy ≤ 10 s (seeds)", "≤ 10 s", f"{slowest:.2f} s", slowest <= 10)
 
 
 def _scifact(
@@ -209,16 +225,12 @@ def _scifact(
         update={"seeds_dir": tmp / "scifact", "index_dir": tmp / "scifact-index", "query_cache_size": 0}
     )
     _write_corpus(documents, corpus_settings.seeds_dir)
-    started = time.perf_counter()
-    full = ingest_seeds(corpus_settings, embedder, show_progress=False)
-    full_seconds = time.perf_counter() - started
+    full = ingest_subprocess(corpus_settings.seeds_dir, corpus_settings.index_dir)
     pipeline = Pipeline.load(corpus_settings, embedder)
     chunk_texts = [c.text for c in pipeline.index.content.chunks]
-    sample = chunk_texts[:1000]
-    started = time.perf_counter()
-    embedder.embed_documents(sample)
-    raw = len(sample) / (time.perf_counter() - started)
-    ingest_rate = full.chunks / full_seconds
+    sample = random.Random(3).sample(chunk_texts, min(2000, len(chunk_texts)))
+    raw = _encode_rate(embedder, sample)
+    ingest_rate = full.chunks / full.seconds
     st_rate = _sentence_transformers_rate(settings, sample)
     started = time.perf_counter()
     ingest_seeds(corpus_settings, embedder)
@@ -229,36 +241,46 @@ def _scifact(
     one = ingest_seeds(corpus_settings, embedder)
     one_file = time.perf_counter() - started
     report.table(
-        f"Ingest of SciFact ({len(documents)} files, {full.chunks} chunks, {full.sentences} sentences)",
+        f"Ingest of SciFact ({len(documents)} files, {full.chunks} chunks, "
+        f"{len(pipeline.index.content.sentences)} sentences)",
         ["measure", "value"],
         [
             [
-                "full ingest",
-                f"{full_seconds:.1f} s = {ingest_rate:.1f} chunks/s (chunks and sentences embedded)",
+                "full ingest (`rag-service ingest`, a fresh process: start, model load, chunks, sentences, "
+                "windows, BM25, FAISS, write)",
+                f"{full.seconds:.1f} s = {ingest_rate:.1f} chunks/s",
             ],
+            ["peak RSS of that ingest", f"{full.peak_mb:.0f} MB"],
             [
-                f"raw encode, configured backend ({settings.embedding_backend}), 1000 chunk texts",
+                f"raw encode, configured backend ({settings.embedding_backend}), {len(sample)} chunk texts "
+                "drawn at random",
                 f"{raw:.1f} chunks/s",
             ],
-            ["raw SentenceTransformer.encode (torch), same 1000 chunk texts", f"{st_rate:.1f} chunks/s"],
+            ["raw SentenceTransformer.encode (torch), same chunk texts", f"{st_rate:.1f} chunks/s"],
             ["full ingest / raw encode (configured backend)", f"{ingest_rate / raw:.2f}"],
             ["full ingest / raw SentenceTransformer.encode", f"{ingest_rate / st_rate:.2f}"],
-            ["re-ingest, nothing changed", f"{nothing:.2f} s ({100 * nothing / full_seconds:.1f}% of full)"],
+            ["re-ingest, nothing changed", f"{nothing:.2f} s ({100 * nothing / full.seconds:.1f}% of full)"],
             ["re-ingest, one file changed", f"{one_file:.2f} s ({one.embedded} texts embedded)"],
         ],
     )
     report.target(
-        "full ingest ≥ 0.9 × raw SentenceTransformer.encode throughput",
+        "full ingest ≥ 0.9 × raw encode of the same chunk texts (configured backend)",
         "≥ 0.90",
-        f"{ingest_rate / st_rate:.2f}",
-        ingest_rate / st_rate >= 0.9,
+        f"{ingest_rate / raw:.2f}",
+        ingest_rate / raw >= 0.9,
     )
+    report.target(
+        "peak ingest RSS ≤ 1 GB (SciFact)", "≤ 1024 MB", f"{full.peak_mb:.0f} MB", full.peak_mb <= 1024
+    )
+    full_seconds = full.seconds
     report.target(
         "no-change re-ingest ≤ 5% of a full ingest",
         "≤ 5%",
         f"{100 * nothing / full_seconds:.1f}%",
         nothing <= 0.05 * full_seconds,
     )
+    _pages(report, settings, [s.text for s in pipeline.index.content.sentences], tmp)
+    _backends(report, settings, sample)
     scifact_questions = [queries[q] for q in qrels if q in queries]
     retrieval, _, peer = _in_process(report, "SciFact", pipeline, embedder, scifact_questions, floor, runs)
     report.target(
@@ -267,6 +289,69 @@ def _scifact(
         f"{retrieval.p50:.2f} ms",
         retrieval.p50 <= peer.p50,
     )
+
+
+PAGES = 1000
+
+
+def _pages(report: Report, settings: Settings, sentences: list[str], tmp: Path) -> None:
+    """A 1,000-page corpus (SciFact sentences in a seeded random order, 100 pages a file), ingested by
+    each ONNX backend in a fresh process: time and peak memory."""
+    folder = tmp / "pages"
+    characters = write_pages(sentences, folder, PAGES)
+    rows, peaks = [], []
+    for backend in ("onnx", "onnx-int8"):
+        run = ingest_subprocess(folder, tmp / f"pages-index-{backend}", RAG_EMBEDDING_BACKEND=backend)
+        peaks.append(run.peak_mb)
+        rows.append(
+            [
+                backend,
+                f"{run.chunks}",
+                f"{run.seconds:.1f}",
+                f"{run.chunks / run.seconds:.1f}",
+                f"{run.peak_mb:.0f}",
+            ]
+        )
+    report.table(
+        f"Ingest of {PAGES:,} synthetic pages ({characters / 1e6:.1f} M characters in {PAGES // 100} files)",
+        ["backend", "chunks", "seconds", "chunks/s", "peak RSS MB"],
+        rows,
+    )
+    report.target(
+        f"peak ingest RSS ≤ 1 GB ({PAGES:,} pages, every backend)",
+        "≤ 1024 MB",
+        f"{max(peaks):.0f} MB",
+        max(peaks) <= 1024,
+    )
+
+
+def _backends(report: Report, settings: Settings, sample: list[str]) -> None:
+    """Query embedding time and raw encode throughput of every backend, on the same texts."""
+    questions = default_questions()
+    rows = []
+    for backend in ("onnx", "onnx-int8", "torch"):
+        embedder = make_embedder(
+            settings.model_copy(update={"embedding_backend": backend, "query_cache_size": 0})
+        )
+        query = measure(_query_call(embedder, questions), 200, warmup=20)
+        rate = _encode_rate(embedder, sample[:500])
+        rows.append([backend, f"{query.p50:.2f}", f"{query.p95:.2f}", f"{rate:.1f}"])
+    report.table(
+        "Embedding backends (same weights; SciFact nDCG@10 of each in docs/scifact-retrieval*.json)",
+        ["backend", "query p50 ms", "query p95 ms", "raw encode chunks/s (500 SciFact chunks)"],
+        rows,
+    )
+
+
+def _query_call(embedder: BaseEmbedder, questions: list[str]) -> Callable[[int], object]:
+    return lambda i: embedder._encode([questions[i % len(questions)]])
+
+
+def _encode_rate(embedder: BaseEmbedder, texts: list[str]) -> float:
+    embedder.embed_documents(texts[:16])
+    started = time.perf_counter()
+    embedder.embed_documents(texts)
+    return len(texts) / (time.perf_counter() - started)
 
 
 def _sentence_transformers_rate(settings: Settings, texts: list[str]) -> float:

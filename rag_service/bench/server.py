@@ -51,7 +51,8 @@ class ServerProcess:
     """``rag-service serve`` over ``seeds`` and ``index`` with extra ``RAG_*`` settings in ``env``.
 
     The log goes to ``log_path`` (or nowhere); ``ready_seconds`` is the time from launch to the first
-    200 of ``/api/health``; ``stop()`` returns the server's peak memory in MB (Linux).
+    200 of ``/api/health``; ``stop()`` returns the peak memory in MB of the server and its worker
+    processes (Linux), also kept in ``peak_mb``.
     """
 
     def __init__(
@@ -76,6 +77,8 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
         self.ready_seconds: float | None = None
+        self.peak_mb: float | None = None
+        """Peak memory of the server and its workers, set by ``stop()``."""
 
     def wait_healthy(self, timeout: float = 120) -> ServerProcess:
         wait_until_ok(f"{self.url}/api/health", self.process, self.log, timeout)
@@ -91,7 +94,7 @@ class ServerProcess:
         return self.log.read()[-4000:]
 
     def stop(self) -> float | None:
-        rss = peak_rss_mb(self.process.pid)
+        rss = self.peak_mb = peak_rss_mb(self.process.pid)
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
