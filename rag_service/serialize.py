@@ -5,14 +5,18 @@ that comes back with footers attached."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from rag_service.models import Answer, Citation, Grounding, ScoredChunk
 
 
 def citation_dict(citation: Citation) -> dict[str, Any]:
-    return asdict(citation)
+    # Flat fields: a plain comprehension, not ``asdict`` (which deep-copies every value, on every answer).
+    return {name: getattr(citation, name) for name in _CITATION_FIELDS}
+
+
+_CITATION_FIELDS = tuple(f.name for f in fields(Citation))
 
 
 FOOTER_HEADING = "Sources:"

@@ -58,7 +58,7 @@ def test_valid_environment_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"RAG_GROUNDING_THRESHOLD": "1.5"}, "RAG_GROUNDING_THRESHOLD"),
         (
             {"RAG_EMBEDDING_BACKEND": "gpu"},
-            "RAG_EMBEDDING_BACKEND (got 'gpu'): Input should be 'onnx' or 'torch'",
+            "RAG_EMBEDDING_BACKEND (got 'gpu'): Input should be 'onnx', 'onnx-int8' or 'torch'",
         ),
         ({"RAG_INDEX_TYPE": "ivf"}, "RAG_INDEX_TYPE"),
         ({"RAG_MAX_HEADERS": "1"}, "RAG_MAX_HEADERS"),

@@ -10,6 +10,7 @@ from rag_service.embedding.base import BaseEmbedder, resolve_model_path
 from rag_service.embedding.onnx_backend import OnnxEmbedder, export_path
 from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import ConfigError
+from rag_service.pipeline import make_embedder
 from tests.contracts.embedder import EmbedderContract
 
 TEXTS = [
@@ -162,3 +163,35 @@ class TestTorchEmbedder(EmbedderContract):
     @pytest.fixture
     def implementation(self, torch_embedder: TorchEmbedder) -> TorchEmbedder:
         return torch_embedder
+
+
+@pytest.fixture(scope="module")
+def int8_embedder() -> BaseEmbedder:
+    return make_embedder(Settings(embedding_backend="onnx-int8"))
+
+
+class TestOnnxInt8Embedder(EmbedderContract):
+    @pytest.fixture
+    def implementation(self, int8_embedder: BaseEmbedder) -> BaseEmbedder:
+        return int8_embedder
+
+
+def test_int8_is_its_own_model_close_to_the_float_one(int8_embedder, embedder) -> None:
+    assert int8_embedder.name == embedder.name + "+int8"
+    texts = ["Who heads Roscosmos?", "Space junk keeps amassing in orbit.", "Bake the bread at 220 degrees."]
+    agreement = np.sum(int8_embedder.embed_documents(texts) * embedder.embed_documents(texts), axis=1)
+    assert np.all(agreement > 0.97) and not np.all(agreement > 0.99999)  # close, yet really quantised
+
+
+def test_an_index_built_with_the_float_graph_is_refused_by_the_int8_one(
+    tmp_path, embedder, int8_embedder
+) -> None:
+    from rag_service.errors import IndexMismatchError
+    from rag_service.ingest import ingest_seeds
+    from rag_service.pipeline import Pipeline
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    ingest_seeds(settings, embedder)
+    with pytest.raises(IndexMismatchError, match="re-run"):
+        Pipeline.load(settings, int8_embedder)

@@ -77,6 +77,22 @@ class TokenStates:
     """``(batch, tokens, 2)`` character ``[start, end)`` of each token in its text; empty for special
     tokens and padding."""
 
+    @staticmethod
+    def stacked(parts: Sequence[TokenStates]) -> TokenStates:
+        """Single-text passes as one batch, padded to the longest (mask and offsets 0 on padding)."""
+        width = max(part.hidden.shape[1] for part in parts)
+
+        def pad(array: np.ndarray) -> np.ndarray:
+            extra = [(0, 0)] * array.ndim
+            extra[1] = (0, width - array.shape[1])
+            return np.pad(array, extra)
+
+        return TokenStates(
+            np.concatenate([pad(p.hidden) for p in parts]),
+            np.concatenate([pad(p.mask) for p in parts]),
+            np.concatenate([pad(p.offsets) for p in parts]),
+        )
+
     def mean_pooled(self) -> np.ndarray:
         """Unit-length mean over the mask: what sentence-transformers computes for these models."""
         mask = self.mask[..., None].astype(np.float32)

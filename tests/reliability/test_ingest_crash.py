@@ -18,6 +18,8 @@ from rag_service.ingest import ingest_seeds
 from rag_service.store.files import load_index
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.slow
+
 WORDS = [
     "orbit",
     "launch",

@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from rag_service.ingest import ingest_seeds
 from rag_service.store.files import load_index
 from tests.conftest import LiveServer, make_settings
+
+pytestmark = pytest.mark.slow
 
 
 async def ask_many(url: str, stop: threading.Event, seen: list[dict], failures: list[str]) -> None:

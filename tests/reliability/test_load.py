@@ -5,6 +5,8 @@ import pytest
 from rag_service.bench.loadtest import default_questions, require_loopback, run_load
 from rag_service.errors import InvalidRequestError
 
+pytestmark = pytest.mark.slow
+
 
 def test_bounded_load_has_no_errors(live_server, capsys) -> None:
     result = asyncio.run(run_load(live_server.url, 400, 32, default_questions()))

@@ -18,9 +18,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from rag_service.api.access_log import note
 from rag_service.api.common import ERRORS, first_event, log_answer
@@ -41,16 +42,15 @@ def _history(request: AskRequest) -> list[Message]:
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS)
-async def ask(
-    request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
-) -> JSONResponse:
+async def ask(request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep) -> Response:
     """Answer a question from the documents, with numbered citations of exact passages."""
     validate_limits(request.question, request.history, settings)
     answer = await run_in_threadpool(pipeline.ask, request.question, _history(request), request.top_k)
     log_answer(http, answer, request.question, settings)
     # A ready response: FastAPI would otherwise validate the dict against AskResponse again (the model is
-    # still the documented schema, and tests check responses against it).
-    return JSONResponse(answer_dict(answer))
+    # still the documented schema, and tests check responses against it). orjson encodes it in a tenth of
+    # the time of json.dumps, which counts at a few hundred answers a second.
+    return Response(orjson.dumps(answer_dict(answer)), media_type="application/json")
 
 
 def sse(event: str, data: dict[str, Any]) -> str:
