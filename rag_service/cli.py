@@ -27,10 +27,26 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {label}: {name}")
     for skipped in report.skipped:
         print(f"  skipped: {skipped.reason}")
+    peak = peak_memory_mb()
+    if peak is not None:
+        print(f"peak memory: {peak:.0f} MB")
     if args.strict and report.skipped:
         print(f"error: {len(report.skipped)} file(s) skipped (--strict)", file=sys.stderr)
         return 1
     return 0
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory since it started (Linux ``VmHWM``; None elsewhere)."""
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
