@@ -26,14 +26,14 @@ def test_openai_client_streaming(live_server) -> None:
     stream = client.chat.completions.create(
         model="rag-service",
         stream=True,
-        messages=[{"role": "user", "content": "Which countries did Komarov name as BRICS?"}],
+        messages=[{"role": "user", "content": "Who heads Roscosmos?"}],
     )
     pieces, citations = [], None
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             pieces.append(chunk.choices[0].delta.content)
         citations = (chunk.model_extra or {}).get("citations", citations)
-    assert len(pieces) > 2 and "Brazil" in "".join(pieces)
+    assert len(pieces) > 2 and "Komarov" in "".join(pieces)
     assert citations and citations[0]["source"] == SPUTNIK
 
 
@@ -57,10 +57,8 @@ def test_langchain_chat_openai(live_server) -> None:
         ]
     )
     assert "30" in str(reply.content)
-    streamed = "".join(
-        str(chunk.content) for chunk in llm.stream("Which countries did Komarov name as BRICS?")
-    )
-    assert "Brazil" in streamed
+    streamed = "".join(str(chunk.content) for chunk in llm.stream("Who heads Roscosmos?"))
+    assert "Komarov" in streamed
 
 
 def test_sse_over_real_http(live_server) -> None:
