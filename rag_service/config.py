@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     prompts_dir: Path = Path("prompts")
 
+    # Reading documents.
+    max_document_mb: float = Field(
+        50, gt=0, le=4096, description="largest document file read or accepted by upload, in MB"
+    )
+    ocr: bool = Field(True, description="read PDF pages without a text layer with Tesseract when installed")
+    max_upload_files: int = Field(20, ge=1, le=1000, description="files accepted in one upload request")
+    max_upload_mb: float = Field(
+        100, gt=0, le=8192, description="total size of one upload request (held in memory while it arrives)"
+    )
+
     # Embedding.
     embedding_model: str = PACKAGED_MODEL
     embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(

@@ -30,7 +30,7 @@ from rag_service.documents.chunking import (
     make_splitter,
     split_document,
 )
-from rag_service.documents.files import SkippedFile, load_document, scan_sources
+from rag_service.documents.files import ReadOptions, SkippedFile, load_document, scan_sources
 from rag_service.embedding.base import Embedder
 from rag_service.embedding.passages import content_vectors, vector_cache
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
@@ -77,6 +77,10 @@ class IngestReport:
         )
 
 
+def read_options(settings: Settings) -> ReadOptions:
+    return ReadOptions(max_bytes=int(settings.max_document_mb * 1024 * 1024), ocr=settings.ocr)
+
+
 def index_settings(settings: Settings, embedder: Embedder) -> IndexSettings:
     """The parameters that make two indexes compatible; stored in the manifest."""
     return IndexSettings(
@@ -103,7 +107,8 @@ def ingest_seeds(
     report = IngestReport()
     store = store or FileStore(settings.index_dir)
     with store.writer():
-        sources, report.skipped = scan_sources(settings.seeds_dir)
+        options = read_options(settings)
+        sources, report.skipped = scan_sources(settings.seeds_dir, options)
         wanted = index_settings(settings, embedder)
         previous = _reusable_previous(store, wanted, report)
         old_docs = previous.documents if previous else {}
@@ -116,7 +121,7 @@ def ingest_seeds(
                 report.unchanged.append(source.name)
                 continue
             try:
-                documents.append(load_document(source))
+                documents.append(load_document(source, options))
             except DocumentError as exc:
                 unreadable.append(SkippedFile(source.name, str(exc)))
                 continue

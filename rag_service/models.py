@@ -44,6 +44,51 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True)
+class Region:
+    """A labelled span ``[start, end)`` of a document's text: a page (label "3"), the part under a
+    heading (label "Results › Costs", the heading path) or a table (label: its header row)."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Where a document's pages, headings and tables lie in its extracted text (empty for plain text)."""
+
+    kind: str = "text"
+    """The format the text was extracted from: text, markdown, pdf, html or docx."""
+    pages: tuple[Region, ...] = ()
+    headings: tuple[Region, ...] = ()
+    tables: tuple[Region, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What extraction could not do (pages without a text layer left out, say), shown with the document."""
+
+    def page_at(self, offset: int) -> int | None:
+        region = _region_at(self.pages, offset)
+        return int(region.label) if region else None
+
+    def heading_at(self, offset: int) -> str | None:
+        region = _region_at(self.headings, offset)
+        return region.label if region else None
+
+    def table_at(self, offset: int) -> Region | None:
+        return _region_at(self.tables, offset)
+
+
+def _region_at(regions: tuple[Region, ...], offset: int) -> Region | None:
+    """The innermost (last starting) region holding ``offset``; regions come in order of their start."""
+    found = None
+    for region in regions:
+        if region.start > offset:
+            break
+        if offset < region.end:
+            found = region
+    return found
+
+
+@dataclass(frozen=True)
 class Document:
     name: str
     text: str
@@ -51,6 +96,7 @@ class Document:
     sections: tuple[Section, ...]
     sha256: str
     """Hash of the file's bytes and of its sidecar: a change to either re-processes the document."""
+    structure: Structure = Structure()
 
     def section_at(self, offset: int) -> Section:
         for section in self.sections:
@@ -75,6 +121,9 @@ class Chunk:
     text: str
     sentence_ids: tuple[int, ...] = ()
     """Rows of the index's sentence table that overlap this chunk (precomputed for the answerer)."""
+    header: str = ""
+    """The header row of the table this chunk continues, when the chunk does not hold it itself: shown
+    with the passage so that a row of numbers keeps the names of its columns."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +164,10 @@ class Citation:
     score: float
     voice: str = "author"
     """``author`` for the document's own words, ``reader`` for reader comments and the like."""
+    page: int | None = None
+    """The PDF page (from 1) the quote starts on."""
+    heading: str | None = None
+    """The heading path the quote lies under (HTML, Markdown, Word)."""
 
 
 @dataclass(frozen=True)

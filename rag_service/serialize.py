@@ -34,6 +34,7 @@ def hit_dict(hit: ScoredChunk) -> dict[str, Any]:
         "start": chunk.start,
         "end": chunk.end,
         "text": chunk.text,
+        "header": chunk.header or None,
         "score": round(hit.score, 6),
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
         "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 4),

@@ -94,6 +94,7 @@ def span_citation(
     """Citation ``n`` for consecutive sentence ``rows`` of one document (a list and its introduction):
     one span from the first sentence's start to the last one's end, quoted verbatim."""
     first, last = content.sentences[rows[0]], content.sentences[rows[-1]]
+    structure = documents[first.source].structure
     return Citation(
         n=n,
         source=first.source,
@@ -104,4 +105,6 @@ def span_citation(
         quote=documents[first.source].text[first.start : last.end],  # verbatim, not normalised
         score=round(score, 4),
         voice=first.voice,
+        page=structure.page_at(first.start),
+        heading=structure.heading_at(first.start),
     )

@@ -48,7 +48,10 @@ def format_passages(hits: Sequence[ScoredChunk]) -> str:
         label = f"{chunk.section}" + (
             ", reader comment: not the position of the author" if chunk.voice != "author" else ""
         )
-        blocks.append(f"[{n}] {chunk.title} — {chunk.source} ({label})\n{embedding_text(chunk.text)}")
+        # A chunk that continues a table gets the table's header row, so its numbers keep their columns.
+        header = f"(table columns: {chunk.header})\n" if chunk.header else ""
+        body = embedding_text(chunk.text)
+        blocks.append(f"[{n}] {chunk.title} — {chunk.source} ({label})\n{header}{body}")
     return "\n\n".join(blocks)
 
 

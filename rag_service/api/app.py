@@ -30,7 +30,7 @@ from rag_service import __version__
 from rag_service.api import errors
 from rag_service.api.access_log import AccessLog
 from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit, HeaderLimit, SecurityHeaders
-from rag_service.api.routes import admin, ask, openai_compat, sources
+from rag_service.api.routes import admin, ask, documents, openai_compat, sources
 from rag_service.config import Settings, load_settings
 from rag_service.errors import ConfigError, RagError
 from rag_service.ingest import ingest_seeds
@@ -57,6 +57,11 @@ def _load(app: FastAPI, settings: Settings) -> None:
         app.state.load_error = ConfigError(
             f"the service could not load its model or index ({type(exc).__name__}); see the server log"
         )
+
+
+def upload_limit(settings: Settings) -> int:
+    """Bytes one ``POST /api/documents`` may send: ``RAG_MAX_UPLOAD_MB``, plus room for the form."""
+    return int(settings.max_upload_mb * 1024 * 1024) + 64 * 1024
 
 
 def create_app(
@@ -92,15 +97,21 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrency)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        timeout=settings.client_timeout,
+        upload_limit=upload_limit(settings),
+        upload_timeout=max(settings.client_timeout, 120.0),
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeaderLimit, count=settings.max_headers, size=settings.max_header_bytes)
     app.add_middleware(AccessLog)
-    for router in (ask.router, sources.router, admin.router, openai_compat.router):
+    for router in (ask.router, sources.router, documents.router, admin.router, openai_compat.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -6,7 +6,9 @@ them (uvicorn's httptools parser sets no limit of its own).
 
 ``BodySizeLimit`` reads every request body itself before the app sees it: at most ``limit`` bytes (413
 otherwise, judged from Content-Length when there is one) and within ``timeout`` seconds (408 otherwise),
-so a client that trickles its body cannot hold a worker. The body is then replayed to the app.
+so a client that trickles its body cannot hold a worker. The body is then replayed to the app. Document
+uploads (``POST /api/documents``) get their own allowance, ``upload_limit`` bytes within
+``upload_timeout`` seconds (``RAG_MAX_UPLOAD_MB``).
 
 ``ConcurrencyLimit`` answers 503 with ``Retry-After`` once ``limit`` requests are in flight, instead of
 queueing without bound; the health check is exempt so probes keep working under load. It sits *inside*
@@ -47,26 +49,40 @@ async def reject(
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, limit: int, timeout: float = 15.0) -> None:
+    UPLOAD_PATH = "/api/documents"
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        timeout: float = 15.0,
+        upload_limit: int | None = None,
+        upload_timeout: float | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.upload_limit = upload_limit or limit
+        self.upload_timeout = upload_timeout or timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        upload = scope["path"].rstrip("/") == self.UPLOAD_PATH
+        limit = self.upload_limit if upload else self.limit
+        timeout = self.upload_timeout if upload else self.timeout
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             if not length.isdigit():
                 await reject(send, 400, "Content-Length header is not a number")
                 return
-            if int(length) > self.limit:
-                await reject(send, 413, self._too_large())
+            if int(length) > limit:
+                await reject(send, 413, self._too_large(upload))
                 return
         messages: list[Message] = []
         size = 0
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
@@ -74,15 +90,15 @@ class BodySizeLimit:
                 await reject(
                     send,
                     408,
-                    f"the request body did not arrive within {self.timeout:g} s (RAG_CLIENT_TIMEOUT)",
+                    f"the request body did not arrive within {timeout:g} s (RAG_CLIENT_TIMEOUT)",
                 )
                 return
             messages.append(message)
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await reject(send, 413, self._too_large())
+            if size > limit:
+                await reject(send, 413, self._too_large(upload))
                 return
             if not message.get("more_body", False):
                 break
@@ -92,7 +108,12 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> str:
+    def _too_large(self, upload: bool) -> str:
+        if upload:
+            return (
+                f"the upload is larger than the limit of {self.upload_limit} bytes (RAG_MAX_UPLOAD_MB): "
+                "send fewer or smaller files"
+            )
         return f"request body is larger than the limit of {self.limit} bytes (RAG_MAX_BODY_BYTES)"
 
 

@@ -88,6 +88,8 @@ class CitationOut(BaseModel):
     quote: str
     score: float
     voice: str
+    page: int | None = Field(None, description="PDF page (from 1) the quote starts on")
+    heading: str | None = Field(None, description="Heading path the quote lies under (HTML, Markdown, Word)")
 
 
 class RetrievedOut(BaseModel):
@@ -99,6 +101,7 @@ class RetrievedOut(BaseModel):
     start: int
     end: int
     text: str
+    header: str | None = Field(None, description="Header row of the table this passage continues")
     score: float
     dense_score: float | None
     lexical_score: float | None
@@ -187,6 +190,54 @@ class IngestResponse(BaseModel):
     seconds: float
     version: str | None
     summary: str
+
+
+class RegionOut(BaseModel):
+    start: int
+    end: int
+    label: str
+
+
+class DocumentOut(BaseModel):
+    name: str
+    title: str
+    author: str | None
+    type: str = Field(description="what the text was extracted from: pdf, docx, html, markdown or text")
+    pages: int | None = Field(description="PDF pages; null for formats without pages")
+    size: int | None = Field(description="bytes of the file in the documents folder")
+    characters: int
+    chunks: int
+    notes: list[str] = Field(description="what extraction could not do (pages left out, OCR used)")
+
+
+class DocumentDetail(DocumentOut):
+    headings: list[RegionOut] = Field(description="heading paths and the text offsets they cover")
+    page_regions: list[RegionOut] = Field(description="PDF pages (label: page number) as text offsets")
+    tables: list[RegionOut] = Field(description="tables (label: their header row) as text offsets")
+
+
+class PageHighlight(BaseModel):
+    width: float = Field(description="page width in PDF points")
+    height: float = Field(description="page height in PDF points")
+    rects: list[list[float]] = Field(description="[left, top, right, bottom] as fractions of the page size")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+    skipped: list[SkippedOut] = Field(description="files in the documents folder that are not indexed")
+    writable: bool = Field(description="whether uploads and deletions are enabled (RAG_API_KEY is set)")
+
+
+class UploadedOut(BaseModel):
+    name: str = Field(description="the sanitised name the file is stored and cited under")
+    replaced: bool
+
+
+class DocumentsChange(IngestResponse):
+    uploaded: list[UploadedOut] = Field(default_factory=list)
+    rejected: list[SkippedOut] = Field(
+        default_factory=list, description="uploaded files refused before anything was written, with why"
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -1,8 +1,10 @@
 """Documents: what a file in the documents folder becomes before it is indexed.
 
-``files`` finds the folder's files, reads only regular files inside it, decodes them and reads their
-metadata sidecars into ``Document`` values (``rag_service.models``); a file that cannot be used is a
+``files`` finds the folder's files, reads only regular files inside it (within the size limit) and reads
+their metadata sidecars; ``formats`` turns a file's bytes into the text citations index into and its
+structure map (pages, heading paths, tables), choosing the reader by content: PDF (PDFium, Tesseract
+for scans), HTML (lxml), Word (python-docx), Markdown and plain text. A file that cannot be used is a
 ``DocumentError`` naming it, which ingest turns into a skipped file. ``chunking`` cuts a document into
-chunks and sentences that keep exact offsets into its text. New formats (PDF, HTML, Word) belong here,
-one module each, producing the same ``Document``.
+chunks and sentences that keep exact offsets into its text; ``uploads`` puts uploaded files into the
+folder (and takes them out) without ever writing outside it.
 """

@@ -26,7 +26,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v2"
+SPLITTER_VERSION = "recursive-chars-v3"
+"""v3: documents carry a structure map (pages, headings, tables) and table chunks their header row."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
@@ -105,9 +106,9 @@ def split_document(
             start, end = norm.to_original(n_start, n_end)
             text = document.text[start:end]
             chunk_id = _chunk_id(document.name, section.name, text, seen_ids)
-            chunks.append(
-                Chunk(chunk_id, document.name, section.name, section.voice, title, start, end, text)
-            )
+            header = _table_header(document, start)
+            fields = (chunk_id, document.name, section.name, section.voice, title, start, end, text)
+            chunks.append(Chunk(*fields, header=header))
         for n_start, n_end in _sentence_spans(norm.text):
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
@@ -116,6 +117,18 @@ def split_document(
                     Sentence(document.name, section.name, section.voice, title, start, end, text)
                 )
     return chunks, sentences
+
+
+def _table_header(document: Document, start: int) -> str:
+    """The header row of the table a chunk starting at ``start`` continues, if the chunk does not hold it.
+
+    Tables are blocks of one line per row, and the splitter cuts at line breaks before anything finer,
+    so a table longer than a chunk is divided between rows; the chunks after the first would be rows of
+    bare numbers without this."""
+    table = document.structure.table_at(start)
+    if table is None or not table.label or start <= table.start:
+        return ""
+    return table.label
 
 
 def link_sentences(chunks: list[Chunk], sentences: list[Sentence], first_row: int) -> list[Chunk]:

@@ -1,15 +1,16 @@
-"""Source documents: reading seed files, their metadata sidecars and their sections.
+"""Source documents: finding the files of the documents folder, reading them safely, and their metadata.
 
-A seed is any ``.txt`` or ``.md`` regular file directly inside the seeds folder whose real path lies
-inside that folder: a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it
-points at through ``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason.
-Its text is decoded exactly as stored (no newline translation) because every citation offset is an
-index into that string: ``document.text[start:end]`` must give back the cited characters. UTF-8 is the
-norm; a UTF-8 or UTF-16 byte-order mark is honoured and dropped (it is an encoding marker, not text).
+A document is any regular file directly inside the documents folder (``RAG_SEEDS_DIR``) with one of the
+accepted suffixes (``.pdf .docx .html .htm .md .markdown .txt``) whose real path lies inside that folder:
+a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it points at through
+``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason, and so is a file over
+the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. What the file holds is told by its
+content, not its suffix (``formats.sniff``); ``formats.extract`` turns it into the text that citations
+index into (``document.text[start:end]`` gives back the cited characters) and its structure map.
 
-A file that cannot be used (binary, undecodable, empty, a broken sidecar) raises ``DocumentError`` with a
-one-line reason naming the file but never the server's absolute paths: ingest skips that file, reports
-the reason and indexes the rest.
+A file that cannot be used (binary, undecodable, empty, encrypted, a zip bomb, a broken sidecar) raises
+``DocumentError`` with a one-line reason naming the file but never the server's absolute paths: ingest
+skips that file, reports the reason and indexes the rest.
 
 Metadata lives beside the file in ``<file name>.meta.json`` so that no code needs to know any particular
 document::
@@ -23,12 +24,12 @@ Every document starts in a ``body`` section. Each declared section begins at the
 holds the first occurrence of its ``starts_at`` text (searched after the previous section's start) and
 runs to the next section or the end. ``voice`` says whose words a section holds: ``author`` (the
 default) or anything else (``reader``), which the answerer never presents as the document's position.
-Without a sidecar, the title is the first Markdown heading or first non-empty line.
+The sidecar's fields win over what the file declares itself (a PDF's title field, a page's ``<h1>``, a
+Word document's author); without either, the title is the first Markdown heading or first non-empty line.
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import logging
@@ -37,10 +38,17 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag_service.documents.formats import extract
+from rag_service.documents.formats.ocr import tesseract_path
+from rag_service.documents.formats.sniff import SUFFIXES
 from rag_service.errors import DocumentError
 from rag_service.models import Document, DocumentMeta, Section
 
-SEED_SUFFIXES = (".txt", ".md")
+SEED_SUFFIXES = tuple(SUFFIXES)
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+EXTRACTION_VERSION = "extract-v1"
+"""Folded into the hash of every PDF with the OCR state, so that installing Tesseract (or turning OCR
+on) re-reads the scans on the next ingest instead of keeping their empty pages."""
 SIDECAR_SUFFIX = ".meta.json"
 BODY = "body"
 log = logging.getLogger("rag_service.documents")
@@ -63,13 +71,26 @@ class SkippedFile:
     reason: str
 
 
-def scan_sources(seeds_dir: Path) -> tuple[list[SourceFile], list[SkippedFile]]:
-    """Seed files in name order with the hash that decides whether they must be re-processed, and the
+@dataclass(frozen=True)
+class ReadOptions:
+    """How documents are read: the size limit (checked before reading) and whether scans get OCR."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    ocr: bool = True
+
+    def ocr_state(self) -> str:
+        return f"{EXTRACTION_VERSION} ocr={'on' if self.ocr and tesseract_path() else 'off'}"
+
+
+def scan_sources(
+    seeds_dir: Path, options: ReadOptions = ReadOptions()
+) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """Document files in name order with the hash that decides whether they must be re-processed, and the
     candidates (right suffix, not hidden) that cannot be read safely, each with its reason."""
     if not seeds_dir.is_dir():
         raise DocumentError(
-            f"seeds folder {seeds_dir.name!r} (RAG_SEEDS_DIR) does not exist: create it and put .txt or "
-            ".md files in it"
+            f"documents folder {seeds_dir.name!r} (RAG_SEEDS_DIR) does not exist: create it and put "
+            "documents (.pdf, .docx, .html, .md, .txt) in it"
         )
     root = seeds_dir.resolve()
     sources: list[SourceFile] = []
@@ -78,7 +99,7 @@ def scan_sources(seeds_dir: Path) -> tuple[list[SourceFile], list[SkippedFile]]:
         if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith("."):
             continue
         try:
-            sources.append(SourceFile(path.name, path, _hash_with_sidecar(path, root)))
+            sources.append(SourceFile(path.name, path, _hash_with_sidecar(path, root, options)))
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(SkippedFile(path.name, str(exc)))
@@ -90,11 +111,13 @@ def list_sources(seeds_dir: Path) -> list[SourceFile]:
     return scan_sources(seeds_dir)[0]
 
 
-def read_inside(path: Path, root: Path) -> bytes:
-    """The bytes of ``path`` if it is a regular file whose real path lies inside ``root`` (resolved).
+def read_inside(path: Path, root: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of ``path`` if it is a regular file whose real path lies inside ``root`` (resolved) and
+    holds at most ``max_bytes``.
 
     Checked before opening (so a FIFO never blocks and a device is never read) and again on the open
-    descriptor (so a swap between the check and the open is caught)."""
+    descriptor (so a swap between the check and the open is caught); the size is checked before reading
+    and the read stops one byte past the limit, so a file growing meanwhile cannot exhaust memory."""
     real = path.resolve()
     if real != root and root not in real.parents:
         raise DocumentError(f"{path.name}: a link to a file outside the documents folder, not read")
@@ -109,55 +132,44 @@ def read_inside(path: Path, root: Path) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise DocumentError(f"{path.name}: changed into something other than a regular file while read")
-        return fh.read()
+        if max_bytes is None:
+            return fh.read()
+        size = os.fstat(fh.fileno()).st_size
+        raw = fh.read(max_bytes + 1) if size <= max_bytes else b""
+        if size > max_bytes or len(raw) > max_bytes:
+            raise DocumentError(
+                f"{path.name}: {max(size, len(raw)) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+                "(RAG_MAX_DOCUMENT_MB)"
+            )
+        return raw
 
 
-def decode_text(raw: bytes, name: str) -> str:
-    """Text of a document file: UTF-8, or UTF-8/UTF-16 with a byte-order mark (dropped)."""
-    if raw.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8", raw[len(codecs.BOM_UTF8) :]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, body = "utf-16", raw  # the codec reads the mark to pick the byte order
-    elif b"\0" in raw:
-        raise DocumentError(f"{name}: a binary file (it contains NUL bytes), not text")
-    else:
-        encoding, body = "utf-8", raw
-    try:
-        text = body.decode(encoding)
-    except UnicodeDecodeError as exc:
-        label = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        raise DocumentError(
-            f"{name}: not valid {label} (byte {exc.start}); convert it to UTF-8 and re-run ingest"
-        ) from exc
-    if "\0" in text:
-        raise DocumentError(f"{name}: a binary file (it contains NUL characters), not text")
-    if not text.strip():
-        raise DocumentError(f"{name}: empty or only whitespace, nothing to index")
-    return text
-
-
-def load_document(source: SourceFile) -> Document:
+def load_document(source: SourceFile, options: ReadOptions = ReadOptions()) -> Document:
     path = source.path
     root = path.parent.resolve()
-    text = decode_text(read_inside(path, root), path.name)
+    extracted = extract(read_inside(path, root, options.max_bytes), path.name, ocr=options.ocr)
+    text = extracted.text
     sidecar = _read_sidecar(path, root)
     meta = DocumentMeta(
-        title=str(sidecar.get("title") or _guess_title(text, path)),
-        author=_optional_str(sidecar.get("author")),
+        title=str(sidecar.get("title") or extracted.title or _guess_title(text, path)),
+        author=_optional_str(sidecar.get("author") or extracted.author),
         publisher=_optional_str(sidecar.get("publisher")),
         date=_optional_str(sidecar.get("date")),
         url=_optional_str(sidecar.get("url")),
     )
     sections = _sections(text, sidecar.get("sections") or [], path)
-    return Document(source.name, text, meta, sections, source.sha256)
+    return Document(source.name, text, meta, sections, source.sha256, extracted.structure)
 
 
 def _sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def _hash_with_sidecar(path: Path, root: Path) -> str:
-    digest = hashlib.sha256(read_inside(path, root))
+def _hash_with_sidecar(path: Path, root: Path, options: ReadOptions) -> str:
+    raw = read_inside(path, root, options.max_bytes)
+    digest = hashlib.sha256(raw)
+    if b"%PDF-" in raw[:1024]:
+        digest.update(b"\0" + options.ocr_state().encode())
     sidecar = _sidecar_path(path)
     if sidecar.exists() or sidecar.is_symlink():
         digest.update(b"\0sidecar\0" + read_inside(sidecar, root))

@@ -46,7 +46,7 @@ import numpy as np
 
 from rag_service.documents.windows import window_groups
 from rag_service.errors import IndexMismatchError, IndexMissingError
-from rag_service.models import Chunk, Document, DocumentMeta, Section, Sentence
+from rag_service.models import Chunk, Document, DocumentMeta, Region, Section, Sentence, Structure
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 
 CURRENT = "CURRENT"
@@ -333,21 +333,40 @@ def _document_record(d: Document) -> dict[str, Any]:
         "sha256": d.sha256,
         "meta": d.meta.as_dict(),
         "sections": [[s.name, s.start, s.end, s.voice] for s in d.sections],
+        "structure": _structure_record(d.structure),
         "text": d.text,
     }
 
 
 def _document_from(r: dict[str, Any]) -> Document:
     sections = tuple(Section(name, start, end, voice) for name, start, end, voice in r["sections"])
-    return Document(r["name"], r["text"], DocumentMeta(**r["meta"]), sections, r["sha256"])
+    structure = _structure_from(r.get("structure") or {})
+    return Document(r["name"], r["text"], DocumentMeta(**r["meta"]), sections, r["sha256"], structure)
+
+
+def _structure_record(s: Structure) -> dict[str, Any]:
+    regions = {kind: [[g.start, g.end, g.label] for g in getattr(s, kind)] for kind in _REGION_KINDS}
+    return {"kind": s.kind, **regions, "notes": list(s.notes)}
+
+
+def _structure_from(r: dict[str, Any]) -> Structure:
+    regions = {kind: tuple(Region(*g) for g in r.get(kind, ())) for kind in _REGION_KINDS}
+    return Structure(kind=r.get("kind", "text"), **regions, notes=tuple(r.get("notes", ())))
+
+
+_REGION_KINDS = ("pages", "headings", "tables")
 
 
 def _chunk_record(c: Chunk) -> dict[str, Any]:
-    return {**_span_record(c), "id": c.id, "sentences": list(c.sentence_ids)}
+    record = {**_span_record(c), "id": c.id, "sentences": list(c.sentence_ids)}
+    if c.header:
+        record["header"] = c.header
+    return record
 
 
 def _chunk_from(r: dict[str, Any]) -> Chunk:
-    return Chunk(**_span_fields(r), id=r["id"], sentence_ids=tuple(r["sentences"]))
+    fields = _span_fields(r)
+    return Chunk(**fields, id=r["id"], sentence_ids=tuple(r["sentences"]), header=r.get("header", ""))
 
 
 def _sentence_record(s: Sentence) -> dict[str, Any]:

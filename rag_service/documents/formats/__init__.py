@@ -1,0 +1,119 @@
+"""Turning a file's bytes into the text the index cites and the structure map that goes with it.
+
+One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
+Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
+serves that text so that every ``start``/``end`` offset stays exact. Markdown and plain text are cited as
+stored (their bytes decoded, nothing rewritten); Markdown's ``#`` headings and pipe tables are located in
+that text so citations can name their heading and table chunks keep their header row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from rag_service.documents.formats import sniff
+from rag_service.documents.formats.builder import HEADING_JOIN
+from rag_service.documents.formats.plain import decode_text
+from rag_service.models import Region, Structure
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a reader made of one file: the text to index and cite, its structure, and the metadata the
+    file itself declares (a PDF's title field, a page's ``<h1>``, a Word document's author)."""
+
+    text: str
+    structure: Structure
+    title: str | None = None
+    author: str | None = None
+
+
+_RECENT: OrderedDict[tuple[str, str, bool], Extracted] = OrderedDict()
+_RECENT_SIZE = 8
+_RECENT_LOCK = threading.Lock()
+
+
+def extract(raw: bytes, name: str, *, ocr: bool = True) -> Extracted:
+    """Read ``raw`` (the bytes of the file called ``name``) with the reader its content calls for.
+
+    Raises ``DocumentError`` with a one-line reason for anything that cannot be read. The last few
+    PDF, Word and HTML extractions are remembered by content hash: an upload is extracted once to be
+    checked before it is written, and the ingest that follows reuses that work (OCR of a scan takes
+    seconds a page) instead of doing it again."""
+    kind = sniff.detect(raw, name)
+    if kind in (sniff.TEXT, sniff.MARKDOWN):
+        text = decode_text(raw, name)
+        structure = markdown_structure(text) if kind == sniff.MARKDOWN else Structure()
+        return Extracted(text, structure)
+    key = (hashlib.sha256(raw).hexdigest(), kind, ocr)
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return _RECENT[key]
+    extracted = _extract_binary(raw, name, kind, ocr)
+    with _RECENT_LOCK:
+        _RECENT[key] = extracted
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return extracted
+
+
+def _extract_binary(raw: bytes, name: str, kind: str, ocr: bool) -> Extracted:
+    if kind == sniff.PDF:
+        from rag_service.documents.formats.pdf import extract_pdf
+
+        builder, meta = extract_pdf(raw, name, ocr=ocr)
+    elif kind == sniff.DOCX:
+        from rag_service.documents.formats.docx import extract_docx
+
+        builder, meta = extract_docx(raw, name)
+    else:
+        from rag_service.documents.formats.html import extract_html
+
+        builder, meta = extract_html(raw, name)
+    return Extracted(builder.text, builder.structure(), meta.get("title") or None, meta.get("author") or None)
+
+
+def markdown_structure(text: str) -> Structure:
+    """Heading regions (``#`` lines outside code fences) and pipe tables of Markdown ``text``, as stored."""
+    headings: list[tuple[int, int, str]] = []
+    path: list[tuple[int, str]] = []
+    tables: list[Region] = []
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    in_fence = False
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip("\r\n")
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (match := _ATX_HEADING.match(line)):
+            level = len(match.group(1))
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, match.group(2)))
+            headings.append((offsets[i], level, HEADING_JOIN.join(t for _, t in path)))
+        elif not in_fence and "|" in line and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            end = i + 2
+            while end < len(lines) and "|" in lines[end] and lines[end].strip():
+                end += 1
+            last = lines[end - 1].rstrip("\r\n")
+            tables.append(Region(offsets[i], offsets[end - 1] + len(last), line.strip()))
+            i = end
+            continue
+        i += 1
+    regions = []
+    for n, (start, level, label) in enumerate(headings):
+        end = next((s for s, lv, _ in headings[n + 1 :] if lv <= level), len(text))
+        regions.append(Region(start, end, label))
+    return Structure(kind="markdown", headings=tuple(regions), tables=tuple(tables))

@@ -1,0 +1,103 @@
+"""Assembling extracted text block by block while recording where each page, heading and table lies.
+
+Extractors (PDF, HTML, Word) see structure that plain text loses: a page break, a heading's level, a
+table's cells. They hand it here block by block; the builder joins blocks with a blank line (so the
+chunker's first separator falls between blocks, and a table row, one line, is never cut in two) and
+records every region as offsets into the one string it returns. Citations index into that string, so
+the regions are exact by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag_service.models import Region, Structure
+
+HEADING_JOIN = " › "
+CELL_JOIN = " | "
+_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+
+
+def tidy(text: str) -> str:
+    """One line of extracted text: spaces collapsed, no control characters, trimmed."""
+    text = "".join(ch for ch in text if ch >= " " or ch == "\t")
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class TextBuilder:
+    kind: str
+    _parts: list[str] = field(default_factory=list)
+    _length: int = 0
+    _pages: list[Region] = field(default_factory=list)
+    _headings: list[tuple[int, int, str]] = field(default_factory=list)
+    """(start, level, path) of each heading; regions are closed when the text is done."""
+    _path: list[tuple[int, str]] = field(default_factory=list)
+    _tables: list[Region] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def _append(self, block: str) -> tuple[int, int]:
+        if self._length:
+            self._parts.append("\n\n")
+            self._length += 2
+        start = self._length
+        self._parts.append(block)
+        self._length += len(block)
+        return start, self._length
+
+    def paragraph(self, text: str) -> None:
+        """A block of running text (newlines inside it are kept as line breaks)."""
+        lines = [tidy(line) for line in text.splitlines()]
+        block = "\n".join(line for line in lines if line)
+        if block:
+            self._append(block)
+
+    def heading(self, level: int, text: str) -> None:
+        """A heading of ``level`` (1 = top): it starts a region that runs to the next heading of the same
+        or a higher level, labelled with the path of headings above it."""
+        text = tidy(text)
+        if not text:
+            return
+        start, _ = self._append(text)
+        while self._path and self._path[-1][0] >= level:
+            self._path.pop()
+        self._path.append((level, text))
+        self._headings.append((start, level, HEADING_JOIN.join(t for _, t in self._path)))
+
+    def table(self, rows: Sequence[Sequence[str]], header_rows: int = 1) -> None:
+        """A table as one line per row, cells joined by `` | ``; the region's label is its header row."""
+        lines = [CELL_JOIN.join(tidy(cell) for cell in row) for row in rows]
+        lines = [line for line in lines if line.replace("|", "").strip()]
+        if not lines:
+            return
+        start, end = self._append("\n".join(lines))
+        header = "\n".join(lines[:header_rows]) if header_rows and len(lines) > header_rows else ""
+        self._tables.append(Region(start, end, header))
+
+    def page(self, number: int, blocks: Sequence[str]) -> None:
+        """One page's blocks (paragraphs); an empty page leaves no region."""
+        before = self._length
+        for block in blocks:
+            self.paragraph(block)
+        if self._length > before:
+            start = before + 2 if before else 0
+            self._pages.append(Region(start, self._length, str(number)))
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def structure(self) -> Structure:
+        headings = []
+        for i, (start, level, path) in enumerate(self._headings):
+            end = next((s for s, lv, _ in self._headings[i + 1 :] if lv <= level), self._length)
+            headings.append(Region(start, end, path))
+        return Structure(
+            kind=self.kind,
+            pages=tuple(self._pages),
+            headings=tuple(headings),
+            tables=tuple(self._tables),
+            notes=tuple(self.notes),
+        )

@@ -1,0 +1,137 @@
+"""HTML: the main content of a page as headings, paragraphs, lists and tables, without its chrome.
+
+lxml's HTML parser (libxml2) reads real-world markup quickly and forgivingly and never runs scripts.
+What is removed before reading: scripts, styles, forms, embedded frames and images, and the page's
+chrome (``nav``, ``aside``, page-level ``header``/``footer``, ARIA navigation/banner/contentinfo roles,
+and elements whose class or id says menu, sidebar, cookie banner, breadcrumb, share bar or advert).
+What is read: ``<main>`` if the page has one, else its largest ``<article>``, else ``<body>``, walked in
+order: ``h1``-``h6`` become headings (so citations carry the heading path), ``p``/``li``/``pre``/... become
+paragraphs, and tables become one line per row with their header row recorded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from rag_service.documents.formats.builder import TextBuilder, tidy
+from rag_service.errors import DocumentError
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "form", "iframe", "object", "embed", "svg", "canvas",
+    "button", "select", "input", "textarea", "nav", "aside", "dialog", "img", "video", "audio",
+)  # fmt: skip
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar"}
+_CHROME_NAME = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|sidebar|footer|cookies?|consent|banner|"
+    r"advert|ads|share|social|related|newsletter|skip-link)(?:$|[\s_-])",
+    re.I,
+)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary",
+           "div", "section", "article", "header", "footer", "figure", "details", "br", "hr"}  # fmt: skip
+
+
+def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
+    try:
+        root = lxml_html.document_fromstring(raw)
+    except (etree.ParserError, ValueError) as exc:
+        raise DocumentError(f"{name}: not readable HTML ({exc})") from exc
+    meta = _meta(root)
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
+    _drop_chrome(root)
+    builder = TextBuilder("html")
+    _walk(_main(root), builder)
+    if not builder.text.strip():
+        raise DocumentError(f"{name}: the page has no readable text once navigation and scripts are removed")
+    return builder, meta
+
+
+def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    title = root.findtext(".//title")
+    heading = root.find(".//h1")
+    if heading is not None and heading.text_content().strip():
+        meta["title"] = tidy(heading.text_content())
+    elif title and title.strip():
+        meta["title"] = tidy(title)
+    for element in root.iter("meta"):
+        key = (element.get("name") or element.get("property") or "").lower()
+        if key in ("author", "article:author") and element.get("content"):
+            meta.setdefault("author", tidy(element.get("content", "")))
+    return meta
+
+
+def _drop_chrome(root: lxml_html.HtmlElement) -> None:
+    doomed = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        role = (element.get("role") or "").lower()
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        page_level = element.tag in ("header", "footer") and not _inside(element, ("article", "main"))
+        hidden = element.get("hidden") is not None or element.get("aria-hidden") == "true"
+        chrome = role in _CHROME_ROLES or page_level or (element.tag != "body" and _CHROME_NAME.search(names))
+        if hidden or chrome:
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _inside(element: lxml_html.HtmlElement, tags: tuple[str, ...]) -> bool:
+    return any(parent.tag in tags for parent in element.iterancestors())
+
+
+def _main(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    main = root.find(".//main")
+    if main is not None:
+        return main
+    articles = root.findall(".//article")
+    if articles:
+        return max(articles, key=lambda a: len(a.text_content()))
+    body = root.find(".//body")
+    return body if body is not None else root
+
+
+def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
+    """Blocks in document order: an element holding no block of its own is one paragraph (inline
+    markup such as links and emphasis stays inside its sentence); text directly inside a container
+    that also holds blocks is a paragraph of its own."""
+    if element.text and element.text.strip():
+        builder.paragraph(element.text)
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        tag = child.tag.lower()
+        if tag in _HEADINGS:
+            builder.heading(_HEADINGS[tag], child.text_content())
+        elif tag == "table":
+            _table(child, builder)
+        elif _has_blocks(child):
+            _walk(child, builder)
+        else:
+            text = child.text_content() if tag == "pre" else " ".join(child.text_content().split())
+            builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
+        if child.tail and child.tail.strip():
+            builder.paragraph(child.tail)
+
+
+def _has_blocks(element: lxml_html.HtmlElement) -> bool:
+    return any(
+        isinstance(e.tag, str) and (e.tag in _BLOCKS or e.tag in _HEADINGS or e.tag == "table")
+        for e in element.iterdescendants()
+    )
+
+
+def _table(table: lxml_html.HtmlElement, builder: TextBuilder) -> None:
+    rows = [row for row in table.iter("tr") if _owner_table(row) is table]
+    cells = [[" ".join(c.text_content().split()) for c in row if c.tag in ("td", "th")] for row in rows]
+    header = 1 if rows and (rows[0].find("th") is not None or _inside(rows[0], ("thead",))) else 0
+    builder.table(cells, header_rows=header)
+
+
+def _owner_table(row: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
+    return next((a for a in row.iterancestors() if a.tag == "table"), None)

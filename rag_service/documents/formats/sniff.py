@@ -1,0 +1,76 @@
+"""What a file is, told by its bytes rather than its name.
+
+A name can lie (a PDF renamed ``.txt``, an HTML page saved as ``.docx``); the parser chosen must be the
+one for the content, and a binary the service cannot read must be refused with a reason rather than
+decoded into garbage. Only the name's suffix decides between two readings of the same text: Markdown
+(``.md``) keeps its headings, anything else textual is plain text unless it is plainly an HTML page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from rag_service.errors import DocumentError
+
+PDF, DOCX, HTML, MARKDOWN, TEXT = "pdf", "docx", "html", "markdown", "text"
+SUFFIXES = {
+    ".pdf": PDF,
+    ".docx": DOCX,
+    ".html": HTML,
+    ".htm": HTML,
+    ".md": MARKDOWN,
+    ".markdown": MARKDOWN,
+    ".txt": TEXT,
+}
+"""Suffixes the documents folder accepts, and what each claims to be."""
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.I | re.S
+)
+_BINARY_SIGNATURES = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"\xd0\xcf\x11\xe0": "an old binary Office file (.doc/.xls); save it as .docx",
+    b"\x7fELF": "a program (ELF binary)",
+    b"MZ": "a Windows program",
+}
+
+
+def detect(raw: bytes, name: str) -> str:
+    """The kind of ``raw``: one of PDF, DOCX, HTML, MARKDOWN, TEXT; ``DocumentError`` for other binaries."""
+    head = raw[:1024]
+    if b"%PDF-" in head:
+        return PDF
+    if raw.startswith(b"PK\x03\x04"):
+        return _zip_kind(raw, name)
+    for signature, what in _BINARY_SIGNATURES.items():
+        if raw.startswith(signature):
+            raise DocumentError(f"{name}: {what}, not a document this service reads")
+    body = head.lstrip(b"\xef\xbb\xbf")
+    if _HTML_START.match(body) or (_claims(name) == HTML and b"<" in body):
+        return HTML
+    return MARKDOWN if _claims(name) == MARKDOWN else TEXT
+
+
+def _claims(name: str) -> str | None:
+    dot = name.rfind(".")
+    return SUFFIXES.get(name[dot:].lower()) if dot >= 0 else None
+
+
+def _zip_kind(raw: bytes, name: str) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DocumentError(
+            f"{name}: a binary file (a damaged zip archive: {exc}), not a readable document"
+        ) from exc
+    if "word/document.xml" in names:
+        return DOCX
+    raise DocumentError(
+        f"{name}: a binary file (a zip archive without word/document.xml), not a Word document"
+    )

@@ -1,0 +1,194 @@
+"""Every format, read from files written by real writers: exact offsets, structure, metadata, OCR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag_service.documents.chunking import make_splitter, split_document
+from rag_service.documents.files import ReadOptions, load_document, scan_sources
+from rag_service.documents.formats import extract, markdown_structure
+from rag_service.documents.formats.ocr import tesseract_path
+from rag_service.models import Document
+from tests.documents import writers
+
+MARKDOWN = """# Rivers of the valley
+
+The valley has two rivers.
+
+## Marrow
+
+The Marrow floods in spring.
+
+```
+# a comment in code, not a heading
+```
+
+## Tolls
+
+| Year | Tolls |
+|------|-------|
+""" + "".join(f"| {1900 + i} | {100 + i * 7} |\n" for i in range(60))
+
+FIXTURES = {
+    "crossings.pdf": writers.multipage_pdf,
+    "inspection.pdf": writers.scanned_pdf,
+    "lighthouses.html": writers.article_html,
+    "orchard.docx": writers.report_docx,
+    "rivers.md": lambda: MARKDOWN.encode(),
+}
+
+
+DEFAULT_OPTIONS = ReadOptions()
+
+
+def _load(folder: Path, name: str, raw: bytes, options: ReadOptions = DEFAULT_OPTIONS) -> Document:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(raw)
+    sources, skipped = scan_sources(folder, options)
+    assert not skipped, skipped
+    return load_document(next(s for s in sources if s.name == name), options)
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
+    assert tesseract_path(), "Tesseract must be installed for these tests (.ci/run installs tesseract-ocr)"
+    folder = tmp_path_factory.mktemp("formats")
+    return {name: _load(folder, name, make()) for name, make in FIXTURES.items()}
+
+
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_every_chunk_and_sentence_is_an_exact_slice_of_the_extracted_text(documents, name) -> None:
+    document = documents[name]
+    chunks, sentences = split_document(document, make_splitter(200, 40))
+    assert len(chunks) >= 2
+    for piece in (*chunks, *sentences):
+        assert piece.start < piece.end
+    for chunk in chunks:
+        assert document.text[chunk.start : chunk.end] == chunk.text
+    for sentence in sentences:
+        assert " ".join(document.text[sentence.start : sentence.end].split()) == sentence.text
+
+
+def test_pdf_pages_title_and_author(documents) -> None:
+    document = documents["crossings.pdf"]
+    structure = document.structure
+    assert structure.kind == "pdf" and len(structure.pages) >= 3
+    assert [p.label for p in structure.pages] == [str(n) for n in range(1, len(structure.pages) + 1)]
+    fact = document.text.index("Ilse Varnholt")
+    assert structure.page_at(fact) == 2
+    assert structure.page_at(document.text.index("For two centuries")) == 1
+    assert structure.page_at(document.text.index("The last ferry")) == len(structure.pages)
+    assert document.meta.title == "The Marrow River crossings"
+    assert document.meta.author == "Port Authority Historical Office"
+    for earlier, later in zip(structure.pages, structure.pages[1:], strict=False):
+        assert earlier.end <= later.start
+
+
+def test_pdf_table_rows_stay_whole_lines(documents) -> None:
+    text = documents["crossings.pdf"].text
+    for year, passengers, tolls in writers.TABLE_ROWS:
+        assert f"{year} {passengers} {tolls}" in text.splitlines()
+
+
+def test_scanned_page_is_read_by_ocr(documents) -> None:
+    document = documents["inspection.pdf"]
+    words = document.text.lower().split()
+    for word in ("harbour", "inspection", "north", "pier", "timber"):
+        assert word in " ".join(words), document.text
+    assert document.structure.page_at(document.text.lower().index("pier")) == 1
+    assert any("OCR" in note and "page 1" in note for note in document.structure.notes)
+
+
+def test_scanned_page_without_ocr_is_refused_with_the_reason(tmp_path: Path) -> None:
+    from rag_service.errors import DocumentError
+
+    with pytest.raises(DocumentError, match="no text could be read"):
+        extract(writers.scanned_pdf(), "scan.pdf", ocr=False)
+
+
+def test_pdf_with_a_scanned_page_and_ocr_off_names_the_page_left_out(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    merged = pdfium.PdfDocument(writers.multipage_pdf())
+    merged.import_pages(pdfium.PdfDocument(writers.scanned_pdf()))
+    out = tmp_path / "merged.pdf"
+    merged.save(str(out))
+    pages = len(merged)
+    extracted = extract(out.read_bytes(), "merged.pdf", ocr=False)
+    assert "north pier" not in extracted.text
+    assert extracted.structure.notes == (
+        f"no text layer on page {pages}, left out: OCR is off (RAG_OCR=false)",
+    )
+
+
+def test_html_keeps_the_article_and_drops_chrome_and_scripts(documents) -> None:
+    document = documents["lighthouses.html"]
+    text = document.text
+    assert writers.HTML_FACT in text
+    for chrome in ("Subscribe", "Sport", "cookies", "TRACKER", "SCRIPT-IN-ARTICLE", "Most read", "Copyright"):
+        assert chrome not in text
+    assert document.meta.title == "Lighthouses of the coast" and document.meta.author == "Rhea Tamsin"
+    structure = document.structure
+    assert structure.heading_at(text.index("Fresnel")) == "Lighthouses of the coast › Vellmar"
+    assert structure.heading_at(text.index("resident keeper")) == "Lighthouses of the coast › Keepers"
+    table = structure.table_at(text.index("Skarn Point"))
+    assert table is not None and table.label == "Lighthouse | Built"
+    assert text[table.start : table.end].splitlines()[-1] == "Skarn Point | 1902"
+
+
+def test_docx_headings_lists_tables_and_properties(documents) -> None:
+    document = documents["orchard.docx"]
+    text, structure = document.text, document.structure
+    assert document.meta.title == "Orchard survey 2025" and document.meta.author == "Tomas Brell"
+    assert "- Codling moth damaged a tenth of the harvest." in text
+    assert structure.heading_at(text.index("Codling")) == "Orchard survey 2025 › Findings › Pests"
+    assert structure.heading_at(text.index("1,240 apple trees")) == "Orchard survey 2025 › Findings"
+    table = structure.table_at(text.index("Bramley"))
+    assert table is not None and table.label == "Variety | Tonnes"
+    assert "Bramley | 30" in text.splitlines()
+
+
+def test_markdown_is_cited_as_stored_with_headings_outside_code_fences() -> None:
+    structure = markdown_structure(MARKDOWN)
+    labels = [h.label for h in structure.headings]
+    assert labels == ["Rivers of the valley", "Rivers of the valley › Marrow", "Rivers of the valley › Tolls"]
+    assert structure.heading_at(MARKDOWN.index("floods")) == "Rivers of the valley › Marrow"
+    assert structure.heading_at(MARKDOWN.index("a comment in code")) == "Rivers of the valley › Marrow"
+    (table,) = structure.tables
+    assert table.label == "| Year | Tolls |" and MARKDOWN[table.start : table.end].endswith("| 1959 | 513 |")
+
+
+def test_long_tables_are_cut_between_rows_and_each_part_carries_the_header(documents) -> None:
+    for name, header in (("rivers.md", "| Year | Tolls |"),):
+        document = documents[name]
+        (table,) = document.structure.tables
+        chunks, _ = split_document(document, make_splitter(200, 40))
+        in_table = [c for c in chunks if table.start <= c.start < table.end]
+        assert len(in_table) >= 3
+        rows = set(document.text[table.start : table.end].splitlines())
+        for chunk in in_table:
+            assert all(line in rows for line in chunk.text.splitlines()), chunk.text
+            holds_header = chunk.start == table.start
+            assert chunk.header == ("" if holds_header else header)
+        assert all(c.header == "" for c in chunks if c not in in_table)
+
+
+def test_citations_carry_page_and_heading(documents) -> None:
+    from rag_service.answer.citations import span_citation
+    from rag_service.store.model import IndexContent
+
+    for name, expect_page, expect_heading in (
+        ("crossings.pdf", 2, None),
+        ("lighthouses.html", None, "Lighthouses of the coast › Vellmar"),
+    ):
+        document = documents[name]
+        _, sentences = split_document(document, make_splitter(400, 40))
+        row = next(i for i, s in enumerate(sentences) if "Varnholt" in s.text or "Fresnel" in s.text)
+        empty = np.zeros((0, 384), dtype=np.float32)
+        content = IndexContent((document,), (), tuple(sentences), empty, empty, empty)
+        citation = span_citation(1, [row], 0.5, content, {name: document})
+        assert citation.page == expect_page and citation.heading == expect_heading
+        assert document.text[citation.start : citation.end] == citation.quote
