@@ -34,11 +34,19 @@ $(LLM_STAMP): $(STAMP)
 	@echo "== set-up 2/2 done in $$(( $$(date +%s) - $$(cat $(VENV)/.started) )) s"
 	touch $(LLM_STAMP)
 
+# axe-core (accessibility rules) for the browser tests, from the npm registry into the test run only:
+# the chat page never loads it.
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
+$(AXE):
+	@echo "== axe-core $(AXE_VERSION) from npm for the accessibility tests (a few seconds)"
+	npm install --prefix $(VENV)/npm --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
+
 serve: $(STAMP)
 	$(BIN)/rag-service ingest
 	$(BIN)/rag-service serve
 
-test: $(LLM_STAMP)
+test: $(LLM_STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
 # About 2 minutes: everything but the tests marked slow, browser or llm (no llama.cpp build needed).

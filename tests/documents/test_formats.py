@@ -192,3 +192,31 @@ def test_citations_carry_page_and_heading(documents) -> None:
         citation = span_citation(1, [row], 0.5, content, {name: document})
         assert citation.page == expect_page and citation.heading == expect_heading
         assert document.text[citation.start : citation.end] == citation.quote
+
+
+def test_pdfium_is_never_entered_by_two_threads_at_once() -> None:
+    """Page images, highlights and extraction running together in one process (as in the server, where
+    this once killed the process): run in a child process, so a crash fails this test, not the suite."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+from rag_service.documents.formats.pdf import extract_pdf
+from rag_service.documents.formats.pdf_view import locate, render_page
+from tests.documents import writers
+raw = writers.multipage_pdf()
+def work(kind):
+    for _ in range(15):
+        if kind == 0: render_page(raw, "a.pdf", 2, 600)
+        elif kind == 1: locate(raw, "a.pdf", 2, writers.PAGE_TWO_FACT)
+        else: extract_pdf(raw, "a.pdf", ocr=False)
+threads = [threading.Thread(target=work, args=(i % 3,)) for i in range(6)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from rag_service.ingest import ingest_seeds
+from tests.conftest import LiveServer, make_settings
+
+KEY = "page-key-42"
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("RAG_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -63,3 +68,23 @@ def page(browser) -> Iterator[object]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def managed_server(tmp_path: Path, embedder) -> Iterator[LiveServer]:
+    ingest_seeds(make_settings(tmp_path), embedder)
+    server = LiveServer(tmp_path, RAG_API_KEY=KEY)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's rules, fetched from the npm registry by ``make test`` into .venv (never served by the
+    page): a missing copy fails with the command that fetches it rather than skipping the checks."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: `make test` fetches it from the npm registry")
+    return AXE.read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ function answerHtml(text, citations) {
   const known = new Set((citations || []).map((c) => c.n));
   return escapeHtml(text).replace(/\[(\d+)\]/g, (m, n) =>
     known.has(Number(n))
-      ? `<button type="button" class="cite" data-n="${n}" aria-label="Show source ${n}">[${n}]</button>`
+      ? `<button type="button" class="cite" data-n="${n}" aria-label="[${n}] show the source">[${n}]</button>`
       : m);
 }
 
@@ -65,9 +65,10 @@ function renderMessage(msg, index) {
       const reader = c.voice && c.voice !== "author" ? ' <span class="reader">(reader comment)</span>' : "";
       const quote = c.quote.replace(/\s+/g, " ").trim();
       const short = quote.length > 140 ? `${quote.slice(0, 140)}…` : quote;
-      li.innerHTML = `<button type="button" class="cite" data-n="${c.n}" aria-label="Show source ${c.n}">` +
-        `${escapeHtml(c.title)}</button> · ${escapeHtml(c.source)} · ${escapeHtml(c.section)}${reader}` +
-        `<span class="quote">“${escapeHtml(short)}”</span>`;
+      const where = [c.source, c.page ? `page ${c.page}` : "", c.heading || c.section].filter(Boolean);
+      li.innerHTML = `<button type="button" class="cite" data-n="${c.n}">${escapeHtml(c.title)}` +
+        `<span class="visually-hidden"> (show source ${c.n})</span></button> · ` +
+        `${where.map(escapeHtml).join(" · ")}${reader}<span class="quote">“${escapeHtml(short)}”</span>`;
       list.appendChild(li);
     }
     div.appendChild(list);
@@ -202,34 +203,223 @@ function highlighted(doc, start, end) {
 }
 
 let returnFocus = null;
+let sourceMode = "page";
+
+function showPanel(which) {
+  els.panel.hidden = which !== "source";
+  els.docsPanel.hidden = which !== "documents";
+  els.layout.classList.toggle("with-source", which !== null);
+  els.docsToggle.setAttribute("aria-expanded", String(which === "documents"));
+}
+
+// A PDF citation opens its page as the server renders it, with the quoted lines marked; the extracted
+// text stays one click away (and is what other formats show).
+async function showPage(doc, citation) {
+  const name = encodeURIComponent(doc.name);
+  els.pageImage.alt = `Page ${citation.page} of ${doc.title}, with the cited passage marked`;
+  els.pageView.querySelectorAll(".page-mark").forEach((m) => m.remove());
+  const loaded = new Promise((resolve) => { els.pageImage.onload = resolve; els.pageImage.onerror = resolve; });
+  els.pageImage.src = `/api/documents/${name}/pages/${citation.page}.png`;
+  const response = await fetch(`/api/documents/${name}/pages/${citation.page}/highlight?start=${citation.start}&end=${citation.end}`);
+  const found = response.ok ? await response.json() : { rects: [] };
+  await loaded;
+  for (const [left, top, right, bottom] of found.rects) {
+    const mark = document.createElement("div");
+    mark.className = "page-mark";
+    Object.assign(mark.style, {
+      left: `${left * 100}%`, top: `${top * 100}%`,
+      width: `${(right - left) * 100}%`, height: `${(bottom - top) * 100}%`,
+    });
+    els.pageView.appendChild(mark);
+  }
+  const first = els.pageView.querySelector(".page-mark");
+  if (first) first.scrollIntoView({ block: "center" });
+}
+
+function setSourceMode(mode, hasPage) {
+  sourceMode = mode;
+  els.sourceView.hidden = !hasPage;
+  const onPage = hasPage && mode === "page";
+  els.pageView.hidden = !onPage;
+  els.sourceText.hidden = onPage;
+  els.sourceView.textContent = onPage ? "Show extracted text" : "Show the page";
+}
+
+let openCitationArgs = null;
 async function openCitation(msg, n, opener) {
   const citation = (msg.citations || []).find((c) => c.n === n);
   if (!citation) return;
   returnFocus = opener;
+  openCitationArgs = [msg, n, opener];
+  let hasPage = false;
   try {
     const doc = await fetchSource(citation.source);
     els.sourceTitle.textContent = `[${n}] ${doc.title}`;
-    const bits = [doc.name, doc.author, doc.publisher, doc.date, `section: ${citation.section}`]
+    const bits = [doc.name, doc.author, doc.publisher, doc.date,
+      citation.page ? `page ${citation.page}` : "", citation.heading || `section: ${citation.section}`]
       .filter(Boolean);
     if (citation.voice && citation.voice !== "author") bits.push("reader comment, not the document's position");
     els.sourceMeta.textContent = bits.join(" · ");
     els.sourceText.innerHTML = highlighted(doc, citation.start, citation.end);
+    hasPage = Boolean(citation.page);
+    setSourceMode(sourceMode, hasPage);
+    showPanel("source");
+    if (hasPage && sourceMode === "page") await showPage(doc, citation);
   } catch (err) {
     els.sourceTitle.textContent = "Source unavailable";
     els.sourceMeta.textContent = "";
     els.sourceText.textContent = err.message;
+    setSourceMode("text", false);
   }
-  els.panel.hidden = false;
-  els.layout.classList.add("with-source");
+  showPanel("source");
   const mark = document.getElementById("highlight");
-  if (mark) mark.scrollIntoView({ block: "center" });
+  if (mark && !els.sourceText.hidden) mark.scrollIntoView({ block: "center" });
   els.sourceTitle.focus({ preventScroll: true });
 }
 
 function closeSource() {
-  els.panel.hidden = true;
-  els.layout.classList.remove("with-source");
+  showPanel(null);
   if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
+}
+
+// ---- Documents panel: the list, and (when the server has an API key) upload and delete.
+const KEY_STORAGE = "rag-service.api-key";
+let writable = false;
+let keyWaiters = [];
+
+function formatSize(bytes) {
+  if (bytes == null) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function refreshDocuments() {
+  try {
+    const response = await fetch("/api/documents");
+    if (!response.ok) throw new Error(await errorDetail(response));
+    const data = await response.json();
+    writable = data.writable;
+    els.manage.hidden = !writable;
+    els.docList.replaceChildren(...data.documents.map(documentItem));
+    els.docsError.textContent = data.skipped.length
+      ? `Not indexed: ${data.skipped.map((s) => s.reason).join("; ")}` : "";
+  } catch (err) {
+    els.docsError.textContent = `Cannot list the documents: ${err.message}`;
+  }
+}
+
+function documentItem(doc) {
+  const li = document.createElement("li");
+  li.dataset.name = doc.name;
+  const title = document.createElement("span");
+  title.className = "doc-title";
+  title.textContent = doc.title;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const pages = doc.pages ? `${doc.pages} page${doc.pages === 1 ? "" : "s"}` : "";
+  meta.textContent = [doc.name, doc.type.toUpperCase(), pages, formatSize(doc.size)].filter(Boolean).join(" · ");
+  li.append(title, meta);
+  if (doc.notes.length) {
+    const notes = document.createElement("span");
+    notes.className = "meta";
+    notes.textContent = doc.notes.join("; ");
+    li.append(notes);
+  }
+  if (writable) {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "delete";
+    remove.textContent = "Delete";
+    remove.setAttribute("aria-label", `Delete ${doc.title}`);
+    remove.addEventListener("click", () => deleteDocument(doc));
+    li.append(remove);
+  }
+  return li;
+}
+
+// The API key is asked for once, when first needed, and kept in this tab's session storage.
+function apiKey() {
+  const known = sessionStorage.getItem(KEY_STORAGE);
+  if (known) return Promise.resolve(known);
+  els.keyForm.hidden = false;
+  els.keyInput.focus();
+  return new Promise((resolve) => keyWaiters.push(resolve));
+}
+
+function forgetKey(message) {
+  sessionStorage.removeItem(KEY_STORAGE);
+  els.docsError.textContent = message;
+}
+
+async function deleteDocument(doc) {
+  if (!window.confirm(`Delete “${doc.title}” (${doc.name})? Answers will stop citing it.`)) return;
+  const key = await apiKey();
+  const response = await fetch(`/api/documents/${encodeURIComponent(doc.name)}`, {
+    method: "DELETE", headers: { Authorization: `Bearer ${key}` },
+  });
+  if (response.status === 401) forgetKey("The API key was refused: enter it again.");
+  else if (!response.ok) els.docsError.textContent = `Could not delete ${doc.name}: ${await errorDetail(response)}`;
+  else els.docsError.textContent = "";
+  sourceCache.delete(doc.name);
+  await refreshDocuments();
+}
+
+function uploadOne(file, key) {
+  const li = document.createElement("li");
+  const name = document.createElement("span");
+  name.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Uploading ${file.name}`);
+  const state = document.createElement("span");
+  state.className = "state";
+  state.textContent = "uploading…";
+  li.append(name, bar, state);
+  els.uploads.append(li);
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/documents");
+    xhr.setRequestHeader("Authorization", `Bearer ${key}`);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
+    xhr.upload.onload = () => { state.textContent = "indexing…"; };
+    const fail = (message) => { li.classList.add("error"); state.textContent = message; resolve(xhr.status); };
+    xhr.onerror = () => fail("cannot reach the server");
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status === 401) { forgetKey("The API key was refused: enter it again."); fail("API key refused"); return; }
+      if (xhr.status !== 200) { fail(typeof body.detail === "string" ? body.detail : `error ${xhr.status}`); return; }
+      bar.value = 100;
+      const stored = body.uploaded[0];
+      li.classList.add("done");
+      state.textContent = stored.replaced ? `replaced as ${stored.name}` : `added as ${stored.name}`;
+      sourceCache.delete(stored.name);
+      resolve(200);
+    };
+    const form = new FormData();
+    form.append("files", file, file.name);
+    xhr.send(form);
+  });
+}
+
+async function uploadFiles(files) {
+  if (!files.length) return;
+  const key = await apiKey();
+  for (const file of files) await uploadOne(file, key);
+  await refreshDocuments();
+}
+
+function toggleDocuments() {
+  if (els.docsPanel.hidden) {
+    showPanel("documents");
+    refreshDocuments();
+    els.docsTitle.focus({ preventScroll: true });
+  } else {
+    showPanel(null);
+    els.docsToggle.focus();
+  }
 }
 
 function init() {
@@ -244,6 +434,20 @@ function init() {
     sourceTitle: document.getElementById("source-title"),
     sourceMeta: document.getElementById("source-meta"),
     sourceText: document.getElementById("source-text"),
+    sourceView: document.getElementById("source-view"),
+    pageView: document.getElementById("page-view"),
+    pageImage: document.getElementById("page-image"),
+    docsPanel: document.getElementById("documents-panel"),
+    docsToggle: document.getElementById("documents-toggle"),
+    docsTitle: document.getElementById("documents-title"),
+    docList: document.getElementById("document-list"),
+    docsError: document.getElementById("documents-error"),
+    manage: document.getElementById("manage"),
+    keyForm: document.getElementById("key-form"),
+    keyInput: document.getElementById("api-key"),
+    fileInput: document.getElementById("file-input"),
+    dropZone: document.getElementById("drop-zone"),
+    uploads: document.getElementById("upload-status"),
   });
   load();
   // An answer cut off by a reload is kept, marked as interrupted.
@@ -265,12 +469,47 @@ function init() {
   document.getElementById("new-conversation").addEventListener("click", () => {
     conversation = [];
     save();
-    closeSource();
+    if (!els.panel.hidden) closeSource();
     render();
     els.question.focus();
   });
   document.getElementById("close-source").addEventListener("click", closeSource);
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !els.panel.hidden) closeSource(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    if (!els.panel.hidden) closeSource();
+    else if (!els.docsPanel.hidden) toggleDocuments();
+  });
+  els.sourceView.addEventListener("click", () => {
+    sourceMode = sourceMode === "page" ? "text" : "page";
+    if (openCitationArgs) openCitation(...openCitationArgs);
+  });
+  els.docsToggle.addEventListener("click", toggleDocuments);
+  document.getElementById("close-documents").addEventListener("click", toggleDocuments);
+  els.keyForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const key = els.keyInput.value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    els.keyInput.value = "";
+    els.keyForm.hidden = true;
+    els.docsError.textContent = "";
+    const waiting = keyWaiters;
+    keyWaiters = [];
+    waiting.forEach((resolve) => resolve(key));
+  });
+  document.getElementById("add-documents").addEventListener("click", () => els.fileInput.click());
+  els.fileInput.addEventListener("change", () => {
+    const files = Array.from(els.fileInput.files);
+    els.fileInput.value = "";
+    uploadFiles(files);
+  });
+  els.dropZone.addEventListener("dragover", (e) => { e.preventDefault(); els.dropZone.classList.add("over"); });
+  els.dropZone.addEventListener("dragleave", () => els.dropZone.classList.remove("over"));
+  els.dropZone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    els.dropZone.classList.remove("over");
+    uploadFiles(Array.from(e.dataTransfer.files));
+  });
   els.question.focus();
 }
 

@@ -7,6 +7,11 @@ at blank lines; PDFium's ``\\r\\n`` line ends become ``\\n`` and its hyphenation
 
 A page with no text layer (a scan) is rendered at 300 dpi and read by Tesseract when it is installed;
 without it the page is left out and the document's notes name the pages.
+
+PDFium is not thread-safe: no two threads may be inside it at once, even on different documents, and a
+page image rendered for the chat page while an upload is extracted crashed the server process. Every
+call into it therefore holds ``PDFIUM_LOCK``; the lock is released while Tesseract reads a page, which
+runs in its own process and takes seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 
 import pypdfium2 as pdfium
 
@@ -25,37 +31,42 @@ log = logging.getLogger("rag_service.documents")
 MIN_TEXT_CHARS = 8
 """A page with fewer visible characters in its text layer is treated as a scan."""
 _BLANK_LINES = re.compile(r"\n\s*\n")
+PDFIUM_LOCK = threading.RLock()
+"""Held by every call into PDFium in this process (see the module's docstring)."""
 
 
 def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder, dict[str, str]]:
     """The page texts of a PDF, and its title and author from the document information."""
-    try:
-        pdf = pdfium.PdfDocument(raw)
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise DocumentError(f"{name}: an encrypted PDF; remove the password and upload it again") from exc
-        raise DocumentError(f"{name}: not a readable PDF ({_reason(exc)})") from exc
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(raw)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise DocumentError(
+                    f"{name}: an encrypted PDF; remove the password and upload it again"
+                ) from exc
+            raise DocumentError(f"{name}: not a readable PDF ({_reason(exc)})") from exc
     builder = TextBuilder("pdf")
     scanned: list[int] = []
     unread: list[int] = []
     try:
-        meta = {k.lower(): v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
-        for number in range(1, len(pdf) + 1):
-            page = pdf[number - 1]
-            try:
-                text = _page_text(page)
-                if len(text.strip()) < MIN_TEXT_CHARS:
-                    scanned.append(number)
-                    text = _ocr_page(page, name, number) if ocr else ""
-                    if not text.strip():
-                        unread.append(number)
-            finally:
-                page.close()
+        with PDFIUM_LOCK:
+            meta = {k.lower(): v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
+            pages = len(pdf)
+        for number in range(1, pages + 1):
+            with PDFIUM_LOCK:
+                text, scan = _read_page(pdf, number, ocr)
+            if scan is not None or len(text.strip()) < MIN_TEXT_CHARS:
+                scanned.append(number)
+                text = _ocr(scan, name, number) if scan is not None else ""
+                if not text.strip():
+                    unread.append(number)
             builder.page(number, _BLANK_LINES.split(text))
     except pdfium.PdfiumError as exc:
         raise DocumentError(f"{name}: a damaged PDF ({_reason(exc)})") from exc
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     if unread:
         why = "OCR is off (RAG_OCR=false)" if not ocr else "OCR found no text or Tesseract is not installed"
         note = f"no text layer on {_pages(unread)}, left out: {why}"
@@ -68,25 +79,32 @@ def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder
     return builder, meta
 
 
-def _page_text(page: pdfium.PdfPage) -> str:
-    textpage = page.get_textpage()
+def _read_page(pdf: pdfium.PdfDocument, number: int, ocr: bool) -> tuple[str, bytes | None]:
+    """Page ``number``'s text layer, and for a page without one (when OCR is on) its image as PNG."""
+    page = pdf[number - 1]
     try:
-        text = textpage.get_text_bounded()
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_bounded()
+        finally:
+            textpage.close()
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "").replace("\ufffe", "")
+        if len(text.strip()) >= MIN_TEXT_CHARS or not ocr:
+            return text, None
+        bitmap = page.render(scale=OCR_DPI / 72)
+        try:
+            png = io.BytesIO()
+            bitmap.to_pil().save(png, format="PNG")
+        finally:
+            bitmap.close()
+        return text, png.getvalue()
     finally:
-        textpage.close()
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "").replace("\ufffe", "")
+        page.close()
 
 
-def _ocr_page(page: pdfium.PdfPage, name: str, number: int) -> str:
-    bitmap = page.render(scale=OCR_DPI / 72)
+def _ocr(png: bytes, name: str, number: int) -> str:
     try:
-        image = bitmap.to_pil()
-        png = io.BytesIO()
-        image.save(png, format="PNG")
-    finally:
-        bitmap.close()
-    try:
-        return read_image(png.getvalue())
+        return read_image(png)
     except OcrUnavailable as exc:
         log.warning("%s: page %d not read by OCR: %s", name, number, exc)
         return ""

@@ -10,6 +10,7 @@ The quote is located by searching the page's text layer line by line: extraction
 as lines (only their runs of spaces collapsed), so each line of a quote is found as typed. A line that is
 not found whole (a hyphenation PDFium reported differently, say) is searched by its first and last few
 words. Pages read by OCR have no text layer, so no rectangles: the page is shown without a highlight.
+Both hold ``PDFIUM_LOCK`` throughout: PDFium must never run in two threads at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
+from rag_service.documents.formats.pdf import PDFIUM_LOCK
 from rag_service.errors import DocumentError, NotFoundError
 
 MAX_SCALE = 3.0
@@ -49,6 +51,11 @@ def _open(raw: bytes, name: str, number: int) -> tuple[pdfium.PdfDocument, pdfiu
 
 def render_page(raw: bytes, name: str, number: int, width_px: int = 1000) -> bytes:
     """Page ``number`` (from 1) of a PDF as a PNG about ``width_px`` pixels wide."""
+    with PDFIUM_LOCK:
+        return _render(raw, name, number, width_px)
+
+
+def _render(raw: bytes, name: str, number: int, width_px: int) -> bytes:
     pdf, page = _open(raw, name, number)
     try:
         scale = min(MAX_SCALE, max(0.2, width_px / page.get_width()))
@@ -66,6 +73,11 @@ def render_page(raw: bytes, name: str, number: int, width_px: int = 1000) -> byt
 
 def locate(raw: bytes, name: str, number: int, quote: str) -> Highlight:
     """Where the lines of ``quote`` lie on page ``number``."""
+    with PDFIUM_LOCK:
+        return _locate(raw, name, number, quote)
+
+
+def _locate(raw: bytes, name: str, number: int, quote: str) -> Highlight:
     pdf, page = _open(raw, name, number)
     try:
         width, height = page.get_size()
