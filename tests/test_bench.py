@@ -25,6 +25,8 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
             "3000",
             "--runs",
             "20",
+            "--pdf-pages",
+            "20",
             "--out",
             str(out),
         ],
@@ -35,12 +37,21 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = out.read_text()
-    for heading in ("## Floor", "## In-process on the seeds", "## HTTP /api/ask", "## Scale", "## Targets"):
+    for heading in (
+        "## Floor",
+        "## In-process on the seeds",
+        "## HTTP /api/ask",
+        "## Reading documents",
+        "## Ingest of one 20-page PDF",
+        "## Scale",
+        "## Targets",
+    ):
         assert heading in report
     assert "LangChain InMemoryVectorStore" in report and "hnsw" in report and "bm25" in report
     assert "one process: throughput at concurrency 32" in report
     assert "2 worker processes: throughput at concurrency 32" in report  # CI machines have 2 cores
     assert "cores" in report.splitlines()[2]  # the machine it ran on
+    assert "| scanned PDF, OCR (Tesseract, 300 dpi) | 1 |" in report
     assert "TARGET" in result.stdout and (out.with_suffix(".json")).is_file()
 
 

@@ -18,15 +18,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="chunk counts for the scale section")
     parser.add_argument("--runs", type=int, default=200, help="timed repetitions per latency figure")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument(
+        "--pdf-pages", type=int, default=300, help="pages of the PDF whose ingest is measured"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["documents"],
+        help="run one section and print it (nothing is written unless --out is given explicitly)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag_service.bench import report as bench_report
     from rag_service.bench import sections
 
+    if args.only == "documents":
+        import tempfile
+
+        from rag_service.bench.documents import run_documents
+
+        report = bench_report.Report()
+        with tempfile.TemporaryDirectory() as tmp:
+            run_documents(report, sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
+        return 0
     scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    report = sections.run(settings, scifact, sizes, args.runs)
+    report = sections.run(settings, scifact, sizes, args.runs, args.pdf_pages)
     bench_report.save(report, settings, args.out)
     print(f"\nwritten: {args.out}")
     return 0

@@ -8,8 +8,9 @@ through LangChain's own path (``InMemoryVectorStore.similarity_search``) with th
 and k.  5 full ingest of SciFact (as files, ``rag-service ingest`` in a fresh process) against raw
 encode throughput of the same chunk texts, its peak memory, and re-ingest with nothing / one file
 changed.  6 ingest of 1,000 synthetic pages with each ONNX backend, and every backend's query time and
-encode throughput.  7 the store and BM25 at 100k and 1M chunks.  Caches are off so every question
-pays its embedding.
+encode throughput.  7 reading documents: extraction throughput of each format and OCR, and the ingest of
+a 300-page PDF (``bench.documents``).  8 the store and BM25 at 100k and 1M chunks.  Caches are off so
+every question pays its embedding.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 import numpy as np
 
 from rag_service.bench import scale
+from rag_service.bench.documents import run_documents
 from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
 from rag_service.bench.loadtest import LoadResult, default_questions, run_load
 from rag_service.bench.report import Report
@@ -95,7 +97,9 @@ def _in_process(
     return retrieval, ask, peer
 
 
-def run(settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 200) -> Report:
+def run(
+    settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 200, pdf_pages: int = 300
+) -> Report:
     report = Report()
     embedder = make_embedder(settings.model_copy(update={"query_cache_size": 0}))
     questions = default_questions()
@@ -134,7 +138,9 @@ def run(settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 
         )
         _http(report, tmp, floor, runs)
         if scifact is not None:
-            _scifact(report, settings, embedder, scifact, tmp, floor, runs)
+            _scifact(report, settings, embedder, scifact, tmp, floor, runs, pdf_pages)
+        else:
+            run_documents(report, bench_sentences(settings, seeds), tmp, pdf_pages)
     _scale(report, settings, sizes)
     return report
 
@@ -219,6 +225,7 @@ def _scifact(
     tmp: Path,
     floor: Timing,
     runs: int,
+    pdf_pages: int,
 ) -> None:
     documents, queries, qrels = load_beir(folder)
     corpus_settings = settings.model_copy(
@@ -280,6 +287,7 @@ def _scifact(
         nothing <= 0.05 * full_seconds,
     )
     _pages(report, settings, [s.text for s in pipeline.index.content.sentences], tmp)
+    run_documents(report, bench_sentences(settings, pipeline), tmp, pdf_pages)
     _backends(report, settings, sample)
     scifact_questions = [queries[q] for q in qrels if q in queries]
     retrieval, _, peer = _in_process(report, "SciFact", pipeline, embedder, scifact_questions, floor, runs)
@@ -292,6 +300,21 @@ def _scifact(
 
 
 PAGES = 1000
+
+
+def bench_sentences(settings: Settings, pipeline: Pipeline | None) -> list[str]:
+    """The sentences synthetic documents are made of: an index's (SciFact's in the full run), or the
+    seed documents' when there is no index at hand."""
+    if pipeline is not None:
+        return [s.text for s in pipeline.index.content.sentences]
+    from rag_service.documents.chunking import make_splitter, split_document
+    from rag_service.documents.files import load_document, scan_sources
+
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    sentences = []
+    for source in scan_sources(settings.seeds_dir)[0]:
+        sentences += [s.text for s in split_document(load_document(source), splitter)[1]]
+    return sentences
 
 
 def _pages(report: Report, settings: Settings, sentences: list[str], tmp: Path) -> None:
