@@ -11,8 +11,15 @@ X?", "What about X?"), or has fewer than two content words. Then:
   on asteroids?" + "And about space junk?" → "What does the abstract say about space junk?";
 * an object pronoun ("about it", "could it bring") is replaced by the previous question's topic (what
   followed its last "about");
-* otherwise the previous question is carried along as context: "Where did he say that? (context: Who
-  heads Roscosmos?)". Retrieval and answer ranking then see the entities the follow-up points at.
+* otherwise the previous question is carried along as context, with the names, numbers and places the
+  previous *answer* brought (which the follow-up's "he", "that" or "there" usually points at): "Whose
+  brother was he? (context: Who was New York City named after?; Duke of York, King James II)".
+  Retrieval and answer ranking then see the entities the follow-up points at.
+
+The context always follows the user's own words after ``CONTEXT_MARK``, so the answerer can tell what
+was asked (``own_question``: "who" in "Who said that?") from what only narrows the topic. What the
+previous answer quoted word for word is found again in the index by the pipeline
+(``rag_service.followups``): its passages are searched, and its sentences are not said again.
 
 ``LLMCondenser`` asks the chat model with ``prompts/condense.txt`` and falls back to the rules when the
 model's reply is empty or implausibly long.
@@ -27,6 +34,7 @@ from typing import Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import PromptTemplate
 
+from rag_service.answer.not_found import says_not_found
 from rag_service.models import Message
 from rag_service.retrieval.lexical import content_terms
 from rag_service.serialize import strip_footer
@@ -40,6 +48,53 @@ _OBJECT_PRONOUN = re.compile(
     r"\b(about|on|of|for|regarding|could|would|does|did|can|will)\s+(it|them|this|that)\b", re.IGNORECASE
 )
 _TOPIC = re.compile(r"\babout\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+CONTEXT_MARK = " (context: "
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_ENTITY = re.compile(
+    r"(?:[A-Z][\w'’.-]*[\w’]|[A-Z])"
+    r"(?:[ \t]+(?:(?:of|the|de|da|del|von|van|and|for)[ \t]+)?(?:[A-Z][\w'’.-]*[\w’]|[A-Z]))*"
+    r"|\b\d[\d,.]*\s*(?:%|percent\b|million\b|billion\b|km\b|miles\b)"
+)
+_NOT_NAMES = frozenset((
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "i", "in",
+    "on", "at", "for", "of", "and", "but", "or", "so", "as", "if", "when", "while", "after", "before",
+    "during", "since", "from", "by", "with", "to", "despite", "however", "also", "there", "here", "his",
+    "her", "their", "our",
+))  # fmt: skip
+"""Capitalised only because they start a sentence: never the start of a name."""
+MAX_ENTITIES = 5
+MAX_ENTITY_WORDS = 4
+"""Longer runs of capitals are headings or title-case headlines, not names."""
+
+
+def own_question(standalone: str) -> str:
+    """The user's own words of a condensed question (what precedes the context mark)."""
+    return standalone.split(CONTEXT_MARK, 1)[0]
+
+
+def answer_entities(answer: str, known: str, limit: int = MAX_ENTITIES) -> list[str]:
+    """Names (runs of capitalised words) and numbers in ``answer`` that ``known`` (the previous question)
+    does not already hold, in order of appearance: what a follow-up's "he" or "that" can point at."""
+    seen = {w.lower() for w in re.findall(r"[\w'’]+", known)}
+    found: list[str] = []
+    text = _MARKERS.sub(" .\n", answer)
+    for match in _ENTITY.finditer(text):
+        words = match.group().split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        starts_sentence = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".!?:\n"
+        if len(words) > MAX_ENTITY_WORDS or (
+            len(words) == 1 and starts_sentence and words[0] == match.group()
+        ):
+            continue  # a heading's worth of capitals, or a word capitalised only because it starts a sentence
+        entity = " ".join(words).strip(" .,")
+        if not entity or all(w.lower().strip(".,") in seen for w in entity.split()):
+            continue
+        if entity not in found:
+            found.append(entity)
+        if len(found) == limit:
+            break
+    return found
 
 
 class Condenser(Protocol):
@@ -65,10 +120,21 @@ def _last(history: Sequence[Message], role: str) -> str | None:
 
 
 class RuleCondenser:
-    def condense(self, question: str, history: Sequence[Message]) -> str:
+    MAX_DEPTH = 3
+    """Follow-ups of follow-ups: the previous question is itself condensed, this many turns back."""
+
+    def condense(self, question: str, history: Sequence[Message], depth: int = 0) -> str:
         previous = _last(history, "user")
         if previous is None or not depends_on_history(question):
             return question
+        if depth < self.MAX_DEPTH:  # "How many planets…?" after "When was it released?" after "Who made X?"
+            before = _before_last(history, "user")
+            previous = (
+                own_question(previous) if before is None else self.condense(previous, before, depth + 1)
+            )
+        answer = _last(history, "assistant") or ""
+        entities = answer_entities(answer, previous) if not says_not_found(answer) else []
+        context = f"{previous}; {', '.join(entities)}" if entities else previous
         topic_match = _TOPIC.search(previous)
         topic = topic_match.group("topic") if topic_match else None
         ellipsis = _ELLIPSIS.match(question)
@@ -77,8 +143,16 @@ class RuleCondenser:
         if topic and _OBJECT_PRONOUN.search(question):
             return _OBJECT_PRONOUN.sub(lambda m: f"{m.group(1)} {topic}", question, count=1)
         if ellipsis:
-            return f"{ellipsis.group('topic')}? (context: {previous})"
-        return f"{question} (context: {previous})"
+            return f"{ellipsis.group('topic')}?{CONTEXT_MARK}{context})"
+        return f"{question}{CONTEXT_MARK}{context})"
+
+
+def _before_last(history: Sequence[Message], role: str) -> Sequence[Message] | None:
+    """``history`` up to (not including) its last message of ``role``, or None if there is none."""
+    for i in range(len(history) - 1, -1, -1):
+        if history[i].role == role:
+            return history[:i]
+    return None
 
 
 class LLMCondenser:

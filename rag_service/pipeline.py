@@ -36,21 +36,24 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 
 from rag_service.answer.citations import split_marked
-from rag_service.answer.compose import AnswerComposer, Evidence, says_not_found
+from rag_service.answer.compose import AnswerComposer, Evidence
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.grounding import GroundingChecker
 from rag_service.answer.llm import LLMGenerator, make_chat_model, upstream_error
+from rag_service.answer.not_found import says_not_found
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag_service.embedding.base import BaseEmbedder, Embedder
 from rag_service.embedding.torch_backend import TorchEmbedder
 from rag_service.errors import InvalidRequestError, RagError, UpstreamError
+from rag_service.followups import QuotedSentences
 from rag_service.ingest import IngestReport, index_settings, ingest_seeds
 from rag_service.models import Answer, Message, ScoredChunk
 from rag_service.prompts import Prompts, load_prompts
 from rag_service.questions import require_question, require_unicode
 from rag_service.retrieval.hybrid import HybridRetriever, Mode, SearchParams
 from rag_service.retrieval.lexical import content_terms
+from rag_service.serialize import strip_footer
 from rag_service.store.files import FileStore
 from rag_service.store.model import LoadedIndex
 from rag_service.store.protocol import IndexStore
@@ -77,6 +80,7 @@ class IndexState:
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     composer: AnswerComposer
+    quotes: QuotedSentences
 
 
 def make_embedder(settings: Settings) -> BaseEmbedder:
@@ -157,7 +161,7 @@ class Pipeline:
         )
         composer = AnswerComposer(grounding, self.settings.grounding)
         retriever = HybridRetriever.for_index(index, self.settings.hnsw_ef_search)
-        return IndexState(index, retriever, answerer, composer)
+        return IndexState(index, retriever, answerer, composer, QuotedSentences(index.content))
 
     def reload(self) -> None:
         """Load the current index from the store and swap it in atomically."""
@@ -245,8 +249,14 @@ class Pipeline:
         query_vector = self.embedder.embed_query(standalone)
         clock.lap("embed")
         hits = tuple(state.retriever.search(standalone, query_vector, params))
+        said: frozenset[int] = frozenset()
+        if standalone != question:  # a follow-up: what the previous answer quoted is where it points
+            previous = _last_answer(history)
+            hits = state.quotes.extra_hits(state.quotes.rows(previous), hits)
+            # Its first quote answered the previous question; sentences after it may well answer this one.
+            said = frozenset(state.quotes.rows(previous, first_only=True))
         clock.lap("retrieve")
-        extract = state.answerer.answer(standalone, query_vector, hits)
+        extract = state.answerer.answer(standalone, query_vector, hits, said=said)
         clock.lap("answer")
         evidence = Evidence(question, standalone, hits, extract, state.index)
         # Text streams as the model writes it, unless strict grounding must check it first; any answer
@@ -328,3 +338,7 @@ def _pieces(text: str) -> Iterator[Delta]:
     words = _PIECE.findall(text)
     for i in range(0, len(words), 4):
         yield Delta("".join(words[i : i + 4]))
+
+
+def _last_answer(history: Sequence[Message]) -> str:
+    return next((strip_footer(m.content) for m in reversed(history) if m.role == "assistant"), "")

@@ -116,9 +116,56 @@ def test_llm_condenser_uses_the_condense_prompt_and_falls_back() -> None:
     # An empty reply falls back to the deterministic rules.
     assert (
         condenser.condense("Where did he say that?", hist)
-        == "Where did he say that? (context: Who heads Roscosmos?)"
+        == "Where did he say that? (context: Who heads Roscosmos?; Igor Komarov)"
     )
     assert condenser.condense("Anything?", []) == "Anything?"  # no history: no call
+
+
+@pytest.mark.parametrize(
+    ("previous", "answer", "follow_up", "expected"),
+    [
+        (  # the names the previous answer brought, not those already asked about
+            "Who was New York City named after?",
+            "In June 1665, New Amsterdam was reincorporated under English law as New York City, named after "
+            "the Duke of York (later King James II). [1]",
+            "Whose brother was he?",
+            "Whose brother was he? (context: Who was New York City named after?; June, New Amsterdam, "
+            "English, Duke of York, King James II)",
+        ),
+        (  # markers end a quote: names on both sides of one are not run together
+            "Who heads Roscosmos?",
+            "Roscosmos head Igor Komarov said so. [1] COLORADO SPRINGS (Sputnik) reports it. [2]",
+            "Where did he say that?",
+            "Where did he say that? (context: Who heads Roscosmos?; Igor Komarov, COLORADO SPRINGS, Sputnik)",
+        ),
+        (  # a declined answer brings nothing; a title-case headline is no name
+            "Who heads Roscosmos?",
+            "The documents do not contain an answer to this question.",
+            "Where did he say that?",
+            "Where did he say that? (context: Who heads Roscosmos?)",
+        ),
+    ],
+)
+def test_follow_ups_carry_what_the_previous_answer_named(previous, answer, follow_up, expected) -> None:
+    assert RuleCondenser().condense(follow_up, history(previous, answer)) == expected
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
+    turns = [
+        Message("user", "Who developed No Man's Sky?"),
+        Message("assistant", "It was developed by the indie studio Hello Games. [1]"),
+        Message("user", "When was it released for Xbox One?"),
+        Message("assistant", "It was released for Xbox One in July 2018. [1]"),
+    ]
+    condensed = RuleCondenser().condense("How many planets does its universe include?", turns)
+    assert "No Man's Sky" in condensed and "Xbox One" in condensed
+
+
+def test_long_runs_of_capitals_are_headline_words_not_names() -> None:
+    from rag_service.conversation import answer_entities
+
+    headline = "Russia Plans at Least Thirty Space Launches This Year - Roscosmos [1]"
+    assert answer_entities(headline, "") == ["Russia Plans", "Roscosmos"]  # 6 capitalised words: dropped
 
 
 class TestRuleCondenser(CondenserContract):
@@ -135,3 +182,23 @@ class TestLLMCondenser(CondenserContract):
     def implementation(self) -> LLMCondenser:
         model = ScriptedChatModel(outcomes=["Where did Roscosmos head Igor Komarov say that?"] * 10)
         return LLMCondenser(model, load_prompts(ROOT / "prompts").condense)
+
+
+def test_a_follow_up_is_answered_from_what_the_previous_answer_quoted(seeds_pipeline) -> None:
+    """The previous answer's quotes are found in the index again: their passages are searched, and the
+    sentence that answered the previous question is not simply said again."""
+    from rag_service.followups import QuotedSentences
+
+    first = seeds_pipeline.ask("How many space launches does Russia plan in 2017?")
+    quotes = QuotedSentences(seeds_pipeline.index.content)
+    rows = quotes.rows(first.text)
+    sentences = seeds_pipeline.index.content.sentences
+    assert [sentences[r].text for r in quotes.rows(first.text, first_only=True)] == [first.citations[0].quote]
+    assert len(rows) == len(first.citations)
+    follow = seeds_pipeline.ask(
+        "Who said that, and where?",
+        [Message("user", "How many space launches…"), Message("assistant", first.text)],
+    )
+    assert "Symposium" in follow.text and "Komarov" in follow.text
+    assert not follow.text.startswith(first.citations[0].quote)
+    assert quotes.rows("Nothing the documents say. [1]") == []

@@ -59,6 +59,8 @@ _NUMBER_WORDS = (
 )
 _QUANTITY_FILLER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+_TITLES = frozenset({"mr", "ms", "mrs", "dr", "prof", "sir", "author", "by"})
+"""Capitalised words that come with a name but are not one ("Author: Mr. Dmitry Loskutov")."""
 
 
 def question_type(question: str) -> str:
@@ -78,5 +80,6 @@ def holds_filler(kind: str, text: str, question: str) -> bool:
     if kind == QUANTITY:
         return any(m.group().lower() not in asked for m in _QUANTITY_FILLER.finditer(text))
     if kind in (PERSON, PLACE):
+        asked |= _TITLES
         return any(m.group().lower() not in asked for m in _CAPITALISED.finditer(text))
     return True

@@ -9,7 +9,6 @@ a fallback) and hands over one ``Evidence`` value; this module decides nothing a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -24,7 +23,6 @@ from rag_service.store.model import LoadedIndex
 STRICT_NOTE = (
     "The generated answer had sentences its passages do not support; the extractive answer is shown."
 )
-_SAYS_NOT_FOUND = re.compile(r"do(?:es)? not contain (?:an|the|any) answer", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,11 +36,6 @@ class Evidence:
     extract: Extract
     """The extractive answer: always computed, it is the abstention gate and the fallback."""
     index: LoadedIndex
-
-
-def says_not_found(text: str) -> bool:
-    """Whether a generated reply is the model declining (our prompt asks for this sentence)."""
-    return bool(_SAYS_NOT_FOUND.search(text))
 
 
 class AnswerComposer:

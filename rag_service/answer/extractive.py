@@ -36,12 +36,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.answer.answer_types import SEVERAL, SLOT_TYPES, holds_filler, question_type
+from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, holds_filler, question_type
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.citations import span_citation
 from rag_service.answer.features import answerability_features
 from rag_service.answer.terms import TermStats
 from rag_service.config import Settings
+from rag_service.conversation import own_question
 from rag_service.models import Citation, ScoredChunk
 from rag_service.store.model import LoadedIndex
 
@@ -65,6 +66,9 @@ LEXICAL_WEIGHT = 0.7
 """Weight of the IDF-weighted question-word overlap in a sentence's rank, beside its cosine."""
 FILLER_BONUS = 0.1
 """Added to a sentence's rank when it holds the kind of thing asked for (a date for "when")."""
+REPEAT_PENALTY = 0.3
+"""Taken from a sentence the previous answer already quoted, when a follow-up is answered: the user has
+just read it (it still answers when nothing else does)."""
 MARGIN = 0.08
 """A sentence of a second document joins the answer only when it scores within this of the best."""
 SLOT_SENTENCES = 2
@@ -153,7 +157,15 @@ class ExtractiveAnswerer:
         cosine = self._content.sentence_vectors[np.asarray(rows)] @ query_vector
         return answerability_features(question, query_vector, hits, self._index, self.stats, rows, cosine)
 
-    def answer(self, question: str, query_vector: np.ndarray, hits: Sequence[ScoredChunk]) -> Extract:
+    def answer(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        hits: Sequence[ScoredChunk],
+        said: frozenset[int] = frozenset(),
+    ) -> Extract:
+        """Answer ``question`` (a follow-up condensed with its context) from ``hits``; ``said`` are the
+        sentence rows the previous answer quoted."""
         if self.asks_other_voice(question):
             return self._other_voice_answer(question, query_vector)
         rows, skipped_readers = self._author_rows(hits)
@@ -169,8 +181,12 @@ class ExtractiveAnswerer:
             probability = self.model.probability(features)
         if probability < self.threshold:
             return self._not_found(probability, skipped_readers)
-        kind = question_type(question)
+        kind = question_type(own_question(question))
+        if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
+            kind = question_type(question)
         scores = self._scores(question, kind, array, cosine)
+        if said:
+            scores -= REPEAT_PENALTY * np.isin(array, np.fromiter(said, dtype=np.int64))
         # A name, date, number or place comes first; longer answers read best in the document's order.
         chosen = self._select(array, scores, self._budget(kind), document_order=kind not in SLOT_TYPES)
         if not chosen:

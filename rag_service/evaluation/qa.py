@@ -42,6 +42,8 @@ from rag_service.errors import InvalidRequestError
 from rag_service.evaluation.metrics import mean, percentile
 
 if TYPE_CHECKING:
+    from rag_service.evaluation.dataset import Case
+    from rag_service.evaluation.runner import TurnResult
     from rag_service.pipeline import Pipeline
 
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
@@ -246,10 +248,16 @@ def run_qa(
     limit: int | None = None,
     progress: bool = True,
     configure: Callable[[Settings], Settings] | None = None,
+    conversations: Sequence[Case] = (),
+    turn_results: list[TurnResult] | None = None,
 ) -> tuple[list[QAResult], dict[str, float | None], dict[str, float | None]]:
-    """Index ``folder``'s corpus in a temporary folder, ask every question, score it; and the baseline."""
+    """Index ``folder``'s corpus in a temporary folder, ask every question, score it; and the baseline.
+
+    ``conversations`` (multi-turn cases in the ``rag-service eval`` format, naming passages as
+    ``<_id>.txt``) are run through the same index, their results appended to ``turn_results``."""
     from tqdm import tqdm
 
+    from rag_service.evaluation.runner import InProcessTarget, run_cases
     from rag_service.serialize import answer_dict
 
     files, questions = load_qa(folder, limit)
@@ -261,4 +269,6 @@ def run_qa(
             result = QAResult(question, response, (time.perf_counter() - started) * 1000)
             result.scores = score(question, response)
             results.append(result)
+        if conversations and turn_results is not None:
+            turn_results += run_cases(conversations, InProcessTarget(pipeline), progress=progress)
     return results, summarise(results), cosine_baseline(files, questions, embedder)

@@ -30,17 +30,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("eval/results"), help="folder for the reports")
     parser.add_argument("--name", default="qa", help="report file stem: report-<name>.*")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        default=None,
+        help="multi-turn cases (rag-service eval format, passages named <_id>.txt) run on the same index",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.evaluation import report as eval_report
+    from rag_service.evaluation.dataset import load_cases
     from rag_service.evaluation.qa import run_qa
     from rag_service.pipeline import make_embedder
 
     embedder = make_embedder(settings)
+    cases = load_cases(args.conversations) if args.conversations else []
+    turns: list[Any] = []
     results, service, baseline = run_qa(
-        args.folder, settings, embedder, limit=args.limit, progress=not args.no_progress
+        args.folder,
+        settings,
+        embedder,
+        limit=args.limit,
+        progress=not args.no_progress,
+        conversations=cases,
+        turn_results=turns,
     )
     text = table(service, baseline, str(args.folder))
+    conversation: dict[str, Any] | None = None
+    if turns:
+        conversation = eval_report.aggregate(turns)
+        text += (
+            f"\n\nConversations ({args.conversations}, {conversation['cases']} cases, "
+            f"{conversation['turns']} turns, run on the same index):\n\n"
+            + eval_report.table(turns, conversation)
+        )
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"report-{args.name}"
@@ -48,6 +72,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "folder": str(args.folder),
         "service": service,
         "baseline": baseline,
+        "conversations": conversation,
+        "conversation_turns": [
+            {
+                "case": t.case_id,
+                "turn": t.turn,
+                "question": t.question,
+                "scores": t.scores,
+                "response": t.response,
+            }
+            for t in turns
+        ],
         "questions": [
             {
                 "id": r.question.id,

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from rag_service.ingest import ingest_seeds
+from tests.conftest import LiveServer, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +26,21 @@ CHECKS = (
 )
 
 
-def test_openapi_contract_holds_under_fuzzing(live_server, tmp_path: Path) -> None:
+@pytest.fixture
+def own_server(tmp_path: Path, embedder) -> Iterator[LiveServer]:
+    """A server of its own: with the key, the fuzzer reaches the write endpoints (uploads, deletions),
+    which must not change the documents the other tests' shared server answers from."""
+    ingest_seeds(make_settings(tmp_path), embedder)
+    server = LiveServer(tmp_path, RAG_API_KEY="test-key-123")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_openapi_contract_holds_under_fuzzing(own_server, tmp_path: Path) -> None:
+    live_server = own_server
     cli = Path(sys.executable).parent / "schemathesis"
     result = subprocess.run(
         [

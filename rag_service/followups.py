@@ -1,0 +1,81 @@
+"""What the previous answer quoted, found again in the index: the passages a follow-up points at.
+
+The API is stateless, so a follow-up's only record of the previous turn is the history the client sends.
+An extractive answer is made of whole sentences of the documents, each followed by its ``[n]`` marker,
+so the sentences it quoted can be found again by their exact text. A follow-up ("Who said that?",
+"Where is it?") is then answered from the passages that hold them, which retrieval of the follow-up's
+own few words may miss, and the answer does not simply repeat them: the user has just read those.
+An LLM's paraphrase matches no sentence; its names and numbers still reach retrieval through the
+condenser's context (``rag_service.conversation``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from rag_service.documents.chunking import embedding_text
+from rag_service.models import ScoredChunk
+from rag_service.store.model import IndexContent
+
+_MARKER = re.compile(r"\s*\[\d+\]\s*")
+_QUOTED = re.compile(r"\u201c(.+?)\u201d", re.DOTALL)
+
+
+class QuotedSentences:
+    """Sentence rows and chunks of one index by exact sentence text (maps built on first use)."""
+
+    def __init__(self, content: IndexContent) -> None:
+        self._content = content
+
+    @cached_property
+    def _rows_by_text(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for row, sentence in enumerate(self._content.sentences):
+            rows.setdefault(sentence.text, []).append(row)
+        return rows
+
+    @cached_property
+    def _chunk_of_row(self) -> dict[int, int]:
+        chunk_of: dict[int, int] = {}
+        for position, chunk in enumerate(self._content.chunks):
+            for row in chunk.sentence_ids:
+                chunk_of.setdefault(row, position)
+        return chunk_of
+
+    def rows(self, answer: str, first_only: bool = False) -> list[int]:
+        """Rows of the sentences ``answer`` quoted (between its ``[n]`` markers), in answer order; with
+        ``first_only``, those of its first citation only (the answer proper; later ones add context)."""
+        found: list[int] = []
+        segments = _MARKER.split(answer)
+        for segment in segments[:1] if first_only else segments:
+            quoted = _QUOTED.findall(segment) or [segment]  # "A reader ... says: “…”" quotes inside
+            for text in quoted:
+                found += self._sentence_rows(embedding_text(text))
+        return list(dict.fromkeys(found))
+
+    def _sentence_rows(self, text: str) -> list[int]:
+        if not text:
+            return []
+        exact = self._rows_by_text.get(text)
+        if exact:
+            return exact
+        # A segment may hold several sentences (a list and its introduction): try them one by one.
+        rows: list[int] = []
+        for part in re.split(r"(?<=[.!?:])\s+", text):
+            rows += self._rows_by_text.get(part, [])
+        return rows
+
+    def extra_hits(self, rows: list[int], hits: tuple[ScoredChunk, ...]) -> tuple[ScoredChunk, ...]:
+        """``hits`` plus the chunks holding ``rows`` that retrieval did not bring, ranked after them."""
+        have = {hit.chunk.id for hit in hits}
+        extra: list[ScoredChunk] = []
+        for row in rows:
+            position = self._chunk_of_row.get(row)
+            if position is None:
+                continue
+            chunk = self._content.chunks[position]
+            if chunk.id not in have:
+                have.add(chunk.id)
+                extra.append(ScoredChunk(chunk, 0.0, None, None, len(hits) + len(extra) + 1))
+        return hits + tuple(extra)
