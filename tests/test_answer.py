@@ -104,3 +104,13 @@ def test_timings_are_reported(seeds_pipeline) -> None:
     answer = seeds_pipeline.ask("How many launches does Russia plan in 2017?")
     assert set(answer.timings_ms) >= {"embed", "retrieve", "answer", "total"}
     assert answer.timings_ms["total"] >= answer.timings_ms["retrieve"]
+
+
+def test_short_comments_that_name_the_topic_are_informative(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask("What do readers think about BRICS?")
+    assert sum("BRICS" in c.quote for c in answer.citations) >= 2, answer.text
+    assert all(c.voice == "reader" for c in answer.citations)
+    assert (
+        answer.text.startswith("A reader in the comments of \u201c")
+        and "Also in the comments: \u201c" in answer.text
+    )

@@ -98,6 +98,31 @@ def test_score_turn_on_a_crafted_response() -> None:
     assert scores["citation_precision"] == 0.5 and scores["citation_recall"] == 1.0
     assert scores["quote_coverage"] == 1.0 and scores["must_mention"] == 0.5
     assert scores["hit_at_k"] == 1.0 and scores["mrr"] == 0.5 and scores["abstention"] == 1.0
+    assert scores["answer_f1"] is None and scores["quote_in_reference"] is None  # no reference given
+
+
+def test_reference_answers_are_scored_like_eval_qa() -> None:
+    turn = Turn("Which countries?", ("a.txt",), reference_answers=("Brazil, South Africa, India and China.",))
+    quote = "new countries like BRICS: Brazil, South Africa, India, China"
+    response = {
+        "answer": f"{quote}. [1]",
+        "not_found": False,
+        "citations": [{"source": "a.txt", "quote": quote}],
+    }
+    scores = score_turn(turn, response, lambda name: None)
+    assert 0.5 < scores["answer_f1"] < 1.0 and scores["quote_in_reference"] == 1.0
+    declined = score_turn(
+        turn, {"answer": "The documents do not contain…", "not_found": True}, lambda n: None
+    )
+    assert declined["answer_f1"] == 0.0 and declined["quote_in_reference"] == 0.0
+
+
+def test_every_answerable_seed_turn_has_a_reference_answer() -> None:
+    turns = [t for c in eval_cases() for t in c.get("turns", [c])]
+    assert all(t.get("reference_answers") for t in turns if t["expected_sources"])
+    conversations = [c for c in eval_cases() if "turns" in c]
+    clapnq = load_cases(ROOT / "eval" / "clapnq-conversations.jsonl")
+    assert len(conversations) + len(clapnq) >= 15
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:

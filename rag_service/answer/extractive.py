@@ -257,7 +257,14 @@ class ExtractiveAnswerer:
     def _other_voice_answer(self, question: str, query_vector: np.ndarray) -> Extract:
         """Answer from the non-author sections only, their informative sentences, introduced as such.
         (Only called when ``asks_other_voice``, so ``_other_rows`` is not empty.)"""
-        informative = self._other_rows[self._fragment_penalty[self._other_rows] == 0]
+        # Informative: full sentences, and shorter ones that name what the question is about ("BRICS
+        # alone can sponsor a space station" answers "what do readers think about BRICS?").
+        topic = {t: w for t, w in self.stats.weights(question).items() if t not in self._other_voice_terms}
+        on_topic = self.stats.overlap(topic, self._other_rows) > 0 if topic else np.zeros(0, dtype=bool)
+        keep = self._fragment_penalty[self._other_rows] == 0
+        if len(on_topic):
+            keep |= on_topic
+        informative = self._other_rows[keep]
         rows = informative if len(informative) else self._other_rows
         cosine = self._content.sentence_vectors[rows] @ query_vector
         scores = self._scores(question, SEVERAL, rows, cosine)
@@ -301,8 +308,14 @@ class ExtractiveAnswerer:
             body = " ".join(self._content.sentences[r].text for r in part)
             sentence = self._content.sentences[row]
             if sentence.voice != "author":
-                where = f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d"
-                body = f"{where} says: \u201c{body}\u201d"
+                # The first quote says whose words these are; the next ones of that section say "also".
+                previous = self._content.sentences[chosen[n - 2][0]] if n > 1 else None
+                same = previous is not None and (previous.source, previous.section) == (
+                    sentence.source,
+                    sentence.section,
+                )
+                where = f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d says"
+                body = f"{'Also in the ' + sentence.section if same else where}: \u201c{body}\u201d"
             texts.append(f"{body} [{n}]")
             citations.append(span_citation(n, part, score, self._content, documents))
             parts.append(part)

@@ -6,7 +6,8 @@ A single-turn case::
      "expected_quotes": ["Roscosmos head Igor Komarov"], "must_mention": ["Komarov"], "kind": "fact"}
 
 A multi-turn case has ``turns`` instead of ``question``; each turn has its own ``question``,
-``expected_sources`` and optional ``expected_quotes`` / ``must_mention``, and is asked with the earlier
+``expected_sources`` and optional ``expected_quotes`` / ``must_mention`` / ``reference_answers`` (what a
+good answer says, scored by token F1 as ``eval-qa`` scores ClapNQ), and is asked with the earlier
 turns (and the service's answers to them) as history. ``expected_sources: []`` means the documents do
 not answer: the right reply is "not in the documents" with no citations. ``kind`` is a free label used
 to group results in the report.
@@ -27,6 +28,7 @@ class Turn:
     expected_sources: tuple[str, ...]
     expected_quotes: tuple[str, ...] = ()
     must_mention: tuple[str, ...] = ()
+    reference_answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,14 @@ def _turn(data: object, where: str) -> Turn:
             f"{where}: 'expected_sources' must be a list of file names ([] = unanswerable)"
         )
     lists = {}
-    for key in ("expected_quotes", "must_mention"):
+    for key in ("expected_quotes", "must_mention", "reference_answers"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise InvalidRequestError(f"{where}: '{key}' must be a list of non-empty strings")
         lists[key] = tuple(value)
-    return Turn(question, tuple(sources), lists["expected_quotes"], lists["must_mention"])
+    return Turn(
+        question, tuple(sources), lists["expected_quotes"], lists["must_mention"], lists["reference_answers"]
+    )
 
 
 def load_cases(path: Path) -> list[Case]:

@@ -22,6 +22,8 @@ METRICS = (
     "abstention",
     "must_mention",
     "grounding",
+    "answer_f1",
+    "quote_in_reference",
 )
 SHORT = {
     "citation_precision": "cite P",
@@ -34,6 +36,8 @@ SHORT = {
     "abstention": "abstain",
     "must_mention": "mention",
     "grounding": "grounded",
+    "answer_f1": "ans F1",
+    "quote_in_reference": "in ref",
 }
 THRESHOLDS = {
     "min_citation_f1": "citation_f1",
@@ -44,6 +48,7 @@ THRESHOLDS = {
     "min_abstention": "abstention",
     "min_must_mention": "must_mention",
     "min_grounding": "grounding",
+    "min_answer_f1": "answer_f1",
 }
 
 

@@ -118,7 +118,18 @@ def score_turn(
         if turn.must_mention
         else None,
         "grounding": (response.get("grounding") or {}).get("supported_share"),
+        "answer_f1": None,
+        "quote_in_reference": None,
     }
+    if turn.reference_answers and answerable:
+        from rag_service.evaluation.qa import quote_in_reference, token_f1
+
+        declined = bool(response.get("not_found"))
+        scores["answer_f1"] = (
+            0.0 if declined else token_f1(response.get("answer", ""), turn.reference_answers)
+        )
+        quotes = [c["quote"] for c in citations]
+        scores["quote_in_reference"] = float(quote_in_reference(quotes, turn.reference_answers))
     if turn.expected_quotes:
         places = []
         for quote in turn.expected_quotes:

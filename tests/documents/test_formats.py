@@ -161,19 +161,36 @@ def test_markdown_is_cited_as_stored_with_headings_outside_code_fences() -> None
     assert table.label == "| Year | Tolls |" and MARKDOWN[table.start : table.end].endswith("| 1959 | 513 |")
 
 
-def test_long_tables_are_cut_between_rows_and_each_part_carries_the_header(documents) -> None:
-    for name, header in (("rivers.md", "| Year | Tolls |"),):
-        document = documents[name]
-        (table,) = document.structure.tables
-        chunks, _ = split_document(document, make_splitter(200, 40))
-        in_table = [c for c in chunks if table.start <= c.start < table.end]
-        assert len(in_table) >= 3
-        rows = set(document.text[table.start : table.end].splitlines())
-        for chunk in in_table:
-            assert all(line in rows for line in chunk.text.splitlines()), chunk.text
-            holds_header = chunk.start == table.start
-            assert chunk.header == ("" if holds_header else header)
-        assert all(c.header == "" for c in chunks if c not in in_table)
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [("rivers.md", "| Year | Tolls |"), ("crossings.pdf", "Year Ferry passengers Bridge tolls")],
+)
+def test_long_tables_are_cut_between_rows_and_each_part_carries_the_header(documents, name, header) -> None:
+    document = documents[name]
+    table = document.structure.tables[0]
+    assert table.label == header
+    chunks, _ = split_document(document, make_splitter(200, 40))
+    in_tables = [c for c in chunks if document.structure.table_at(c.start) is not None]
+    assert len(in_tables) >= 3
+    for chunk in in_tables:
+        region = document.structure.table_at(chunk.start)
+        rows = set(document.text[region.start : region.end].splitlines())
+        assert all(line in rows for line in chunk.text.splitlines()), chunk.text
+        assert chunk.header == ("" if chunk.start == region.start else header)
+    assert all(c.header == "" for c in chunks if c not in in_tables)
+
+
+def test_a_numeric_table_cut_by_a_page_break_keeps_its_header() -> None:
+    from rag_service.documents.formats.line_tables import line_tables
+
+    text = (
+        "Results\nYear Count Share\n1990 12 4%\n1991 14 5%\n1992 15 5%\n\n1993 17 6%\n1994 18 6%\n1995 21 7%"
+    )
+    first, second = line_tables(text)
+    assert text[first.start : first.end].startswith("Year Count Share") and first.label == "Year Count Share"
+    assert text[second.start : second.end] == "1993 17 6%\n1994 18 6%\n1995 21 7%"
+    assert second.label == "Year Count Share"
+    assert line_tables("In 1990 there were 12 boats.\nBy 1991 there were 14.\nIt rained.") == []
 
 
 def test_citations_carry_page_and_heading(documents) -> None:

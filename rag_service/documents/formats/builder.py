@@ -76,6 +76,11 @@ class TextBuilder:
         header = "\n".join(lines[:header_rows]) if header_rows and len(lines) > header_rows else ""
         self._tables.append(Region(start, end, header))
 
+    def add_tables(self, regions: Sequence[Region]) -> None:
+        """Tables found in the finished text (a PDF's rows of numbers, ``formats.line_tables``)."""
+        self._tables.extend(regions)
+        self._tables.sort(key=lambda r: r.start)
+
     def page(self, number: int, blocks: Sequence[str]) -> None:
         """One page's blocks (paragraphs); an empty page leaves no region."""
         before = self._length

@@ -5,6 +5,9 @@ browsers do, and its text order follows the page's reading order well on ordinar
 becomes one region of the extracted text (so citations name their page) and is split into paragraphs
 at blank lines; PDFium's ``\\r\\n`` line ends become ``\\n`` and its hyphenation marks are dropped.
 
+Tables lose their cells in a text layer; numeric ones are recognised from their lines
+(``formats.line_tables``) so their chunks carry the header row like Word and HTML tables.
+
 A page with no text layer (a scan) is rendered at 300 dpi and read by Tesseract when it is installed;
 without it the page is left out and the document's notes name the pages.
 
@@ -24,6 +27,7 @@ import threading
 import pypdfium2 as pdfium
 
 from rag_service.documents.formats.builder import TextBuilder
+from rag_service.documents.formats.line_tables import line_tables
 from rag_service.documents.formats.ocr import OCR_DPI, OcrUnavailable, read_image
 from rag_service.errors import DocumentError
 
@@ -76,6 +80,7 @@ def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder
         builder.notes.append(f"{_pages(scanned)} read by OCR (Tesseract)")
     if not builder.text.strip():
         raise DocumentError(f"{name}: no text could be read from any page (a scan without OCR?)")
+    builder.add_tables(line_tables(builder.text))
     return builder, meta
 
 
