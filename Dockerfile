@@ -13,6 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_PROMPTS_DIR=/app/prompts \
     RAG_INGEST_ON_START=missing
 
+# Tesseract reads scanned PDF pages (English data included); without it such pages are left out with a note.
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # CPU-only torch first (the default wheel on Linux would pull several GB of CUDA libraries).

