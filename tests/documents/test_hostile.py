@@ -87,3 +87,22 @@ def test_one_hostile_file_never_stops_an_ingest(tmp_path: Path, embedder) -> Non
     for name, (_, reason) in HOSTILE.items():
         assert reason in skipped[name]
         assert str(tmp_path) not in skipped[name]
+
+
+def test_a_giant_page_is_rendered_within_the_pixel_budget() -> None:
+    """A PDF may declare a page of any size; OCR and the page view scale it down to a bounded bitmap."""
+    from fpdf import FPDF
+
+    from rag_service.documents.formats.pdf import MAX_RENDER_PIXELS
+    from rag_service.documents.formats.pdf_view import render_page
+
+    pdf = FPDF(format=(5000, 5000))  # millimetres: a page 5 m square, 1.3 G pixels at 300 dpi
+    pdf.add_page()
+    raw = bytes(pdf.output())  # no text layer: OCR would render it
+    started = time.perf_counter()
+    with pytest.raises(DocumentError, match="no text could be read"):
+        extract(raw, "giant.pdf")
+    png = render_page(raw, "giant.pdf", 1)
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.width * image.height <= MAX_RENDER_PIXELS
+    assert time.perf_counter() - started < 60

@@ -96,7 +96,7 @@ def _read_page(pdf: pdfium.PdfDocument, number: int, ocr: bool) -> tuple[str, by
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "").replace("\ufffe", "")
         if len(text.strip()) >= MIN_TEXT_CHARS or not ocr:
             return text, None
-        bitmap = page.render(scale=OCR_DPI / 72)
+        bitmap = page.render(scale=render_scale(page, OCR_DPI / 72))
         try:
             png = io.BytesIO()
             bitmap.to_pil().save(png, format="PNG")
@@ -105,6 +105,17 @@ def _read_page(pdf: pdfium.PdfDocument, number: int, ocr: bool) -> tuple[str, by
         return text, png.getvalue()
     finally:
         page.close()
+
+
+MAX_RENDER_PIXELS = 40_000_000
+"""A page rendered for OCR or viewing is scaled down to at most this many pixels (an A4 page at 300 dpi
+is 8.7 M): a PDF can declare a page of any size, and its bitmap must not exhaust memory."""
+
+
+def render_scale(page: pdfium.PdfPage, wanted: float) -> float:
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    return min(wanted, (MAX_RENDER_PIXELS / area) ** 0.5)
 
 
 def _ocr(png: bytes, name: str, number: int) -> str:

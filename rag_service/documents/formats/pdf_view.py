@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
-from rag_service.documents.formats.pdf import PDFIUM_LOCK
+from rag_service.documents.formats.pdf import PDFIUM_LOCK, render_scale
 from rag_service.errors import DocumentError, NotFoundError
 
 MAX_SCALE = 3.0
@@ -58,7 +58,7 @@ def render_page(raw: bytes, name: str, number: int, width_px: int = 1000) -> byt
 def _render(raw: bytes, name: str, number: int, width_px: int) -> bytes:
     pdf, page = _open(raw, name, number)
     try:
-        scale = min(MAX_SCALE, max(0.2, width_px / page.get_width()))
+        scale = render_scale(page, min(MAX_SCALE, max(0.01, width_px / page.get_width())))
         bitmap = page.render(scale=scale)
         try:
             out = io.BytesIO()
