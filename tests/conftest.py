@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -114,13 +115,19 @@ class LiveServer(ServerProcess):
         super().__init__(tmp / "seeds", tmp / "index", log_path=tmp / "server.log", **env)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("live")
+@contextlib.contextmanager
+def seeds_server(tmp: Path, embedder: BaseEmbedder, **env: str) -> Iterator[LiveServer]:
+    """A healthy server over a fresh index of the seeds in ``tmp``, stopped afterwards."""
     ingest_seeds(make_settings(tmp), embedder)
-    server = LiveServer(tmp, RAG_API_KEY="test-key-123")
+    server = LiveServer(tmp, **env)
     try:
         server.wait_healthy()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Iterator[LiveServer]:
+    with seeds_server(tmp_path_factory.mktemp("live"), embedder, RAG_API_KEY="test-key-123") as server:
+        yield server

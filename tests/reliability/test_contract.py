@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_service.ingest import ingest_seeds
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, seeds_server
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +29,8 @@ CHECKS = (
 def own_server(tmp_path: Path, embedder) -> Iterator[LiveServer]:
     """A server of its own: with the key, the fuzzer reaches the write endpoints (uploads, deletions),
     which must not change the documents the other tests' shared server answers from."""
-    ingest_seeds(make_settings(tmp_path), embedder)
-    server = LiveServer(tmp_path, RAG_API_KEY="test-key-123")
-    try:
-        server.wait_healthy()
+    with seeds_server(tmp_path, embedder, RAG_API_KEY="test-key-123") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_openapi_contract_holds_under_fuzzing(own_server, tmp_path: Path) -> None:

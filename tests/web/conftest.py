@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_service.ingest import ingest_seeds
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, seeds_server
 
 KEY = "page-key-42"
 AXE = Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
@@ -72,13 +71,8 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def managed_server(tmp_path: Path, embedder) -> Iterator[LiveServer]:
-    ingest_seeds(make_settings(tmp_path), embedder)
-    server = LiveServer(tmp_path, RAG_API_KEY=KEY)
-    try:
-        server.wait_healthy()
+    with seeds_server(tmp_path, embedder, RAG_API_KEY=KEY) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

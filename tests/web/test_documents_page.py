@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_service.ingest import ingest_seeds
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, seeds_server
 from tests.documents import writers
 from tests.web.conftest import KEY
 from tests.web.test_chat_page import ask, last_answer
@@ -100,10 +99,5 @@ def test_management_is_hidden_without_a_key(page, live_server_without_key) -> No
 
 @pytest.fixture
 def live_server_without_key(tmp_path: Path, embedder) -> Iterator[LiveServer]:
-    ingest_seeds(make_settings(tmp_path), embedder)
-    server = LiveServer(tmp_path, RAG_API_KEY="")
-    try:
-        server.wait_healthy()
+    with seeds_server(tmp_path, embedder, RAG_API_KEY="") as server:
         yield server
-    finally:
-        server.stop()
