@@ -10,6 +10,8 @@ stored, the answer is 422 and nothing changes.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -78,7 +80,7 @@ async def list_documents(pipeline: PipelineDep, settings: SettingsDep) -> dict[s
     }
 
 
-def _indexed_pdf(name: str, pipeline: Pipeline) -> tuple[Document, bytes]:
+def _indexed_pdf(name: str, pipeline: Pipeline) -> Document:
     doc = pipeline.index.documents.get(name)
     if doc is None:
         raise NotFoundError(f"no indexed document is named {name[:200]!r}: GET /api/documents lists them")
@@ -86,9 +88,36 @@ def _indexed_pdf(name: str, pipeline: Pipeline) -> tuple[Document, bytes]:
         raise NotFoundError(
             f"{name} is not a PDF: it has no pages to show; GET /api/sources/{name} has its text"
         )
+    return doc
+
+
+def _pdf_bytes(doc: Document, pipeline: Pipeline) -> bytes:
     settings = pipeline.settings
     max_bytes = int(settings.max_document_mb * 1024 * 1024)
-    return doc, read_inside(settings.seeds_dir / doc.name, settings.seeds_dir.resolve(), max_bytes)
+    return read_inside(settings.seeds_dir / doc.name, settings.seeds_dir.resolve(), max_bytes)
+
+
+_PAGES: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+PAGE_CACHE_SIZE = 32
+"""Rendered pages kept per process, by (document, content hash, page): a page is usually opened again
+(each citation of it), and rendering means reading and parsing the whole file."""
+
+
+_PAGES_LOCK = threading.Lock()
+
+
+def _page_png(doc: Document, number: int, pipeline: Pipeline) -> bytes:
+    key = (doc.name, doc.sha256, number)
+    with _PAGES_LOCK:
+        if key in _PAGES:
+            _PAGES.move_to_end(key)
+            return _PAGES[key]
+    png = render_page(_pdf_bytes(doc, pipeline), doc.name, number)
+    with _PAGES_LOCK:
+        _PAGES[key] = png
+        while len(_PAGES) > PAGE_CACHE_SIZE:
+            _PAGES.popitem(last=False)
+    return png
 
 
 PAGE_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (404, 422)}
@@ -101,8 +130,8 @@ PAGE_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} f
 )
 async def page_image(name: str, number: int, pipeline: PipelineDep) -> Response:
     """Page ``number`` (from 1) of an indexed PDF as a PNG image, for showing a citation on its page."""
-    _, raw = await run_in_threadpool(_indexed_pdf, name, pipeline)
-    png = await run_in_threadpool(render_page, raw, name, number)
+    doc = _indexed_pdf(name, pipeline)
+    png = await run_in_threadpool(_page_png, doc, number, pipeline)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
@@ -118,9 +147,10 @@ async def page_highlight(
 ) -> dict[str, Any]:
     """Where the passage ``[start, end)`` of the document's text lies on page ``number``: rectangles as
     fractions of the page (left, top, right, bottom), to lay over the page image."""
-    doc, raw = await run_in_threadpool(_indexed_pdf, name, pipeline)
+    doc = _indexed_pdf(name, pipeline)
     if not start < end <= len(doc.text):
         raise InvalidRequestError(f"start and end must satisfy 0 <= start < end <= {len(doc.text)}")
+    raw = await run_in_threadpool(_pdf_bytes, doc, pipeline)
     found = await run_in_threadpool(locate, raw, name, number, doc.text[start:end])
     return {"width": found.width, "height": found.height, "rects": [list(r) for r in found.rects]}
 
