@@ -11,8 +11,9 @@ Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share
 content words that the sentence contains, plus ``FILLER_BONUS`` when the question asks for a date,
 number, name or place and the sentence holds one (``rag_service.answer.answer_types``).
 
-What is never an answer on its own: a line that repeats the document's title, and other short lines
-without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
+What is never an answer on its own: a line that repeats the document's title, a heading or a table's
+header row (from the document's structure map: they are shown with citations instead), and other short
+lines without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
 a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
 
 How much to say depends on what is asked: two sentences for a name, date, number or place, up to
@@ -336,13 +337,21 @@ class ExtractiveAnswerer:
 
 
 def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Per sentence row: whether it is a line repeating its document's title, and whether it is a short
-    line of its own without sentence punctuation (a heading, byline, caption or credit)."""
+    """Per sentence row: whether it is metadata (a line repeating its document's title, or a heading or
+    table header row its structure map names), and whether it is a short line of its own without
+    sentence punctuation (a heading, byline, caption or credit in text without structure)."""
     sentences = index.content.sentences
     title_line = np.zeros(len(sentences), dtype=bool)
     short_line = np.zeros(len(sentences), dtype=bool)
     documents = index.documents
+    labelled = {
+        name: {r.start for r in doc.structure.headings} | {t.start for t in doc.structure.tables if t.label}
+        for name, doc in documents.items()
+    }
     for row, s in enumerate(sentences):
+        if s.start in labelled[s.source]:
+            title_line[row] = True
+            continue
         text = documents[s.source].text
         own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
         own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())

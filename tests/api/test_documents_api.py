@@ -62,6 +62,7 @@ def test_upload_a_pdf_then_ask_and_get_the_page_cited(managed) -> None:
     answer = _ask(client, writers.PAGE_TWO_QUESTION)
     cited = [c for c in answer["citations"] if c["source"] == "crossings.pdf"]
     assert cited and cited[0]["page"] == 2 and "Varnholt" in answer["answer"]
+    assert all(c["quote"] != " ".join(writers.TABLE_HEADER) for c in answer["citations"])  # metadata
     text = client.get("/api/sources/crossings.pdf").json()["text"]
     for citation in answer["citations"]:
         if citation["source"] == "crossings.pdf":
