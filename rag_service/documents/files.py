@@ -135,13 +135,18 @@ def read_inside(path: Path, root: Path, max_bytes: int | None = None) -> bytes:
         if max_bytes is None:
             return fh.read()
         size = os.fstat(fh.fileno()).st_size
-        raw = fh.read(max_bytes + 1) if size <= max_bytes else b""
-        if size > max_bytes or len(raw) > max_bytes:
-            raise DocumentError(
-                f"{path.name}: {max(size, len(raw)) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
-                "(RAG_MAX_DOCUMENT_MB)"
-            )
+        check_size(path.name, size, max_bytes)
+        raw = fh.read(max_bytes + 1)
+        check_size(path.name, len(raw), max_bytes)
         return raw
+
+
+def check_size(name: str, size: int, max_bytes: int) -> None:
+    """``DocumentError`` for a document of ``size`` bytes over the limit (reads and uploads alike)."""
+    if size > max_bytes:
+        raise DocumentError(
+            f"{name}: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (RAG_MAX_DOCUMENT_MB)"
+        )
 
 
 def load_document(source: SourceFile, options: ReadOptions = ReadOptions()) -> Document:

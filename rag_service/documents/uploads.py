@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag_service.documents.files import SIDECAR_SUFFIX, SkippedFile
+from rag_service.documents.files import SIDECAR_SUFFIX, ReadOptions, SkippedFile, check_size
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.sniff import SUFFIXES
 from rag_service.errors import DocumentError, NotFoundError
@@ -50,15 +50,12 @@ class Accepted:
     replaced: bool
 
 
-def store_upload(folder: Path, raw_name: str, raw: bytes, *, max_bytes: int, ocr: bool) -> Accepted:
-    """Check ``raw`` and write it into ``folder`` as the sanitised ``raw_name`` (replacing a file of
-    that name). ``DocumentError`` for a file that must not be stored, with the reason."""
+def store_upload(folder: Path, raw_name: str, raw: bytes, options: ReadOptions) -> Accepted:
+    """Check ``raw`` as ingest will read it (``options``) and write it into ``folder`` as the sanitised
+    ``raw_name`` (replacing a file of that name). ``DocumentError`` for a file that must not be stored."""
     name = safe_name(raw_name)
-    if len(raw) > max_bytes:
-        raise DocumentError(
-            f"{name}: {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (RAG_MAX_DOCUMENT_MB)"
-        )
-    extract(raw, name, ocr=ocr)  # raises DocumentError for anything the service cannot read
+    check_size(name, len(raw), options.max_bytes)
+    extract(raw, name, ocr=options.ocr)  # raises DocumentError for anything the service cannot read
     target = _inside(folder, name)
     replaced = target.exists()
     temporary = folder / f".upload-{secrets.token_hex(8)}.part"

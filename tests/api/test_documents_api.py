@@ -30,6 +30,14 @@ def _upload(client: TestClient, *files: tuple[str, bytes, str], headers=KEY):
     return client.post("/api/documents", files=[("files", f) for f in files], headers=headers)
 
 
+def _upload_pdf_and_html(client: TestClient):
+    files = (
+        ("crossings.pdf", writers.multipage_pdf(), PDF),
+        ("lighthouses.html", writers.article_html(), "text/html"),
+    )
+    return _upload(client, *files)
+
+
 def _ask(client: TestClient, question: str) -> dict:
     response = client.post("/api/ask", json={"question": question})
     assert response.status_code == 200, response.text
@@ -75,11 +83,7 @@ def test_upload_a_pdf_then_ask_and_get_the_page_cited(managed) -> None:
 
 def test_list_and_inspect_documents(managed) -> None:
     client, settings = managed
-    _upload(
-        client,
-        ("crossings.pdf", writers.multipage_pdf(), PDF),
-        ("lighthouses.html", writers.article_html(), "text/html"),
-    )
+    _upload_pdf_and_html(client)
     listing = client.get("/api/documents").json()
     by_name = {d["name"]: d for d in listing["documents"]}
     assert set(by_name) == {GLAVKOSMOS, SPUTNIK, "crossings.pdf", "lighthouses.html"}
@@ -169,11 +173,7 @@ def test_upload_is_disabled_without_a_key(client) -> None:
 
 def test_pdf_page_image_and_highlight_of_a_citation(managed) -> None:
     client, _ = managed
-    _upload(
-        client,
-        ("crossings.pdf", writers.multipage_pdf(), PDF),
-        ("lighthouses.html", writers.article_html(), "text/html"),
-    )
+    _upload_pdf_and_html(client)
     citation = next(
         c for c in _ask(client, writers.PAGE_TWO_QUESTION)["citations"] if c["source"] == "crossings.pdf"
     )

@@ -31,7 +31,7 @@ from rag_service.documents.files import SkippedFile, read_inside
 from rag_service.documents.formats.pdf_view import locate, render_page
 from rag_service.documents.uploads import Accepted, rejected, remove_document, store_upload
 from rag_service.errors import DocumentError, InvalidRequestError, NotFoundError
-from rag_service.ingest import IngestReport
+from rag_service.ingest import IngestReport, read_options
 from rag_service.models import Document, Region
 from rag_service.pipeline import Pipeline
 
@@ -93,7 +93,7 @@ def _indexed_pdf(name: str, pipeline: Pipeline) -> Document:
 
 def _pdf_bytes(doc: Document, pipeline: Pipeline) -> bytes:
     settings = pipeline.settings
-    max_bytes = int(settings.max_document_mb * 1024 * 1024)
+    max_bytes = read_options(settings).max_bytes
     return read_inside(settings.seeds_dir / doc.name, settings.seeds_dir.resolve(), max_bytes)
 
 
@@ -197,16 +197,14 @@ async def upload_documents(
         raise InvalidRequestError(
             f"{len(files)} files in one upload; the limit is {limit} (RAG_MAX_UPLOAD_FILES)"
         )
-    max_bytes = int(settings.max_document_mb * 1024 * 1024)
+    options = read_options(settings)
     accepted: list[Accepted] = []
     refused: list[SkippedFile] = []
     for upload in files:
         raw_name = upload.filename or ""
-        raw = await upload.read(max_bytes + 1)
+        raw = await upload.read(options.max_bytes + 1)
         try:
-            stored = await run_in_threadpool(
-                store_upload, settings.seeds_dir, raw_name, raw, max_bytes=max_bytes, ocr=settings.ocr
-            )
+            stored = await run_in_threadpool(store_upload, settings.seeds_dir, raw_name, raw, options)
         except DocumentError as exc:
             refused.append(rejected(raw_name, exc))
             continue
