@@ -64,3 +64,34 @@ def test_page_corpus_ingest_is_measured_from_outside(tmp_path: Path) -> None:
     run = ingest_subprocess(tmp_path / "pages", tmp_path / "index")
     assert run.summary.startswith("index") and run.chunks >= characters // 1000
     assert 100 < run.peak_mb < 4096 and run.seconds > 0
+
+
+def test_a_request_crossing_a_keep_alive_close_is_sent_again_not_counted_lost() -> None:
+    """A server that closes every connection after one answer without saying so (as a retiring worker
+    closes its idle connections): the next request on that connection meets the close before any byte
+    of an answer and goes again on a new connection; an answer that breaks off midway stays an error."""
+    import asyncio
+
+    from rag_service.bench.loadtest import run_load
+
+    async def scenario(cut_midway: bool):
+        async def handle(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            await reader.read(65536)  # the small JSON body
+            answer = b'{"answer": "ok"}'
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(
+                answer
+            )
+            writer.write(head + (answer[:5] if cut_midway else answer))
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            return await run_load(f"http://127.0.0.1:{port}", 20, 2, ["q"], timeout=5)
+
+    clean = asyncio.run(scenario(cut_midway=False))
+    assert clean.errors == 0 and clean.statuses["200"] == 20 and clean.resent >= 1
+    broken = asyncio.run(scenario(cut_midway=True))
+    assert broken.errors == 20 and broken.statuses["200"] == 0
