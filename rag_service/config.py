@@ -46,6 +46,27 @@ class Settings(BaseSettings):
         100, gt=0, le=8192, description="total size of one upload request (held in memory while it arrives)"
     )
 
+    # Where the index lives: files with FAISS (nothing to start), or PostgreSQL with pgvector.
+    store: Literal["faiss", "postgres"] = Field(
+        "faiss", description="faiss: versioned files in RAG_INDEX_DIR; postgres: RAG_DATABASE_URL"
+    )
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL of the primary (postgresql://user:password@host:5432/db)"
+    )
+    database_read_url: SecretStr | None = Field(
+        None,
+        description="optional URL of a streaming replica: questions read there, ingest writes the primary",
+    )
+    database_timeout: float = Field(
+        5.0, gt=0, le=600, description="seconds to connect, wait for a pooled connection, or run a query"
+    )
+    database_pool_size: int = Field(8, ge=1, le=256, description="connections per pool per process")
+    database_lexical: Literal["process", "sql"] = Field(
+        "process",
+        description="the lexical half of hybrid search with postgres: BM25 in process, or full text in SQL "
+        "(one round trip; lower nDCG, measured in the README)",
+    )
+
     # Embedding.
     embedding_model: str = PACKAGED_MODEL
     embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
@@ -139,6 +160,12 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list)
     log_questions: bool = False
+
+    @model_validator(mode="after")
+    def _check_store(self) -> Settings:
+        if self.store == "postgres" and not (self.database_url and self.database_url.get_secret_value()):
+            raise ValueError("RAG_STORE=postgres needs RAG_DATABASE_URL (postgresql://user:pass@host/db)")
+        return self
 
     @model_validator(mode="after")
     def _check_chunking(self) -> Settings:

@@ -4,6 +4,7 @@
     ├── ConfigError            settings or prompt files are wrong            (HTTP 500 at start-up only)
     ├── IndexMissingError      no index built yet: run `rag-service ingest`  (HTTP 503)
     ├── IndexMismatchError     index built with another model/format/dimension, or damaged (HTTP 503)
+    ├── StoreUnavailableError  the index database is down or too slow; retry later (HTTP 503)
     ├── DocumentError          a seed file cannot be read or decoded         (HTTP 422 on ingest)
     ├── InvalidRequestError    a client mistake the schema cannot express    (HTTP 400)
     ├── NotFoundError          an unknown document name                      (HTTP 404)
@@ -29,6 +30,10 @@ class IndexMissingError(RagError):
 
 class IndexMismatchError(RagError):
     """The index cannot serve: another model, format or dimension, or damaged."""
+
+
+class StoreUnavailableError(RagError):
+    """The index store (a database) cannot be reached or did not answer in time; retrying may work."""
 
 
 class DocumentError(RagError):

@@ -35,7 +35,7 @@ from rag_service.embedding.base import Embedder
 from rag_service.embedding.passages import content_vectors, vector_cache
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
 from rag_service.models import Chunk, Document, Sentence
-from rag_service.store.files import FileStore
+from rag_service.store.factory import make_store
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex
 from rag_service.store.protocol import IndexStore
 
@@ -105,7 +105,7 @@ def ingest_seeds(
     ``settings.seeds_dir``."""
     started = time.perf_counter()
     report = IngestReport()
-    store = store or FileStore(settings.index_dir)
+    store = store or make_store(settings)
     with store.writer():
         options = read_options(settings)
         sources, report.skipped = scan_sources(settings.seeds_dir, options)

@@ -45,16 +45,16 @@ from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag_service.embedding.base import BaseEmbedder, Embedder
 from rag_service.embedding.torch_backend import TorchEmbedder
-from rag_service.errors import InvalidRequestError, RagError, UpstreamError
+from rag_service.errors import InvalidRequestError, RagError, StoreUnavailableError, UpstreamError
 from rag_service.followups import QuotedSentences
 from rag_service.ingest import IngestReport, index_settings, ingest_seeds
 from rag_service.models import Answer, Message, ScoredChunk
 from rag_service.prompts import Prompts, load_prompts
 from rag_service.questions import require_question, require_unicode
-from rag_service.retrieval.hybrid import HybridRetriever, Mode, SearchParams
+from rag_service.retrieval.hybrid import Mode, Retriever, SearchParams
 from rag_service.retrieval.lexical import content_terms
 from rag_service.serialize import strip_footer
-from rag_service.store.files import FileStore
+from rag_service.store.factory import make_store
 from rag_service.store.model import LoadedIndex
 from rag_service.store.protocol import IndexStore
 
@@ -77,7 +77,7 @@ StreamEvent = Delta | Answer
 @dataclass(frozen=True)
 class IndexState:
     index: LoadedIndex
-    retriever: HybridRetriever
+    retriever: Retriever
     answerer: ExtractiveAnswerer
     composer: AnswerComposer
     quotes: QuotedSentences
@@ -95,10 +95,6 @@ def make_embedder(settings: Settings) -> BaseEmbedder:
         quantized = settings.embedding_backend == "onnx-int8"
         return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, quantized=quantized, **common)
     return TorchEmbedder(settings.embedding_model, **common)
-
-
-def make_store(settings: Settings) -> IndexStore:
-    return FileStore(settings.index_dir)
 
 
 class Pipeline:
@@ -160,7 +156,7 @@ class Pipeline:
             content, content_terms, self.settings.grounding_threshold, self.embedder.embed_documents
         )
         composer = AnswerComposer(grounding, self.settings.grounding)
-        retriever = HybridRetriever.for_index(index, self.settings.hnsw_ef_search)
+        retriever = self.store.retriever(index, self.settings.hnsw_ef_search)
         return IndexState(index, retriever, answerer, composer, QuotedSentences(index.content))
 
     def reload(self) -> None:
@@ -172,6 +168,8 @@ class Pipeline:
         """Whether the store's current version is the one served (or one known not to load)."""
         try:
             version = self.store.current_version()
+        except StoreUnavailableError:  # a database that is down: the request cannot be answered (503)
+            raise
         except RagError:  # no readable pointer: keep serving what is loaded
             return True
         return version in (self._state.index.version, self._unloadable)

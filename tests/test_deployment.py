@@ -3,19 +3,24 @@ the README agree with the app's settings, and the container's start command runs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import yaml
 
 from rag_service.bench.server import free_port
 from rag_service.config import Settings
+from rag_service.store.postgres.local import LocalPostgres
 from tests.conftest import ROOT, SEEDS
 
 SETTINGS = {f"RAG_{name.upper()}" for name in Settings.model_fields}
@@ -91,26 +96,30 @@ def test_dockerfile_commands_are_the_documented_ones() -> None:
         assert documented in README
 
 
-def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
-    """docker/entrypoint.sh with the image's environment (paths moved to a temp folder): it must build
-    the missing index, become healthy, and pass the image's health check command."""
+def _image_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The image's environment with its paths moved to ``tmp_path`` and a free loopback port."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         **dockerfile_env(),
+        **overrides,
         "RAG_HOST": "127.0.0.1",
-        "RAG_PORT": str(port),
+        "RAG_PORT": str(free_port()),
         "RAG_SEEDS_DIR": str(tmp_path / "seeds"),
         "RAG_INDEX_DIR": str(tmp_path / "index"),
         "RAG_PROMPTS_DIR": str(tmp_path / "prompts"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+
+
+@contextlib.contextmanager
+def _entrypoint(env: dict[str, str], cwd: Path) -> Iterator[dict[str, Any]]:
+    """docker/entrypoint.sh running until it passes the image's health check; yields /api/health."""
     process = subprocess.Popen(
         ["sh", str(ROOT / "docker" / "entrypoint.sh")],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -122,14 +131,78 @@ def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "not healthy in 180 s"
             time.sleep(0.5)
-        assert (tmp_path / "index" / "CURRENT").exists(), "the index was not built at start"
-        health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
-        assert health["documents"] == 2
+        yield httpx.get(f"http://127.0.0.1:{env['RAG_PORT']}/api/health", timeout=5).json()
     finally:
         process.terminate()
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
+    """docker/entrypoint.sh with the image's environment (paths moved to a temp folder): it must build
+    the missing index, become healthy, and pass the image's health check command."""
+    with _entrypoint(_image_env(tmp_path), tmp_path) as health:
+        assert (tmp_path / "index" / "CURRENT").exists(), "the index was not built at start"
+        assert health["documents"] == 2
+
+
+PG_RAG = COMPOSE["services"]["rag-postgres"]
+POSTGRES = COMPOSE["services"]["postgres"]
+
+
+def _compose_value(value: str, env: dict[str, str] | None = None) -> str:
+    """``${NAME:-default}`` substituted as compose does, from ``env`` (default: nothing set)."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: (env or {}).get(m.group(1), m.group(2)), value)
+
+
+def test_postgres_profile_runs_pgvector_with_a_volume_a_health_check_and_the_service_on_it() -> None:
+    assert POSTGRES["profiles"] == PG_RAG["profiles"] == ["postgres"]
+    assert POSTGRES["image"].startswith("pgvector/pgvector:pg")  # the pgvector project's official image
+    volume, mount = POSTGRES["volumes"][0].split(":")
+    assert volume in COMPOSE["volumes"] and mount == "/var/lib/postgresql"  # PGDATA's parent from pg18 on
+    assert "pg_isready" in " ".join(POSTGRES["healthcheck"]["test"])
+    assert PG_RAG["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert PG_RAG["image"] == RAG["image"] and "pip install '.[postgres]'" in DOCKERFILE
+    env = PG_RAG["environment"]
+    assert env["RAG_STORE"] == "postgres" and "RAG_INDEX_DIR" not in env
+    assert all(name in SETTINGS for name in env if name.startswith("RAG_"))
+    assert not any(v.endswith(":/app/index") for v in PG_RAG["volumes"])  # nothing kept on local disk
+    url = psycopg.conninfo.conninfo_to_dict(_compose_value(env["RAG_DATABASE_URL"]))
+    database = {k: _compose_value(v) for k, v in POSTGRES["environment"].items()}
+    assert url["host"] == "postgres" and url["port"] == "5432"  # the service name, inside the network
+    assert (url["user"], url["password"], url["dbname"]) == (
+        database["POSTGRES_USER"],
+        database["POSTGRES_PASSWORD"],
+        database["POSTGRES_DB"],
+    )
+    ports = {p.split(":")[1] for p in (RAG["ports"][0], PG_RAG["ports"][0])}
+    assert len({_compose_value(p) for p in ports}) == 2
+    assert "--profile postgres" in README
+
+
+def test_postgres_profile_service_starts_outside_docker(tmp_path: Path) -> None:
+    """The profile's service environment against a real PostgreSQL with pgvector made like the image
+    makes it (POSTGRES_USER a superuser owning POSTGRES_DB), only the host and port moved to loopback."""
+    server = LocalPostgres.create()
+    try:
+        database = {k: _compose_value(v) for k, v in POSTGRES["environment"].items()}
+        user, password, name = (database[k] for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"))
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE \"{user}\" SUPERUSER LOGIN PASSWORD '{password}'")
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
+        service = {k: _compose_value(v) for k, v in PG_RAG["environment"].items() if k.startswith("RAG_")}
+        service["RAG_DATABASE_URL"] = service["RAG_DATABASE_URL"].replace(
+            "@postgres:5432/", f"@127.0.0.1:{server.port}/"
+        )
+        env = _image_env(tmp_path, **service)
+        with _entrypoint(env, tmp_path) as health:
+            assert health["documents"] == 2
+        assert not (tmp_path / "index").exists()  # the index went to the database
+        with psycopg.connect(server.url(name)) as conn:
+            assert conn.execute("SELECT count(*) FROM rag_versions").fetchone() == (1,)
+    finally:
+        server.destroy()
 
 
 def test_healthcheck_fails_when_nothing_listens() -> None:

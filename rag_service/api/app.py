@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -32,22 +33,48 @@ from rag_service.api.access_log import AccessLog
 from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit, HeaderLimit, SecurityHeaders
 from rag_service.api.routes import admin, ask, documents, openai_compat, sources
 from rag_service.config import Settings, load_settings
-from rag_service.errors import ConfigError, RagError
+from rag_service.errors import (
+    ConfigError,
+    IndexMismatchError,
+    IndexMissingError,
+    RagError,
+    StoreUnavailableError,
+)
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
-from rag_service.store.files import CURRENT
+from rag_service.store.factory import make_store
+from rag_service.store.protocol import IndexStore
 
 log = logging.getLogger("rag_service.api")
 STATIC = resources.files("rag_service.api") / "static"
 
 
+def _has_index(store: IndexStore) -> bool:
+    try:
+        store.current_version()
+    except IndexMissingError:
+        return False
+    except IndexMismatchError:
+        return True  # loading says what is wrong with it
+    return True
+
+
 def _load(app: FastAPI, settings: Settings) -> None:
     try:
         embedder = make_embedder(settings)
-        missing = not (settings.index_dir / CURRENT).exists()
-        if settings.ingest_on_start == "always" or (settings.ingest_on_start == "missing" and missing):
-            log.info("%s", ingest_seeds(settings, embedder).summary())
-        app.state.pipeline = Pipeline.load(settings, embedder)
+        store = make_store(settings)
+        delay = 1.0
+        while True:  # a database that is down at start-up: wait for it, /api/health answers 503 meanwhile
+            try:
+                when = settings.ingest_on_start
+                if when == "always" or (when == "missing" and not _has_index(store)):
+                    log.info("%s", ingest_seeds(settings, embedder, store=store).summary())
+                app.state.pipeline = Pipeline.load(settings, embedder, store)
+                break
+            except StoreUnavailableError as exc:
+                log.warning("%s; trying again in %.0f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
         log.info("ready: %s", app.state.pipeline.index.version)
     except RagError as exc:
         app.state.load_error = exc

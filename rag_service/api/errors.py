@@ -27,6 +27,7 @@ from rag_service.errors import (
     InvalidRequestError,
     NotFoundError,
     RagError,
+    StoreUnavailableError,
     UpstreamError,
     UpstreamTimeoutError,
 )
@@ -38,6 +39,7 @@ STATUS: dict[type[RagError], int] = {
     UpstreamError: 502,
     IndexMissingError: 503,
     IndexMismatchError: 503,
+    StoreUnavailableError: 503,
     DocumentError: 422,
     InvalidRequestError: 400,
     NotFoundError: 404,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import faiss
 import numpy as np
@@ -31,7 +31,38 @@ class SearchParams:
     mode: Mode = "hybrid"
 
 
+class Retriever(Protocol):
+    """Chunk search over one loaded index; each store builds the kind that suits it
+    (``IndexStore.retriever``). Rows are positions in that index's ``content.chunks``."""
+
+    def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+
+    def search(self, query: str, query_vector: np.ndarray, params: SearchParams) -> list[ScoredChunk]: ...
+
+
+def fuse(
+    chunks: Sequence[Chunk],
+    dense: list[tuple[int, float]],
+    lexical: list[tuple[int, float]],
+    params: SearchParams,
+) -> list[ScoredChunk]:
+    """Reciprocal-rank fusion of two ranked ``(row, score)`` lists, best first, cut to ``top_k``."""
+    fused: dict[int, float] = {}
+    for ranked in (dense, lexical):
+        for rank, (row, _) in enumerate(ranked):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (params.rrf_k + rank + 1)
+    dense_scores = dict(dense)
+    lexical_scores = dict(lexical)
+    order = sorted(fused, key=lambda row: (-fused[row], -dense_scores.get(row, -1.0), row))
+    return [
+        ScoredChunk(chunks[row], fused[row], dense_scores.get(row), lexical_scores.get(row), rank)
+        for rank, row in enumerate(order[: params.top_k], start=1)
+    ]
+
+
 class HybridRetriever:
+    """Dense search with the index's FAISS file and BM25, both in process (the file store's)."""
+
     def __init__(
         self,
         chunks: Sequence[Chunk],
@@ -48,6 +79,8 @@ class HybridRetriever:
     @classmethod
     def for_index(cls, index: LoadedIndex, ef_search: int | None = None) -> HybridRetriever:
         """Dense + BM25 over one loaded index: how the service and the retrieval benchmark build it."""
+        if index.faiss_index is None:
+            raise ValueError("this index has no FAISS file: search it with its store's retriever")
         lexical = LexicalIndex([c.text for c in index.content.chunks])
         return cls(index.content.chunks, index.faiss_index, lexical, ef_search)
 
@@ -63,14 +96,4 @@ class HybridRetriever:
         pool = max(params.candidate_pool, params.top_k)
         dense = self.dense(query_vector, pool) if params.mode != "lexical" else []
         lexical = self._lexical.search(query, pool) if params.mode != "dense" else []
-        fused: dict[int, float] = {}
-        for ranked in (dense, lexical):
-            for rank, (row, _) in enumerate(ranked):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (params.rrf_k + rank + 1)
-        dense_scores = dict(dense)
-        lexical_scores = dict(lexical)
-        order = sorted(fused, key=lambda row: (-fused[row], -dense_scores.get(row, -1.0), row))
-        return [
-            ScoredChunk(self.chunks[row], fused[row], dense_scores.get(row), lexical_scores.get(row), rank)
-            for rank, row in enumerate(order[: params.top_k], start=1)
-        ]
+        return fuse(self.chunks, dense, lexical, params)

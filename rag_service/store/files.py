@@ -44,10 +44,18 @@ from typing import Any
 import faiss
 import numpy as np
 
-from rag_service.documents.windows import window_groups
 from rag_service.errors import IndexMismatchError, IndexMissingError
-from rag_service.models import Chunk, Document, DocumentMeta, Region, Section, Sentence, Structure
+from rag_service.retrieval.hybrid import HybridRetriever
+from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
+from rag_service.store.records import (
+    chunk_from,
+    chunk_record,
+    document_from,
+    document_record,
+    sentence_from,
+    sentence_record,
+)
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -83,6 +91,9 @@ class FileStore:
     def writer(self) -> contextlib.AbstractContextManager[None]:
         return writer_lock(self.index_dir)
 
+    def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> HybridRetriever:
+        return HybridRetriever.for_index(index, ef_search)
+
 
 def build_faiss(vectors: np.ndarray, index_type: str = "flat", hnsw_m: int = 32) -> faiss.Index:
     dimension = vectors.shape[1]
@@ -108,9 +119,9 @@ def write_index(
     tmp = index_dir / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
     try:
-        _write_jsonl(tmp / "documents.jsonl", (_document_record(d) for d in content.documents))
-        _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in content.chunks))
-        _write_jsonl(tmp / "sentences.jsonl", (_sentence_record(s) for s in content.sentences))
+        _write_jsonl(tmp / "documents.jsonl", (document_record(d) for d in content.documents))
+        _write_jsonl(tmp / "chunks.jsonl", (chunk_record(c) for c in content.chunks))
+        _write_jsonl(tmp / "sentences.jsonl", (sentence_record(s) for s in content.sentences))
         index = build_faiss(content.chunk_vectors, settings.index_type, settings.hnsw_m)
         faiss.write_index(index, str(tmp / "chunks.faiss"))
         for name, vectors in (
@@ -208,9 +219,9 @@ def load_index(index_dir: Path, *, wanted: IndexSettings | None = None, verify: 
                     f"index file {version}/{name} is missing or does not match its manifest: {RERUN}"
                 )
     try:
-        documents = [_document_from(r) for r in _read_jsonl(folder / "documents.jsonl")]
-        chunks = [_chunk_from(r) for r in _read_jsonl(folder / "chunks.jsonl")]
-        sentences = [_sentence_from(r) for r in _read_jsonl(folder / "sentences.jsonl")]
+        documents = [document_from(r) for r in _read_jsonl(folder / "documents.jsonl")]
+        chunks = [chunk_from(r) for r in _read_jsonl(folder / "chunks.jsonl")]
+        sentences = [sentence_from(r) for r in _read_jsonl(folder / "sentences.jsonl")]
         faiss_index = faiss.read_index(str(folder / "chunks.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
         window_vectors = np.load(folder / "windows.npy", allow_pickle=False)
@@ -233,40 +244,10 @@ def load_index(index_dir: Path, *, wanted: IndexSettings | None = None, verify: 
 
 
 def _inconsistency(manifest: Manifest, faiss_index: faiss.Index, content: IndexContent) -> str | None:
-    """What is wrong with a loaded index that matched its hashes, or None. Cheap: one pass each."""
-    documents, chunks, sentences = content.documents, content.chunks, content.sentences
-    dimension = manifest.settings.dimension
-    counts = manifest.counts
-    found = {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)}
-    if any(counts.get(k) != v for k, v in found.items()):
-        return f"record counts {found} differ from the manifest's {counts}"
-    if faiss_index.d != dimension or faiss_index.ntotal != len(chunks):
+    """``checks.inconsistency`` plus what only a FAISS file can get wrong."""
+    if faiss_index.d != manifest.settings.dimension or faiss_index.ntotal != len(content.chunks):
         return f"chunks.faiss holds {faiss_index.ntotal} vectors of width {faiss_index.d}"
-    arrays = (
-        ("sentences.npy", content.sentence_vectors, len(sentences)),
-        # A retrieval-only index (benchmarks: no sentences) has no windows either.
-        ("windows.npy", content.window_vectors, len(window_groups(chunks)) if sentences else 0),
-    )
-    for name, vectors, rows in arrays:
-        if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
-            return f"{name} is {vectors.dtype} {vectors.shape}"
-    vector_sets = (
-        ("chunk", content.chunk_vectors),
-        ("sentence", content.sentence_vectors),
-        ("window", content.window_vectors),
-    )
-    for name, vectors in vector_sets:
-        if not np.isfinite(vectors).all():
-            return f"{name} vectors contain NaN or infinite values"
-    lengths = {d.name: len(d.text) for d in documents}
-    for kind, spans in (("chunk", chunks), ("sentence", sentences)):
-        for span in spans:
-            size = lengths.get(span.source)
-            if size is None or not 0 <= span.start < span.end <= size:
-                return f"a {kind} points outside its document"
-    if any(row < 0 or row >= len(sentences) for chunk in chunks for row in chunk.sentence_ids):
-        return "a chunk names a sentence that does not exist"
-    return None
+    return inconsistency(manifest, content)
 
 
 @contextlib.contextmanager
@@ -325,64 +306,3 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
-
-
-def _document_record(d: Document) -> dict[str, Any]:
-    return {
-        "name": d.name,
-        "sha256": d.sha256,
-        "meta": d.meta.as_dict(),
-        "sections": [[s.name, s.start, s.end, s.voice] for s in d.sections],
-        "structure": _structure_record(d.structure),
-        "text": d.text,
-    }
-
-
-def _document_from(r: dict[str, Any]) -> Document:
-    sections = tuple(Section(name, start, end, voice) for name, start, end, voice in r["sections"])
-    structure = _structure_from(r.get("structure") or {})
-    return Document(r["name"], r["text"], DocumentMeta(**r["meta"]), sections, r["sha256"], structure)
-
-
-def _structure_record(s: Structure) -> dict[str, Any]:
-    regions = {kind: [[g.start, g.end, g.label] for g in getattr(s, kind)] for kind in _REGION_KINDS}
-    return {"kind": s.kind, **regions, "notes": list(s.notes)}
-
-
-def _structure_from(r: dict[str, Any]) -> Structure:
-    regions = {kind: tuple(Region(*g) for g in r.get(kind, ())) for kind in _REGION_KINDS}
-    return Structure(kind=r.get("kind", "text"), **regions, notes=tuple(r.get("notes", ())))
-
-
-_REGION_KINDS = ("pages", "headings", "tables")
-
-
-def _chunk_record(c: Chunk) -> dict[str, Any]:
-    record = {**_span_record(c), "id": c.id, "sentences": list(c.sentence_ids)}
-    if c.header:
-        record["header"] = c.header
-    return record
-
-
-def _chunk_from(r: dict[str, Any]) -> Chunk:
-    fields = _span_fields(r)
-    return Chunk(**fields, id=r["id"], sentence_ids=tuple(r["sentences"]), header=r.get("header", ""))
-
-
-def _sentence_record(s: Sentence) -> dict[str, Any]:
-    return _span_record(s)
-
-
-def _sentence_from(r: dict[str, Any]) -> Sentence:
-    return Sentence(**_span_fields(r))
-
-
-_SPAN_FIELDS = ("source", "section", "voice", "title", "start", "end", "text")
-
-
-def _span_record(span: Chunk | Sentence) -> dict[str, Any]:
-    return {name: getattr(span, name) for name in _SPAN_FIELDS}
-
-
-def _span_fields(r: dict[str, Any]) -> dict[str, Any]:
-    return {name: r[name] for name in _SPAN_FIELDS}

@@ -126,7 +126,8 @@ class LoadedIndex:
     """One complete version of an index, as a store hands it to readers."""
 
     content: IndexContent
-    faiss_index: faiss.Index
+    faiss_index: faiss.Index | None
+    """The file store's search index; None where the store searches elsewhere (PostgreSQL)."""
     manifest: Manifest
     version: str
 

@@ -1,8 +1,9 @@
 """The seam between the service and wherever its index lives.
 
 Ingest, the pipeline and the API talk to an ``IndexStore`` only; ``FileStore``
-(``rag_service.store.files``, plain files with FAISS) is the default, and a database store implements
-the same four methods. ``tests/contracts/store.py`` holds the tests every implementation must pass.
+(``rag_service.store.files``, plain files with FAISS) is the default; ``PostgresStore``
+(``rag_service.store.postgres``) implements the same five methods over PostgreSQL with pgvector.
+``tests/contracts/store.py`` holds the tests every implementation must pass.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from rag_service.retrieval.hybrid import Retriever
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex
 
 
@@ -28,6 +30,8 @@ class IndexStore(Protocol):
       to the current version may return the current name.
     * ``writer()`` is held around read-modify-write cycles (an ingest): at most one holder at a time,
       across processes. Whatever an earlier holder left half-done is cleaned up on entry.
+    * ``retriever(index, ef_search)`` searches the chunks of a version this store loaded: FAISS and BM25
+      in process for files, SQL for a database. Rows it returns are positions in ``index.content.chunks``.
     """
 
     def current_version(self) -> str: ...
@@ -39,3 +43,5 @@ class IndexStore(Protocol):
     ) -> str: ...
 
     def writer(self) -> AbstractContextManager[None]: ...
+
+    def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> Retriever: ...

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +14,8 @@ import pytest
 from rag_service.documents.files import load_document, scan_sources
 from rag_service.errors import IndexMismatchError, IndexMissingError
 from rag_service.ingest import build_content, index_settings
+from rag_service.retrieval.hybrid import HybridRetriever, SearchParams
+from rag_service.store.files import build_faiss
 
 
 def _content(settings, embedder, extra: str | None = None):
@@ -79,3 +83,39 @@ class StoreContract:
         for other in (replace(wanted, embedding_model="other/model"), replace(wanted, dimension=768)):
             with pytest.raises(IndexMismatchError, match="rag-service ingest"):
                 store.load(other)
+
+    def test_its_retriever_ranks_as_exact_search_with_bm25(self, store, settings, embedder) -> None:
+        """Whatever searches the store (FAISS, SQL), hybrid rankings match FAISS flat + BM25 in process."""
+        wanted = index_settings(settings, embedder)
+        with store.writer():
+            store.write(_content(settings, embedder), wanted)
+        index = store.load(wanted)
+        reference = replace(index, faiss_index=build_faiss(index.content.chunk_vectors))
+        exact = HybridRetriever.for_index(reference)
+        retriever = store.retriever(index, 64)
+        questions = ["How many launches are planned?", "What do readers say in the comments?", "budget"]
+        for question, vector in zip(questions, embedder.embed_documents(questions), strict=True):
+            for mode in ("dense", "lexical", "hybrid"):
+                params = SearchParams(top_k=5, mode=mode)
+                got = [(h.chunk.id, round(h.score, 5)) for h in retriever.search(question, vector, params)]
+                want = [(h.chunk.id, round(h.score, 5)) for h in exact.search(question, vector, params)]
+                assert got == want, (question, mode)
+            dense = retriever.dense(vector, 3)
+            assert [r for r, _ in dense] == [r for r, _ in exact.dense(vector, 3)]
+            assert np.allclose([s for _, s in dense], [s for _, s in exact.dense(vector, 3)], atol=1e-5)
+
+    def test_one_writer_at_a_time(self, store) -> None:
+        order: list[str] = []
+
+        def second() -> None:
+            with store.writer():
+                order.append("second in")
+
+        with store.writer():
+            order.append("first in")
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)
+            order.append("first out")
+        thread.join(10)
+        assert order == ["first in", "first out", "second in"]

@@ -1,0 +1,124 @@
+"""Connections to the index database: a pool for the primary, one for an optional read replica.
+
+Every failure to reach the database, or to hear back from it within ``timeout`` seconds, becomes a
+``StoreUnavailableError`` (HTTP 503 with ``Retry-After``) that names the server by host, port and
+database only: the URLs may carry a password, which never reaches a message, a log or a client.
+
+A pool checks a connection before lending it (``ConnectionPool.check_connection``), so after the server
+restarts the broken connections are dropped and new ones made: the service reconnects by itself.
+Reads carry a ``statement_timeout`` of ``timeout``; a slow database answers 503 instead of holding a
+request. Writes (ingest) have no statement timeout: building an HNSW index may take minutes.
+
+Schema migrations run once per process, on the primary, before the first pool is opened: the pools
+register pgvector's type adapters when they connect, and that needs the extension to exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from pgvector.psycopg import register_vector
+
+from rag_service.errors import StoreUnavailableError
+from rag_service.store.postgres import schema
+
+log = logging.getLogger("rag_service.store")
+
+
+def where(url: str) -> str:
+    """``host:port/dbname`` of a connection URL, with no user name or password."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the configured database (its URL cannot be parsed)"
+    host = info.get("host") or info.get("hostaddr") or "localhost"
+    return f"{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}"
+
+
+class Database:
+    def __init__(self, url: str, read_url: str | None = None, *, timeout: float = 5.0, pool_size: int = 8):
+        self.url, self.read_url = url, read_url
+        self.timeout, self.pool_size = timeout, pool_size
+        self._primary: psycopg_pool.ConnectionPool | None = None
+        self._reader: psycopg_pool.ConnectionPool | None = None
+        """Reads: the replica when one is configured, else the primary, with a statement timeout."""
+        self._lock = threading.Lock()
+
+    def _pool(self, url: str, *, reads: bool) -> psycopg_pool.ConnectionPool:
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, math.ceil(self.timeout)),
+            # A peer that vanishes without closing the socket is noticed in seconds, not hours.
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": int(self.timeout * 1000) + 5000,
+        }
+        if reads:
+            kwargs["options"] = f"-c statement_timeout={int(self.timeout * 1000)}"
+        return psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=self.pool_size,
+            timeout=self.timeout,
+            kwargs=kwargs,
+            configure=register_vector,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            open=False,
+            name="rag-primary" if not reads else "rag-replica",
+        )
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._primary is not None:
+                return
+            with self.translated(self.url):
+                schema.migrate(self.url, self.timeout)
+            primary = self._pool(self.url, reads=False)
+            reader = self._pool(self.read_url or self.url, reads=True)
+            primary.open(wait=False)
+            reader.open(wait=False)
+            self._primary, self._reader = primary, reader
+
+    @contextlib.contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection: the primary for writes, the replica (when configured) for reads."""
+        self._open()
+        pool = self._primary if write else self._reader
+        assert pool is not None
+        with self.translated(self.url if write else self.read_url or self.url), pool.connection() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def translated(self, url: str) -> Iterator[None]:
+        """Database failures as ``StoreUnavailableError``; other errors (bugs) pass through."""
+        try:
+            yield
+        except psycopg_pool.PoolTimeout:
+            raise StoreUnavailableError(
+                f"the index database {where(url)} gave no connection within {self.timeout:g} s "
+                "(down, or every connection busy): retry in a few seconds"
+            ) from None
+        except psycopg.errors.QueryCanceled:
+            raise StoreUnavailableError(
+                f"the index database {where(url)} did not answer within {self.timeout:g} s: retry later"
+            ) from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            log.warning("index database %s: %s", where(url), type(exc).__name__)
+            raise StoreUnavailableError(
+                f"the index database {where(url)} cannot be reached: retry in a few seconds"
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            for pool in (self._primary, self._reader):
+                if pool is not None:
+                    pool.close()
+            self._primary = self._reader = None

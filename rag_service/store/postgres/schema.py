@@ -1,0 +1,98 @@
+"""The index database's schema, created and migrated by the service, with its version recorded.
+
+Tables (each data table is partitioned by ``version_id``; one partition per index version)::
+
+    rag_schema      one row: the schema version this database is at
+    rag_versions    id, name, manifest (jsonb), dimension, created_at
+    rag_current     one row: the version readers get
+    rag_documents   version_id, n, name, record (jsonb: text, metadata, sections, structure)
+    rag_chunks      version_id, n, record (jsonb), text, embedding vector, tsv tsvector GENERATED
+    rag_sentences   version_id, n, record (jsonb), embedding vector
+    rag_windows     version_id, n, embedding vector
+
+Why a partition per version: an ingest writes its version's partitions and switches ``rag_current`` in
+one transaction, so readers never see a half-written corpus and a killed ingest leaves nothing behind;
+each version has its own HNSW and GIN indexes, built once over complete data (much faster than growing
+them row by row), searched without filtering out other versions' rows, and dropped whole when the
+version is retired. The vector column has no fixed width in the parent so that an index of another
+model can live beside it; each chunk partition's HNSW index is on ``embedding::vector(D)`` with cosine
+ops, the form pgvector documents for mixed dimensions, and queries use the same expression.
+
+``migrate`` applies the steps past the recorded version under an advisory lock (two services starting
+together migrate once) and refuses a database whose schema is newer than this code knows.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from rag_service.errors import ConfigError
+
+MIGRATION_LOCK = 7_261_001
+"""Advisory lock key held while migrating (any constant unlikely to clash with an application's)."""
+
+STEPS: tuple[str, ...] = (
+    # 1: versions, the current pointer and the partitioned data tables.
+    """
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE TABLE rag_versions (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        manifest jsonb NOT NULL,
+        dimension int NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE rag_current (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        version_id bigint NOT NULL REFERENCES rag_versions (id)
+    );
+    CREATE TABLE rag_documents (
+        version_id bigint NOT NULL, n int NOT NULL, name text NOT NULL, record jsonb NOT NULL,
+        PRIMARY KEY (version_id, n)
+    ) PARTITION BY LIST (version_id);
+    CREATE TABLE rag_chunks (
+        version_id bigint NOT NULL, n int NOT NULL, record jsonb NOT NULL, text text NOT NULL,
+        embedding vector NOT NULL,
+        tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+        PRIMARY KEY (version_id, n)
+    ) PARTITION BY LIST (version_id);
+    CREATE TABLE rag_sentences (
+        version_id bigint NOT NULL, n int NOT NULL, record jsonb NOT NULL, embedding vector NOT NULL,
+        PRIMARY KEY (version_id, n)
+    ) PARTITION BY LIST (version_id);
+    CREATE TABLE rag_windows (
+        version_id bigint NOT NULL, n int NOT NULL, embedding vector NOT NULL,
+        PRIMARY KEY (version_id, n)
+    ) PARTITION BY LIST (version_id);
+    """,
+)
+SCHEMA_VERSION = len(STEPS)
+DATA_TABLES = ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows")
+
+
+def partition(table: str, version_id: int) -> str:
+    """The name of ``table``'s partition for one version (an identifier made of known parts only)."""
+    return f"{table}_v{int(version_id)}"
+
+
+def migrate(url: str, timeout: float) -> int:
+    """Bring the database's schema to ``SCHEMA_VERSION``; returns the version it was at."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout))) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS rag_schema (version int NOT NULL)")
+            row = conn.execute("SELECT version FROM rag_schema").fetchone()
+            found = row[0] if row else 0
+            if found > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the index database has schema version {found}, newer than this rag-service "
+                    f"({SCHEMA_VERSION}): upgrade rag-service, or point RAG_DATABASE_URL at another database"
+                )
+            for step in range(found, SCHEMA_VERSION):
+                with conn.transaction():
+                    conn.execute(STEPS[step])  # trusted constant DDL
+                    conn.execute("DELETE FROM rag_schema")
+                    conn.execute("INSERT INTO rag_schema (version) VALUES (%s)", (step + 1,))
+            return found
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -1,0 +1,316 @@
+"""``PostgresStore``: the ``IndexStore`` protocol over PostgreSQL with pgvector (``RAG_STORE=postgres``).
+
+A version is a row of ``rag_versions`` plus one partition of each data table (``schema``). ``write``
+creates the partitions, copies the rows in, builds the version's HNSW and GIN indexes and points
+``rag_current`` at it, all in one transaction: readers see the previous version until the commit and
+the new one, complete, after it; an ingest killed part-way is rolled back by the server. Versions older
+than the current one and the one before it are dropped afterwards (a reader still serving the previous
+version keeps searching it until its next request switches it over).
+
+Readers load the current version's documents, chunks, sentences and vectors into memory, because the
+answerer scores sentences of every retrieved passage; chunk search itself runs in the database
+(``search.SqlRetriever``), so the in-memory copy needs no FAISS index. Nothing is kept on local disk:
+any number of service processes can serve one database, and ``RAG_DATABASE_READ_URL`` sends their reads
+to a streaming replica. Loads inside ``writer()`` (an ingest reusing the previous version's vectors)
+read the primary, which a replica may lag behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from rag_service.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
+from rag_service.retrieval.hybrid import Retriever
+from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.store.checks import inconsistency
+from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
+from rag_service.store.postgres import copy
+from rag_service.store.postgres.database import Database, where
+from rag_service.store.postgres.schema import partition
+from rag_service.store.postgres.search import SqlRetriever
+from rag_service.store.records import (
+    chunk_from,
+    chunk_record,
+    document_from,
+    document_record,
+    sentence_from,
+    sentence_record,
+)
+
+WRITER_LOCK = 7_261_002
+"""Advisory lock key of ``writer()``: one ingest at a time across every process on the database."""
+KEEP_VERSIONS = 2
+BUILD_MEMORY = "1GB"
+"""``maintenance_work_mem`` while a version's HNSW index is built: the graph of a million 384-wide
+vectors fits, so the build never falls back to the slow on-disk path. An upper bound, not an allocation."""
+RERUN = "re-run `rag-service ingest` to rebuild it"
+Lexical = Literal["process", "sql"]
+
+
+class PostgresStore:
+    """An ``IndexStore`` in a PostgreSQL database (see the module docstring)."""
+
+    def __init__(self, database: Database, *, lexical: Lexical = "process") -> None:
+        self.database = database
+        self.lexical = lexical
+        self._ids: dict[str, int] = {}
+        self._writing = threading.local()
+        self._written = 0
+        """Id of the last version this process wrote: a load from a lagging replica waits for it."""
+
+    @property
+    def where(self) -> str:
+        return f"the database {where(self.database.url)} (RAG_DATABASE_URL)"
+
+    def _reads_primary(self) -> bool:
+        return bool(getattr(self._writing, "active", False))
+
+    def current_version(self) -> str:
+        with self.database.connection(write=self._reads_primary()) as conn:
+            return self._current(conn)[1]
+
+    def _current(self, conn: psycopg.Connection[Any]) -> tuple[int, str, str]:
+        row = conn.execute(
+            "SELECT v.id, v.name, v.manifest::text "
+            "FROM rag_current c JOIN rag_versions v ON v.id = c.version_id"
+        ).fetchone()
+        if row is None:
+            raise IndexMissingError(f"no index in {self.where}: run `rag-service ingest` to build it")
+        return int(row[0]), str(row[1]), str(row[2])
+
+    def load(self, wanted: IndexSettings | None = None) -> LoadedIndex:
+        for attempt in range(3):
+            try:
+                with self.database.connection(write=self._reads_primary()) as conn:
+                    return self._load(conn, wanted)
+            except psycopg.errors.UndefinedTable:
+                if attempt == 2:  # retired under us three times: ingests are running back to back
+                    raise StoreUnavailableError(
+                        f"the index in {self.where} changed while loading: retry in a few seconds"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _caught_up(self, conn: psycopg.Connection[Any]) -> tuple[int, str, str]:
+        """The current version as ``conn`` sees it, once it is at least the one this process wrote:
+        a replica replays the primary's commit a moment later, and an ingest must not be followed by
+        loading the version it replaced."""
+        deadline = time.monotonic() + self.database.timeout
+        while True:
+            try:
+                current = self._current(conn)
+            except IndexMissingError:
+                current = (0, "", "")
+            if current[0] >= self._written or self._reads_primary():
+                if not current[0]:
+                    return self._current(conn)  # raises IndexMissingError with its message
+                return current
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(
+                    f"the read replica (RAG_DATABASE_READ_URL) has not replayed the index version written "
+                    f"{self.database.timeout:g} s ago: check replication, or retry in a few seconds"
+                )
+            time.sleep(0.05)
+
+    def _load(self, conn: psycopg.Connection[Any], wanted: IndexSettings | None) -> LoadedIndex:
+        version_id, name, manifest_text = self._caught_up(conn)
+        manifest = Manifest.from_record(orjson.loads(manifest_text), self.where)
+        if wanted is not None:
+            problem = manifest.settings.difference(wanted, serving_only=True)
+            if problem:
+                raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
+        dimension = manifest.settings.dimension
+        try:
+            content = IndexContent(
+                tuple(
+                    document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))
+                ),
+                tuple(chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))),
+                tuple(
+                    sentence_from(r) for r in copy.read_records(conn, partition("rag_sentences", version_id))
+                ),
+                copy.read_vectors(conn, partition("rag_chunks", version_id), dimension),
+                copy.read_vectors(conn, partition("rag_sentences", version_id), dimension),
+                copy.read_vectors(conn, partition("rag_windows", version_id), dimension),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexMismatchError(
+                f"index version {name} cannot be read ({type(exc).__name__}): {RERUN}"
+            ) from exc
+        problem = inconsistency(manifest, content)
+        if problem:
+            raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
+        self._ids[name] = version_id
+        return LoadedIndex(content, None, manifest, name)
+
+    def write(
+        self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
+    ) -> str:
+        manifest = Manifest(
+            settings=settings,
+            sources={d.name: d.sha256 for d in content.documents},
+            counts={
+                "documents": len(content.documents),
+                "chunks": len(content.chunks),
+                "sentences": len(content.sentences),
+            },
+            skipped=tuple(skipped),
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        name = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{_digest(content, manifest)}"
+        with self.database.connection(write=True) as conn, conn.transaction():
+            existing = conn.execute("SELECT id FROM rag_versions WHERE name = %s", (name,)).fetchone()
+            if existing is not None:  # the same content written twice within a second
+                _point_at(conn, int(existing[0]))
+                self._written = int(existing[0])
+                return name
+            version_id = _insert_version(conn, name, manifest)
+            _write_partitions(conn, version_id, content, settings)
+            _point_at(conn, version_id)
+        self._written = version_id
+        self._prune()
+        return name
+
+    def _prune(self) -> None:
+        """Drop versions older than the current one and the one before it (best effort)."""
+        try:
+            with self.database.connection(write=True) as conn, conn.transaction():
+                conn.execute("SET LOCAL lock_timeout = '5s'")
+                current = conn.execute("SELECT version_id FROM rag_current").fetchone()
+                rows = conn.execute("SELECT id FROM rag_versions ORDER BY id DESC").fetchall()
+                keep = {current[0] if current else None, *[r[0] for r in rows[:KEEP_VERSIONS]]}
+                for (version_id,) in rows:
+                    if version_id in keep:
+                        continue
+                    for table in ("rag_chunks", "rag_sentences", "rag_windows", "rag_documents"):
+                        name = partition(table, version_id)
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+                    conn.execute("DELETE FROM rag_versions WHERE id = %s", (version_id,))
+        except (psycopg.errors.LockNotAvailable, StoreUnavailableError):
+            pass  # readers busy on an old version, or the database gone: the next write prunes
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """The database-wide writer lock. A killed writer's transaction was rolled back by the server
+        and its lock freed with its connection, so there is nothing to clean up on entry."""
+        with self.database.connection(write=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
+            self._writing.active = True
+            try:
+                yield
+            finally:
+                self._writing.active = False
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
+
+    def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> Retriever:
+        version_id = self._ids.get(index.version)
+        if version_id is None:
+            raise IndexMismatchError(f"index version {index.version} was not loaded from {self.where}")
+        lexical = LexicalIndex([c.text for c in index.content.chunks]) if self.lexical == "process" else None
+        return SqlRetriever(
+            self.database,
+            index.content.chunks,
+            partition("rag_chunks", version_id),
+            index.manifest.settings.dimension,
+            lexical,
+            ef_search or 40,
+        )
+
+
+def _digest(content: IndexContent, manifest: Manifest) -> str:
+    digest = hashlib.sha256(
+        orjson.dumps({"sources": manifest.sources, "counts": manifest.counts, "skipped": manifest.skipped})
+    )
+    for vectors in (content.chunk_vectors, content.sentence_vectors, content.window_vectors):
+        digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+    for chunk in content.chunks:
+        digest.update(f"{chunk.source}\0{chunk.start}\0{chunk.end}\0{chunk.header}\n".encode())
+    return digest.hexdigest()[:10]
+
+
+def _insert_version(conn: psycopg.Connection[Any], name: str, manifest: Manifest) -> int:
+    row = conn.execute(
+        "INSERT INTO rag_versions (name, manifest, dimension) VALUES (%s, %s, %s) RETURNING id",
+        (name, Jsonb(manifest.as_record()), manifest.settings.dimension),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _write_partitions(
+    conn: psycopg.Connection[Any], version_id: int, content: IndexContent, settings: IndexSettings
+) -> None:
+    for table in ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows"):
+        conn.execute(
+            sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
+                sql.Identifier(partition(table, version_id)), sql.Identifier(table), sql.Literal(version_id)
+            )
+        )
+    copy.write_rows(
+        conn,
+        partition("rag_documents", version_id),
+        ("version_id", "n", "name", "record"),
+        ("int8", "int4", "text", "jsonb"),
+        ((version_id, n, d.name, document_record(d)) for n, d in enumerate(content.documents)),
+    )
+    copy.write_rows(
+        conn,
+        partition("rag_chunks", version_id),
+        ("version_id", "n", "record", "text", "embedding"),
+        ("int8", "int4", "jsonb", "text", "vector"),
+        (
+            (version_id, n, chunk_record(c), c.text, v)
+            for n, (c, v) in enumerate(zip(content.chunks, content.chunk_vectors, strict=True))
+        ),
+    )
+    copy.write_rows(
+        conn,
+        partition("rag_sentences", version_id),
+        ("version_id", "n", "record", "embedding"),
+        ("int8", "int4", "jsonb", "vector"),
+        (
+            (version_id, n, sentence_record(s), v)
+            for n, (s, v) in enumerate(zip(content.sentences, content.sentence_vectors, strict=True))
+        ),
+    )
+    copy.write_rows(
+        conn,
+        partition("rag_windows", version_id),
+        ("version_id", "n", "embedding"),
+        ("int8", "int4", "vector"),
+        ((version_id, n, v) for n, v in enumerate(content.window_vectors)),
+    )
+    chunks = sql.Identifier(partition("rag_chunks", version_id))
+    conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(BUILD_MEMORY)))
+    conn.execute(
+        sql.SQL(
+            "CREATE INDEX ON {} USING hnsw ((embedding::vector({})) vector_cosine_ops) "
+            "WITH (m = {}, ef_construction = {})"
+        ).format(
+            chunks,
+            sql.Literal(settings.dimension),
+            sql.Literal(settings.hnsw_m),
+            sql.Literal(max(64, 2 * settings.hnsw_m)),
+        )
+    )
+    conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (tsv)").format(chunks))
+    conn.execute(sql.SQL("ANALYZE {}").format(chunks))
+
+
+def _point_at(conn: psycopg.Connection[Any], version_id: int) -> None:
+    conn.execute(
+        "INSERT INTO rag_current (only_row, version_id) VALUES (true, %s) "
+        "ON CONFLICT (only_row) DO UPDATE SET version_id = excluded.version_id",
+        (version_id,),
+    )
