@@ -27,6 +27,8 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
             "20",
             "--pdf-pages",
             "20",
+            "--store-pages",
+            "20",
             "--out",
             str(out),
         ],
@@ -44,12 +46,16 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
         "## Reading documents",
         "## Ingest of one 20-page PDF",
         "## Scale",
+        "## HTTP /api/ask with RAG_STORE=postgres",
+        "## Ingest into each store",
+        "## pgvector HNSW at 3,000 synthetic chunks",
         "## Targets",
     ):
         assert heading in report
     assert "LangChain InMemoryVectorStore" in report and "hnsw" in report and "bm25" in report
     assert "one process: throughput at concurrency 32" in report
     assert "2 worker processes: throughput at concurrency 32" in report  # CI machines have 2 cores
+    assert "| the query plan uses the HNSW index |" in report and "| postgres | " in report
     assert "cores" in report.splitlines()[2]  # the machine it ran on
     assert "| scanned PDF, OCR (Tesseract, 300 dpi) | 1 |" in report
     assert "TARGET" in result.stdout and (out.with_suffix(".json")).is_file()

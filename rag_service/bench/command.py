@@ -22,8 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pdf-pages", type=int, default=300, help="pages of the PDF whose ingest is measured"
     )
     parser.add_argument(
+        "--store-pages",
+        type=int,
+        default=1000,
+        help="synthetic pages ingested into each store (file, postgres) by the postgres section",
+    )
+    parser.add_argument(
         "--only",
-        choices=["documents"],
+        choices=["documents", "postgres"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -41,9 +47,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             run_documents(report, sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
         return 0
+    if args.only == "postgres":
+        import shutil
+        import tempfile
+
+        report = bench_report.Report()
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()][-1:]
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(settings.seeds_dir, Path(tmp) / "seeds")
+            local = settings.model_copy(update={"seeds_dir": Path(tmp) / "seeds", "query_cache_size": 0})
+            sentences = sections.bench_sentences(settings, None)
+            sections.postgres_section(report, local, Path(tmp), args.runs, sizes, sentences, args.store_pages)
+        if args.out != Path("docs/benchmarks.md"):
+            bench_report.save(report, settings, args.out)
+        return 0
     scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    report = sections.run(settings, scifact, sizes, args.runs, args.pdf_pages)
+    report = sections.run(settings, scifact, sizes, args.runs, args.pdf_pages, args.store_pages)
     bench_report.save(report, settings, args.out)
     print(f"\nwritten: {args.out}")
     return 0

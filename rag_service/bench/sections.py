@@ -41,6 +41,9 @@ from rag_service.evaluation.metrics import percentile
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline, make_embedder
 
+PAGES = 1000
+"""Synthetic pages of the page-corpus ingest sections."""
+
 
 def _write_corpus(documents: list[Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +101,12 @@ def _in_process(
 
 
 def run(
-    settings: Settings, scifact: Path | None, sizes: list[int], runs: int = 200, pdf_pages: int = 300
+    settings: Settings,
+    scifact: Path | None,
+    sizes: list[int],
+    runs: int = 200,
+    pdf_pages: int = 300,
+    store_pages: int = PAGES,
 ) -> Report:
     report = Report()
     embedder = make_embedder(settings.model_copy(update={"query_cache_size": 0}))
@@ -141,20 +149,37 @@ def run(
             _scifact(report, settings, embedder, scifact, tmp, floor, runs, pdf_pages)
         else:
             run_documents(report, bench_sentences(settings, seeds), tmp, pdf_pages)
-    _scale(report, settings, sizes)
+        _scale(report, settings, sizes)
+        sentences = bench_sentences(settings, seeds)
+        postgres_section(report, seeds_settings, tmp, runs, sizes[-1:], sentences, store_pages)
     return report
 
 
+def postgres_section(
+    report: Report,
+    settings: Settings,
+    tmp: Path,
+    runs: int,
+    sizes: list[int],
+    sentences: list[str],
+    pages: int = PAGES,
+) -> None:
+    """The PostgreSQL store (``bench.postgres``), over the seeds folder of ``settings`` in ``tmp``."""
+    from rag_service.bench.postgres import run_postgres
+
+    run_postgres(report, settings, tmp, runs, sizes, sentences, _serve_and_load, pages)
+
+
 def _serve_and_load(
-    tmp: Path, runs: int, workers: int
+    tmp: Path, runs: int, workers: int, **env: str
 ) -> tuple[Timing, dict[int, LoadResult], ServerProcess]:
-    server = ServerProcess(
-        tmp / "seeds",
-        tmp / "index",
-        RAG_INGEST_ON_START="never",
-        RAG_QUERY_CACHE_SIZE="0",
-        RAG_WORKERS=str(workers),
-    ).wait_healthy()
+    settings = {
+        "RAG_INGEST_ON_START": "never",
+        "RAG_QUERY_CACHE_SIZE": "0",
+        "RAG_WORKERS": str(workers),
+        **env,
+    }
+    server = ServerProcess(tmp / "seeds", tmp / "index", log_path=None, port=None, **settings).wait_healthy()
     questions = default_questions()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -297,9 +322,6 @@ def _scifact(
         f"{retrieval.p50:.2f} ms",
         retrieval.p50 <= peer.p50,
     )
-
-
-PAGES = 1000
 
 
 def bench_sentences(settings: Settings, pipeline: Pipeline | None) -> list[str]:

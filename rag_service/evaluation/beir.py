@@ -18,6 +18,8 @@ import hashlib
 import json
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,9 @@ from rag_service.errors import InvalidRequestError
 from rag_service.evaluation import metrics
 from rag_service.ingest import build_content, index_settings
 from rag_service.models import Document, DocumentMeta, Section
-from rag_service.retrieval.hybrid import HybridRetriever, Mode, SearchParams
+from rag_service.retrieval.hybrid import Mode, Retriever, SearchParams
 from rag_service.store.files import FileStore
+from rag_service.store.protocol import IndexStore
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 WHOLE_DOCUMENT = 1_000_000
@@ -70,8 +73,15 @@ def load_beir(
 
 
 def run_benchmark(
-    folder: Path, settings: Settings, embedder: Embedder, chunk_size: int = 0, progress: bool = True
+    folder: Path,
+    settings: Settings,
+    embedder: Embedder,
+    chunk_size: int = 0,
+    progress: bool = True,
+    stores: Sequence[tuple[str, IndexStore]] = (),
 ) -> dict[str, Any]:
+    """nDCG@10, Recall@100 and time per query of each retrieval mode, for each store in ``stores``
+    (default: the file store in a temporary folder), over one embedding of the corpus."""
     documents, queries, qrels = load_beir(folder)
     size = chunk_size or WHOLE_DOCUMENT
     config = settings.model_copy(
@@ -81,52 +91,73 @@ def run_benchmark(
     content = build_content(documents, embedder, config, show_progress=progress, with_sentences=False)
     wanted = index_settings(config, embedder)
     embed_seconds = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as tmp:  # through the real store: written, verified, loaded
-        store = FileStore(Path(tmp))
-        store.write(content, wanted)
-        index = store.load(wanted)
-    retriever = HybridRetriever.for_index(index, config.hnsw_ef_search)  # as the service builds it
     ids = [q for q in qrels if q in queries]
     vectors = embedder.embed_documents([queries[q] for q in ids])
-    depth = 100 * max(1, round(len(index.content.chunks) / max(1, len(documents))))
+    depth = 100 * max(1, round(len(content.chunks) / max(1, len(documents))))
     results: dict[str, Any] = {
         "documents": len(documents),
-        "chunks": len(index.content.chunks),
+        "chunks": len(content.chunks),
         "queries": len(ids),
         "chunk_size": chunk_size,
         "index_seconds": embed_seconds,
         "model": embedder.name,
-        "modes": {},
+        "stores": {},
     }
-    for mode in MODES:
-        params = SearchParams(top_k=depth, candidate_pool=depth, rrf_k=settings.rrf_k, mode=mode)
-        ndcg, recall = [], []
-        t0 = time.perf_counter()
-        for qid, vector in zip(ids, vectors, strict=True):
-            hits = retriever.search(queries[qid], vector, params)
-            ranked = metrics.ranked_sources([h.chunk.source for h in hits])
-            ndcg.append(metrics.ndcg_at_k(ranked, qrels[qid], 10))
-            recall.append(metrics.recall_at_k(ranked, qrels[qid], 100))
-        results["modes"][mode] = {
-            "ndcg_at_10": sum(ndcg) / len(ndcg),
-            "recall_at_100": sum(recall) / len(recall),
-            "ms_per_query": (time.perf_counter() - t0) * 1000 / len(ids),
-        }
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, store in stores or [("faiss", FileStore(Path(tmp)))]:
+            started = time.perf_counter()  # through the real store: written, verified, loaded
+            store.write(content, wanted)
+            index = store.load(wanted)
+            seconds = time.perf_counter() - started
+            retriever = store.retriever(index, config.hnsw_ef_search)  # as the service builds it
+            modes = {
+                mode: _score(retriever, queries, qrels, ids, vectors, depth, settings.rrf_k, mode)
+                for mode in MODES
+            }
+            results["stores"][label] = {"write_and_load_seconds": seconds, "modes": modes}
+    results["modes"] = next(iter(results["stores"].values()))["modes"]
     return results
 
 
+def _score(
+    retriever: Retriever,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, float]],
+    ids: list[str],
+    vectors: Any,
+    depth: int,
+    rrf_k: int,
+    mode: Mode,
+) -> dict[str, float]:
+    params = SearchParams(top_k=depth, candidate_pool=depth, rrf_k=rrf_k, mode=mode)
+    ndcg, recall = [], []
+    t0 = time.perf_counter()
+    for qid, vector in zip(ids, vectors, strict=True):
+        hits = retriever.search(queries[qid], vector, params)
+        ranked = metrics.ranked_sources([h.chunk.source for h in hits])
+        ndcg.append(metrics.ndcg_at_k(ranked, qrels[qid], 10))
+        recall.append(metrics.recall_at_k(ranked, qrels[qid], 100))
+    return {
+        "ndcg_at_10": sum(ndcg) / len(ndcg),
+        "recall_at_100": sum(recall) / len(recall),
+        "ms_per_query": (time.perf_counter() - t0) * 1000 / len(ids),
+    }
+
+
 def format_results(results: dict[str, Any]) -> str:
-    names = {"dense": "dense (FAISS)", "lexical": "BM25 (bm25s)", "hybrid": "hybrid (RRF)"}
+    names = {"dense": "dense", "lexical": "lexical", "hybrid": "hybrid (RRF)"}
     lines = [
         f"{results['documents']} documents, {results['chunks']} chunks, {results['queries']} test queries, "
-        f"model {results['model']}, indexed in {results['index_seconds']:.0f}s",
-        "| retrieval | nDCG@10 | Recall@100 | ms/query |",
-        "|---|---|---|---|",
+        f"model {results['model']}, embedded in {results['index_seconds']:.0f}s",
+        "| store | retrieval | nDCG@10 | Recall@100 | ms/query |",
+        "|---|---|---|---|---|",
     ]
-    for mode, r in results["modes"].items():
-        lines.append(
-            f"| {names[mode]} | {r['ndcg_at_10']:.4f} | {r['recall_at_100']:.4f} | {r['ms_per_query']:.1f} |"
-        )
+    for store, result in results["stores"].items():
+        for mode, r in result["modes"].items():
+            lines.append(
+                f"| {store} | {names[mode]} | {r['ndcg_at_10']:.4f} | {r['recall_at_100']:.4f} "
+                f"| {r['ms_per_query']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -140,6 +171,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="characters per chunk; 0 (default) indexes each document whole, as BEIR does",
     )
+    parser.add_argument(
+        "--stores",
+        default="faiss",
+        help="comma-separated: faiss, postgres (dense in SQL + BM25 in process), postgres-sql (hybrid in "
+        "one SQL statement); postgres uses RAG_DATABASE_URL, or a throw-away local server when unset",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     parser.add_argument("--no-progress", action="store_true")
 
@@ -147,11 +184,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag_service.pipeline import make_embedder
 
-    results = run_benchmark(
-        args.folder, settings, make_embedder(settings), args.chunk_size, not args.no_progress
-    )
+    labels = [name.strip() for name in args.stores.split(",") if name.strip()]
+    with benchmark_stores(settings, labels) as stores:
+        results = run_benchmark(
+            args.folder, settings, make_embedder(settings), args.chunk_size, not args.no_progress, stores
+        )
     print(format_results(results))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
+
+
+@contextmanager
+def benchmark_stores(settings: Settings, labels: list[str]) -> Iterator[list[tuple[str, IndexStore]]]:
+    """The stores named by ``--stores``, each empty; a throw-away PostgreSQL when none is configured."""
+    unknown = set(labels) - {"faiss", "postgres", "postgres-sql"}
+    if unknown or not labels:
+        raise InvalidRequestError(f"--stores takes faiss, postgres, postgres-sql; got {sorted(unknown)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        stores: list[tuple[str, IndexStore]] = []
+        server = None
+        try:
+            for label in labels:
+                if label == "faiss":
+                    stores.append((label, FileStore(Path(tmp) / "index")))
+                    continue
+                from rag_service.store.postgres.database import Database
+                from rag_service.store.postgres.store import PostgresStore
+
+                url = settings.database_url.get_secret_value() if settings.database_url else None
+                if url is None:
+                    from rag_service.store.postgres.local import LocalPostgres
+
+                    server = server or LocalPostgres.create()
+                    url = server.url()
+                database = Database(url, timeout=60)
+                store = PostgresStore(database, lexical="sql" if label == "postgres-sql" else "process")
+                stores.append((label, store))
+            yield stores
+        finally:
+            if server is not None:
+                server.destroy()

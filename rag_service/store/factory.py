@@ -25,7 +25,15 @@ def make_store(settings: Settings) -> IndexStore:
     assert settings.database_url is not None  # Settings refuses postgres without a URL
     url = settings.database_url.get_secret_value()
     read_url = settings.database_read_url.get_secret_value() if settings.database_read_url else None
-    key = (url, read_url, settings.database_timeout, settings.database_pool_size, settings.database_lexical)
+    key = (
+        url,
+        read_url,
+        settings.database_timeout,
+        settings.database_pool_size,
+        settings.database_lexical,
+        settings.hnsw_ef_search,
+        settings.candidate_pool,
+    )
     with _lock:
         if key not in _shared:
             _shared[key] = _postgres(settings, url, read_url)
@@ -42,6 +50,10 @@ def _postgres(settings: Settings, url: str, read_url: str | None) -> IndexStore:
             "pip install -e '.[postgres]'"
         ) from None
     database = Database(
-        url, read_url, timeout=settings.database_timeout, pool_size=settings.database_pool_size
+        url,
+        read_url,
+        timeout=settings.database_timeout,
+        pool_size=settings.database_pool_size,
+        ef_search=max(settings.hnsw_ef_search, settings.candidate_pool),
     )
     return PostgresStore(database, lexical=settings.database_lexical)

@@ -19,6 +19,7 @@ from rag_service.store.postgres.database import Database
 from rag_service.store.postgres.local import LocalPostgres
 from rag_service.store.postgres.store import PostgresStore
 from tests.conftest import make_settings
+from tests.test_beir import beir_dir  # noqa: F401 - a fixture the retrieval benchmark test uses
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,14 @@ from dataclasses import replace
 
 import pytest
 
+from rag_service.evaluation.beir import benchmark_stores, format_results, run_benchmark
 from rag_service.ingest import index_settings
 from rag_service.retrieval.hybrid import HybridRetriever, SearchParams
 from rag_service.store.files import build_faiss
 from rag_service.store.postgres import copy
 from rag_service.store.postgres.store import PostgresStore
 from tests.contracts.store import StoreContract, _content
+from tests.postgres.conftest import postgres_settings
 
 
 class TestPostgresStore(StoreContract):
@@ -64,3 +66,22 @@ class TestPostgresStoreWithSqlFullText(TestPostgresStore):
         assert [h.rank for h in hybrid] == [1, 2, 3, 4, 5]
         assert all(a.score >= b.score for a, b in itertools.pairwise(hybrid))
         assert all(h.dense_score is not None or h.lexical_score is not None for h in hybrid)
+
+
+def test_the_retrieval_benchmark_scores_every_store(tmp_path, beir_dir, database_url, embedder) -> None:
+    settings = postgres_settings(tmp_path, database_url)
+    with benchmark_stores(settings, ["faiss", "postgres", "postgres-sql"]) as stores:
+        results = run_benchmark(beir_dir, settings, embedder, progress=False, stores=stores)
+    by_store = results["stores"]
+    assert list(by_store) == ["faiss", "postgres", "postgres-sql"]
+    for mode in ("dense", "lexical", "hybrid"):  # BM25 in process: the file store's figures exactly
+        assert (
+            by_store["postgres"]["modes"][mode]["ndcg_at_10"]
+            == by_store["faiss"]["modes"][mode]["ndcg_at_10"]
+        )
+    assert by_store["postgres-sql"]["modes"]["dense"] == {
+        **by_store["faiss"]["modes"]["dense"],
+        "ms_per_query": by_store["postgres-sql"]["modes"]["dense"]["ms_per_query"],
+    }
+    assert by_store["postgres-sql"]["modes"]["lexical"]["recall_at_100"] > 0
+    assert "| postgres-sql | hybrid (RRF) |" in format_results(results)

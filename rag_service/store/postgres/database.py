@@ -43,9 +43,20 @@ def where(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, read_url: str | None = None, *, timeout: float = 5.0, pool_size: int = 8):
+    def __init__(
+        self,
+        url: str,
+        read_url: str | None = None,
+        *,
+        timeout: float = 5.0,
+        pool_size: int = 8,
+        ef_search: int = 128,
+    ):
         self.url, self.read_url = url, read_url
         self.timeout, self.pool_size = timeout, pool_size
+        self.ef_search = ef_search
+        """``hnsw.ef_search`` of every read connection, set once when it connects: a search then
+        costs one round trip, with no transaction around a ``SET LOCAL``."""
         self._primary: psycopg_pool.ConnectionPool | None = None
         self._reader: psycopg_pool.ConnectionPool | None = None
         """Reads: the replica when one is configured, else the primary, with a statement timeout."""
@@ -69,11 +80,15 @@ class Database:
             max_size=self.pool_size,
             timeout=self.timeout,
             kwargs=kwargs,
-            configure=register_vector,
+            configure=self._configure_reads if reads else register_vector,
             check=psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="rag-primary" if not reads else "rag-replica",
         )
+
+    def _configure_reads(self, conn: psycopg.Connection[Any]) -> None:
+        register_vector(conn)
+        conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(self.ef_search),))
 
     def _open(self) -> None:
         with self._lock:

@@ -70,11 +70,14 @@ class SqlRetriever:
         ).format(dense=self._dense_sql, lexical=self._lexical_sql)
 
     def _run(self, query: sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        wanted = max(self._ef_search, int(params.get("k", 0)))
         try:
-            with self._database.connection() as conn, conn.transaction():
-                ef = max(self._ef_search, int(params.get("k", 0)))
-                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(ef, 1000)),))
-                return conn.execute(query, params).fetchall()
+            with self._database.connection() as conn:
+                if wanted <= self._database.ef_search:  # the connection's own setting is enough
+                    return conn.execute(query, params).fetchall()
+                with conn.transaction():
+                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(wanted, 1000)),))
+                    return conn.execute(query, params).fetchall()
         except psycopg.errors.UndefinedTable:
             raise StoreUnavailableError(
                 "the index version being searched was just retired by a newer ingest: retry"
