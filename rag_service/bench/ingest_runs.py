@@ -42,6 +42,7 @@ def ingest_subprocess(seeds: Path, index: Path, **env: str) -> IngestRun:
         "RAG_SEEDS_DIR": str(seeds),
         "RAG_INDEX_DIR": str(index),
         "HF_HUB_OFFLINE": "1",
+        "RAG_STORE": "faiss",  # the throw-away folder, not a database the environment may name
         **env,
     }
     started = time.perf_counter()

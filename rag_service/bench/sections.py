@@ -126,7 +126,12 @@ def run(
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         seeds_settings = settings.model_copy(
-            update={"seeds_dir": tmp / "seeds", "index_dir": tmp / "index", "query_cache_size": 0}
+            update={
+                "seeds_dir": tmp / "seeds",
+                "index_dir": tmp / "index",
+                "query_cache_size": 0,
+                "store": "faiss",  # throw-away indexes; the postgres section makes its own database
+            }
         )
         shutil.copytree(settings.seeds_dir, tmp / "seeds")
         ingest_seeds(seeds_settings, embedder)
@@ -254,7 +259,12 @@ def _scifact(
 ) -> None:
     documents, queries, qrels = load_beir(folder)
     corpus_settings = settings.model_copy(
-        update={"seeds_dir": tmp / "scifact", "index_dir": tmp / "scifact-index", "query_cache_size": 0}
+        update={
+            "seeds_dir": tmp / "scifact",
+            "index_dir": tmp / "scifact-index",
+            "query_cache_size": 0,
+            "store": "faiss",
+        }
     )
     _write_corpus(documents, corpus_settings.seeds_dir)
     full = ingest_subprocess(corpus_settings.seeds_dir, corpus_settings.index_dir)

@@ -67,6 +67,7 @@ class ServerProcess:
             "RAG_INDEX_DIR": str(index),
             "HF_HUB_OFFLINE": "1",
             "RAG_WORKERS": "1",  # one process unless a caller asks for more
+            "RAG_STORE": "faiss",  # the files given above unless a caller names a database
             **env,
         }
         self.started = time.perf_counter()

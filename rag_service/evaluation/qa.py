@@ -231,7 +231,10 @@ def corpus_pipeline(
         seeds.mkdir()
         for name, text in files:
             (seeds / name).write_text(text, encoding="utf-8")
-        run_settings = settings.model_copy(update={"seeds_dir": seeds, "index_dir": tmp / "index"})
+        # A throw-away index in files, whatever RAG_STORE says: never the configured database.
+        run_settings = settings.model_copy(
+            update={"seeds_dir": seeds, "index_dir": tmp / "index", "store": "faiss"}
+        )
         if configure is not None:
             run_settings = configure(run_settings)
         ingest_seeds(run_settings, embedder, show_progress=progress)

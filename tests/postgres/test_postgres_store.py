@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from rag_service.config import load_settings
-from rag_service.errors import ConfigError, StoreUnavailableError
+from rag_service.errors import ConfigError, IndexMissingError, StoreUnavailableError
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
 from rag_service.store.factory import make_store
@@ -125,3 +125,30 @@ def test_postgres_needs_a_url_and_never_echoes_it(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "RAG_DATABASE_TIMEOUT" in str(caught.value) and "s3cret-pw" not in str(caught.value)
+
+
+def test_throw_away_evaluation_indexes_never_touch_the_configured_database(tmp_path: Path, embedder) -> None:
+    """``eval-qa`` and the benchmarks build temporary indexes; with RAG_STORE=postgres they must still go
+    to files (here the database cannot even be reached, so any attempt would fail)."""
+    from rag_service.evaluation.qa import corpus_pipeline
+
+    unreachable = f"postgresql://rag:pw@127.0.0.1:{free_port()}/rag"
+    settings = postgres_settings(tmp_path, unreachable, database_timeout=1)
+    with corpus_pipeline([("a.txt", "Lunar bases need water ice.")], settings, embedder, progress=False) as p:
+        assert p.index.faiss_index is not None and "a.txt" in p.index.documents
+
+
+def test_a_query_slower_than_the_timeout_is_a_503_error_not_a_hang(
+    pg_store: PostgresStore, tmp_path: Path
+) -> None:
+    import time
+
+    pg_store.database.timeout = 1
+    with pytest.raises(IndexMissingError):  # creates the schema; no index yet
+        pg_store.current_version()
+    with psycopg.connect(pg_store.database.url) as blocker:
+        blocker.execute("LOCK TABLE rag_current IN ACCESS EXCLUSIVE MODE")  # held until the block ends
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="did not answer within 1 s"):
+            pg_store.current_version()
+        assert time.monotonic() - started < 5
