@@ -142,7 +142,7 @@ def _hnsw(report: Report, server: Any, size: int, hnsw_m: int, ef_search: int, r
 
     from rag_service.store.postgres import copy, schema
     from rag_service.store.postgres.schema import partition
-    from rag_service.store.postgres.store import BUILD_MEMORY
+    from rag_service.store.postgres.store import build_memory
 
     url = _database(server, f"bench_hnsw_{size}")
     schema.migrate(url, 60)
@@ -170,7 +170,7 @@ def _hnsw(report: Report, server: Any, size: int, hnsw_m: int, ef_search: int, r
             ((1, n, {}, "", v) for n, v in enumerate(vectors)),
         )
         copied = time.perf_counter() - started
-        conn.execute(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
+        conn.execute(f"SET maintenance_work_mem = '{build_memory(size, scale.DIMENSION, hnsw_m)}'")
         started = time.perf_counter()
         conn.execute(
             f"CREATE INDEX {table}_hnsw ON {table} USING hnsw ((embedding::vector({scale.DIMENSION})) "

@@ -4,8 +4,11 @@ Every failure to reach the database, or to hear back from it within ``timeout`` 
 ``StoreUnavailableError`` (HTTP 503 with ``Retry-After``) that names the server by host, port and
 database only: the URLs may carry a password, which never reaches a message, a log or a client.
 
-A pool checks a connection before lending it (``ConnectionPool.check_connection``), so after the server
-restarts the broken connections are dropped and new ones made: the service reconnects by itself.
+After the server restarts, pooled connections are broken. The write pool checks each connection before
+lending it (an extra round trip, nothing next to an ingest); reads, one or two per question, do not pay
+for that: ``read`` runs its work again once on a fresh connection when the one it was lent turns out
+broken, and the pool replaces broken connections as they come back. So the service reconnects by
+itself, and the first question after an outage does not fail for a stale connection.
 Reads carry a ``statement_timeout`` of ``timeout``; a slow database answers 503 instead of holding a
 request. Writes (ingest) have no statement timeout: building an HNSW index may take minutes.
 
@@ -19,8 +22,8 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -30,6 +33,7 @@ from rag_service.errors import StoreUnavailableError
 from rag_service.store.postgres import schema
 
 log = logging.getLogger("rag_service.store")
+T = TypeVar("T")
 
 
 def where(url: str) -> str:
@@ -81,7 +85,7 @@ class Database:
             timeout=self.timeout,
             kwargs=kwargs,
             configure=self._configure_reads if reads else register_vector,
-            check=psycopg_pool.ConnectionPool.check_connection,
+            check=None if reads else psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="rag-primary" if not reads else "rag-replica",
         )
@@ -110,6 +114,24 @@ class Database:
         assert pool is not None
         with self.translated(self.url if write else self.read_url or self.url), pool.connection() as conn:
             yield conn
+
+    def read(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``work(connection)`` on a read connection, run again once on another connection when the
+        first was broken (pooled before the server restarted)."""
+        self._open()
+        pool = self._reader
+        assert pool is not None
+        with self.translated(self.read_url or self.url):
+            for attempt in (1, 2):
+                conn = pool.getconn()
+                try:
+                    return work(conn)
+                except psycopg.OperationalError:
+                    if attempt == 2 or not conn.broken:
+                        raise
+                finally:
+                    pool.putconn(conn)
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def translated(self, url: str) -> Iterator[None]:

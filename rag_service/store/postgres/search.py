@@ -71,13 +71,16 @@ class SqlRetriever:
 
     def _run(self, query: sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         wanted = max(self._ef_search, int(params.get("k", 0)))
+
+        def work(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+            if wanted <= self._database.ef_search:  # the connection's own setting is enough
+                return conn.execute(query, params).fetchall()
+            with conn.transaction():
+                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(wanted, 1000)),))
+                return conn.execute(query, params).fetchall()
+
         try:
-            with self._database.connection() as conn:
-                if wanted <= self._database.ef_search:  # the connection's own setting is enough
-                    return conn.execute(query, params).fetchall()
-                with conn.transaction():
-                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(wanted, 1000)),))
-                    return conn.execute(query, params).fetchall()
+            return self._database.read(work)
         except psycopg.errors.UndefinedTable:
             raise StoreUnavailableError(
                 "the index version being searched was just retired by a newer ingest: retry"
@@ -119,9 +122,10 @@ class SqlRetriever:
         return fuse(self.chunks, dense, lexical, params)
 
 
-def _vector(query_vector: np.ndarray) -> str:
-    """pgvector's text form: sent as a parameter, cast in SQL to the index's width."""
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(query_vector, dtype=np.float32).ravel()) + "]"
+def _vector(query_vector: np.ndarray) -> np.ndarray:
+    """Sent in pgvector's binary form (its adapter is registered on every connection), then cast in
+    SQL to the index's width."""
+    return np.ascontiguousarray(query_vector, dtype=np.float32).ravel()
 
 
 def _float(value: Any) -> float | None:
