@@ -59,7 +59,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             sentences = sections.bench_sentences(settings, None)
             sections.postgres_section(report, local, Path(tmp), args.runs, sizes, sentences, args.store_pages)
         if args.out != Path("docs/benchmarks.md"):
-            bench_report.save(report, settings, args.out)
+            command = f"rag-service bench --only postgres --sizes {args.sizes} --out {args.out}"
+            bench_report.save(report, settings, args.out, command)
         return 0
     scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]

@@ -38,7 +38,7 @@ class Report:
         return "\n".join(out) + "\n"
 
 
-def header(settings: Settings) -> str:
+def header(settings: Settings, command: str = "make bench") -> str:
     import faiss
     import onnxruntime
 
@@ -47,13 +47,13 @@ def header(settings: Settings) -> str:
         f"`rag-service bench` on: {machine()}.\nEmbedding backend `{settings.embedding_backend}` "
         f"(onnxruntime {onnxruntime.__version__}), FAISS {faiss.__version__}, index type for the seeds and "
         f"SciFact `{settings.index_type}`, top_k {settings.top_k}. Medians over repeated runs after a "
-        "warm-up; query caches off. Regenerate with `make bench`."
+        f"warm-up; query caches off. Regenerate with `{command}`."
     )
 
 
-def save(report: Report, settings: Settings, path: Path) -> None:
+def save(report: Report, settings: Settings, path: Path, command: str = "make bench") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.markdown(header(settings)), encoding="utf-8")
+    path.write_text(report.markdown(header(settings, command)), encoding="utf-8")
     (path.with_suffix(".json")).write_text(
         json.dumps({"targets": report.targets, "sections": report.sections}, indent=1), encoding="utf-8"
     )

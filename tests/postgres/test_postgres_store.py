@@ -68,6 +68,12 @@ def test_each_version_has_its_own_hnsw_and_gin_indexes_and_old_ones_are_dropped(
     methods = [re.search(r"USING (\w+)", d).group(1) for (d,) in indexes]  # type: ignore[union-attr]
     assert methods.count("hnsw") == 2 and methods.count("gin") == 2
     assert all("vector_cosine_ops" in d and "vector(384)" in d for (d,) in indexes if "hnsw" in d)
+    with psycopg.connect(database_url) as conn:  # vectors inline: an exact scan never detoasts them
+        storage = conn.execute(
+            "SELECT DISTINCT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relname ~ '^rag_(chunks|sentences|windows)' AND a.attname = 'embedding'"
+        ).fetchall()
+    assert storage == [("p",)]
 
 
 def test_ingest_is_incremental_by_content_hash(tmp_path: Path, database_url: str, counting_embedder) -> None:

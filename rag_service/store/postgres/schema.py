@@ -65,6 +65,14 @@ STEPS: tuple[str, ...] = (
         PRIMARY KEY (version_id, n)
     ) PARTITION BY LIST (version_id);
     """,
+    # 2: vectors stored inline, never TOASTed. A chunk row with its text passes PostgreSQL's 2 kB TOAST
+    # threshold, and pgvector's default (EXTERNAL) then moves the vector out of line: an exact scan of
+    # SciFact's 5,183 chunks took 18 ms detoasting them, 2.4 ms with the vectors inline.
+    """
+    ALTER TABLE rag_chunks ALTER COLUMN embedding SET STORAGE PLAIN;
+    ALTER TABLE rag_sentences ALTER COLUMN embedding SET STORAGE PLAIN;
+    ALTER TABLE rag_windows ALTER COLUMN embedding SET STORAGE PLAIN;
+    """,
 )
 SCHEMA_VERSION = len(STEPS)
 DATA_TABLES = ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows")

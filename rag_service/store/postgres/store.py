@@ -265,11 +265,14 @@ def _write_partitions(
     conn: psycopg.Connection[Any], version_id: int, content: IndexContent, settings: IndexSettings
 ) -> None:
     for table in ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows"):
+        name = sql.Identifier(partition(table, version_id))
         conn.execute(
             sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES IN ({})").format(
-                sql.Identifier(partition(table, version_id)), sql.Identifier(table), sql.Literal(version_id)
+                name, sql.Identifier(table), sql.Literal(version_id)
             )
         )
+        if table != "rag_documents":  # vectors inline (schema step 2), whatever the partition inherited
+            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET STORAGE PLAIN").format(name))
     copy.write_rows(
         conn,
         partition("rag_documents", version_id),
