@@ -71,7 +71,8 @@ def test_each_version_has_its_own_hnsw_and_gin_indexes_and_old_ones_are_dropped(
     with psycopg.connect(database_url) as conn:  # vectors inline: an exact scan never detoasts them
         storage = conn.execute(
             "SELECT DISTINCT a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "WHERE c.relname ~ '^rag_(chunks|sentences|windows)' AND a.attname = 'embedding'"
+            "WHERE c.relname ~ '^rag_(chunks|sentences|windows)' AND c.relkind IN ('r', 'p') "
+            "AND a.attname = 'embedding'"
         ).fetchall()
     assert storage == [("p",)]
 
