@@ -130,18 +130,8 @@ def write_index(
         ):
             with open(tmp / name, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-        manifest = Manifest(
-            settings=settings,
-            sources={d.name: d.sha256 for d in content.documents},
-            counts={
-                "documents": len(content.documents),
-                "chunks": len(content.chunks),
-                "sentences": len(content.sentences),
-            },
-            files={name: _file_digest(tmp / name) for name in DATA_FILES},
-            skipped=tuple(skipped),
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        )
+        files = {name: _file_digest(tmp / name) for name in DATA_FILES}
+        manifest = Manifest.of(content, settings, skipped, files)
         record = manifest.as_record()
         (tmp / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
         for name in (*DATA_FILES, MANIFEST):

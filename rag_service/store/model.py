@@ -12,6 +12,7 @@ a cache (everything). ``Manifest`` is the typed record a store keeps beside ever
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,28 @@ class Manifest:
     """``{name, reason}`` of each file the ingest that built this version could not index."""
     created_at: str = ""
     format_version: int = FORMAT_VERSION
+
+    @classmethod
+    def of(
+        cls,
+        content: IndexContent,
+        settings: IndexSettings,
+        skipped: tuple[dict[str, str], ...] = (),
+        files: dict[str, str] | None = None,
+    ) -> Manifest:
+        """The manifest of ``content`` as a store writes it now."""
+        return cls(
+            settings=settings,
+            sources={d.name: d.sha256 for d in content.documents},
+            counts={
+                "documents": len(content.documents),
+                "chunks": len(content.chunks),
+                "sentences": len(content.sentences),
+            },
+            files=files or {},
+            skipped=tuple(skipped),
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
 
     def as_record(self) -> dict[str, Any]:
         return {

@@ -169,17 +169,7 @@ class PostgresStore:
     def write(
         self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
     ) -> str:
-        manifest = Manifest(
-            settings=settings,
-            sources={d.name: d.sha256 for d in content.documents},
-            counts={
-                "documents": len(content.documents),
-                "chunks": len(content.chunks),
-                "sentences": len(content.sentences),
-            },
-            skipped=tuple(skipped),
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        )
+        manifest = Manifest.of(content, settings, skipped)
         name = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{_digest(content, manifest)}"
         with self.database.connection(write=True) as conn, conn.transaction():
             existing = conn.execute("SELECT id FROM rag_versions WHERE name = %s", (name,)).fetchone()
