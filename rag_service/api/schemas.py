@@ -152,6 +152,7 @@ class HealthResponse(BaseModel):
     dimension: int
     index_version: str
     index_type: str
+    store: Literal["faiss", "postgres"] = Field(description="where the index lives (RAG_STORE)")
     skipped: list[SkippedOut] = Field(description="files the last ingest could not index, with the reason")
 
 

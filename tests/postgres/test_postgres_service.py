@@ -120,8 +120,9 @@ def test_two_services_answer_consistently_while_a_third_process_ingests(
         for server in (first, second):  # each switches on its next request
             assert "lunar.txt" in _cited(_ask(server, NEW_QUESTION))
             assert _ask(server).json()["answer"] == before[first]["answer"]
-        versions = {httpx.get(f"{s.url}/api/health").json()["index_version"] for s in (first, second)}
-        assert len(versions) == 1 and seen  # both serve the same, new version
+        health = [httpx.get(f"{s.url}/api/health").json() for s in (first, second)]
+        assert len({h["index_version"] for h in health}) == 1 and seen  # both serve the same, new version
+        assert {h["store"] for h in health} == {"postgres"}
     finally:
         second.stop()
         first.stop()

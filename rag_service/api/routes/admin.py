@@ -31,6 +31,7 @@ async def health(request: Request) -> dict[str, Any]:
         "dimension": pipeline.embedder.dimension,
         "index_version": index.version,
         "index_type": index.manifest.settings.index_type,
+        "store": pipeline.settings.store,
         "skipped": list(index.manifest.skipped),
     }
 
