@@ -159,3 +159,34 @@ def test_a_query_slower_than_the_timeout_is_a_503_error_not_a_hang(
         with pytest.raises(StoreUnavailableError, match="did not answer within 1 s"):
             pg_store.current_version()
         assert time.monotonic() - started < 5
+
+
+def test_clapnq_questions_get_the_same_answers_and_citations_from_both_stores(
+    tmp_path: Path, database_url: str, embedder
+) -> None:
+    """Questions of the public ClapNQ set over its Wikipedia passages (documents nobody tuned the store
+    on), answered through both stores: same abstentions, answers, citations and retrieved passages."""
+    from rag_service.evaluation.qa import load_qa
+    from tests.test_qa_eval import _slice
+
+    files, questions = load_qa(_slice(tmp_path, questions=40, extra_passages=80))
+    for folder in ("files", "db"):
+        (tmp_path / folder / "seeds").mkdir(parents=True)
+        for name, text in files:
+            (tmp_path / folder / "seeds" / name).write_text(text, encoding="utf-8")
+    on_files = make_settings(tmp_path / "files")
+    on_database = postgres_settings(tmp_path / "db", database_url)
+    for settings in (on_files, on_database):
+        ingest_seeds(settings, embedder)
+    a_pipeline, b_pipeline = Pipeline.load(on_files, embedder), Pipeline.load(on_database, embedder)
+    assert len(a_pipeline.index.content.documents) == len(files) > 100
+    declined = 0
+    for q in questions:
+        a, b = a_pipeline.ask(q.question), b_pipeline.ask(q.question)
+        assert (a.text, a.not_found) == (b.text, b.not_found), q.question
+        assert [(c.source, c.start, c.end) for c in a.citations] == [
+            (c.source, c.start, c.end) for c in b.citations
+        ]
+        assert [h.chunk.id for h in a.retrieved] == [h.chunk.id for h in b.retrieved]
+        declined += a.not_found
+    assert len(questions) == 40 and 0 < declined < 40  # both kinds of outcome were compared
