@@ -196,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     answerability_training.add_arguments(p)
     p.set_defaults(run=answerability_training.run)
 
+    from rag_service.evaluation import answer_length
+
+    p = sub.add_parser(
+        "tune-answer-length",
+        help="cross-validate how many sentences extractive answers quote (token F1 on public QA data)",
+    )
+    answer_length.add_arguments(p)
+    p.set_defaults(run=answer_length.run)
+
     from rag_service.evaluation import beir
 
     p = sub.add_parser(

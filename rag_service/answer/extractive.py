@@ -16,10 +16,11 @@ header row (from the document's structure map: they are shown with citations ins
 lines without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
 a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
 
-How much to say depends on what is asked: two sentences for a name, date, number or place, up to
-``max_sentences`` for reasons, steps or lists, three otherwise; all from the best sentence's document (in
-document order, except that a sentence holding the asked-for name, date, number or place comes first),
-plus at most one sentence of another document scoring within ``margin`` of the best. A
+How much to say depends on the evidence: two sentences, and more (up to ``max_sentences``) while they
+score close to the best (``SCORE_SPAN``), so a question whose answer is spread over a passage gets more
+of it than one a single sentence answers; all from the best sentence's document (in document order,
+except that a sentence holding the asked-for name, date, number or place comes first), plus at most one
+sentence of another document scoring within ``margin`` of the best. A
 sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation.
 
 Voice: sentences from sections whose voice is not the author's (reader comments) are never used to
@@ -72,12 +73,14 @@ REPEAT_PENALTY = 0.3
 just read it (it still answers when nothing else does)."""
 MARGIN = 0.08
 """A sentence of a second document joins the answer only when it scores within this of the best."""
-SLOT_SENTENCES = 2
-"""Sentences answering a question that asks for a name, date, number or place: the one holding it
-ranks first (``FILLER_BONUS``), and one more of its passage gives the context (chosen on half of the
-ClapNQ questions: token F1 0.48 with one, 0.51 with two, 0.52 with three)."""
-OTHER_SENTENCES = 3
-"""Sentences answering a question of no particular type (chosen on half of the ClapNQ questions)."""
+MIN_SENTENCES = 2
+"""Sentences an answer has at least (when its document has them): the one holding the asked-for name,
+date or number ranks first, and one more gives its context."""
+SCORE_SPAN = 0.3
+"""Beyond ``MIN_SENTENCES``, a sentence of the best sentence's document joins the answer (up to
+``max_sentences``) while it scores within this of the best: as many sentences as the evidence supports,
+not a count fixed by the question's type. Chosen by 5-fold cross-validation on the ClapNQ questions
+by ``rag-service tune-answer-length`` (figures in ``docs/answer-length.md``)."""
 LIST_ITEMS = 8
 """Most list items a list-introducing sentence brings with it."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
@@ -106,9 +109,12 @@ class ExtractiveAnswerer:
         threshold: float,
         max_sentences: int,
         margin: float = MARGIN,
+        min_sentences: int = MIN_SENTENCES,
+        span: float = SCORE_SPAN,
     ) -> None:
         """``model`` None answers every question that retrieves something (training collects features
-        that way); the service always has one."""
+        that way); the service always has one. ``min_sentences`` and ``span`` are open so that
+        ``rag-service tune-answer-length`` can score other values through this same code."""
         content = index.content
         self._index = index
         self._content = content
@@ -131,6 +137,8 @@ class ExtractiveAnswerer:
         self.threshold = threshold
         self.max_sentences = max_sentences
         self.margin = margin
+        self.min_sentences = min_sentences
+        self.span = span
 
     @classmethod
     def from_settings(
@@ -189,7 +197,7 @@ class ExtractiveAnswerer:
         if said:
             scores -= REPEAT_PENALTY * np.isin(array, np.fromiter(said, dtype=np.int64))
         # A name, date, number or place comes first; longer answers read best in the document's order.
-        chosen = self._select(array, scores, self._budget(kind), document_order=kind not in SLOT_TYPES)
+        chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if not chosen:
             return self._not_found(probability, skipped_readers)
         return self._compose(chosen, probability, frozenset(rows))
@@ -218,19 +226,13 @@ class ExtractiveAnswerer:
                 scores[i] += FILLER_BONUS
         return scores
 
-    def _budget(self, kind: str) -> int:
-        if kind in SLOT_TYPES:
-            return min(SLOT_SENTENCES, self.max_sentences)
-        if kind == SEVERAL:
-            return self.max_sentences
-        return min(OTHER_SENTENCES, self.max_sentences)
-
     def _select(
-        self, rows: np.ndarray, scores: np.ndarray, budget: int, document_order: bool = True
+        self, rows: np.ndarray, scores: np.ndarray, span: float, document_order: bool = True
     ) -> list[tuple[int, float]]:
-        """Up to ``budget`` sentences of the best sentence's document (in document order), then at most
-        one sentence of another document scoring within ``margin`` of the best (a second source that
-        says the same thing, or the other half of a comparison)."""
+        """Sentences of the best sentence's document (in document order): at least ``min_sentences``,
+        then those scoring within ``span`` of the best, up to ``max_sentences``; then at most one
+        sentence of another document scoring within ``margin`` of the best (a second source that says
+        the same thing, or the other half of a comparison), if ``max_sentences`` leaves room."""
         order = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
         if not order:
             return []
@@ -240,13 +242,19 @@ class ExtractiveAnswerer:
         for i in order:
             row = int(rows[i])
             same = self._content.sentences[row].source == source
-            if len(chosen) < budget and same and not self._redundant(row, [r for r, _ in chosen]):
+            wanted = len(chosen) < self.min_sentences or float(scores[i]) >= best_score - span
+            if (
+                len(chosen) < self.max_sentences
+                and same
+                and wanted
+                and not self._redundant(row, [r for r, _ in chosen])
+            ):
                 chosen.append((row, float(scores[i])))
         if document_order:  # rows of one document are in text order
             chosen.sort(key=lambda pair: pair[0])
         for i in order:
             row = int(rows[i])
-            if float(scores[i]) < best_score - self.margin:
+            if float(scores[i]) < best_score - self.margin or len(chosen) >= self.max_sentences:
                 break
             if self._content.sentences[row].source != source and not self._redundant(
                 row, [r for r, _ in chosen]
@@ -269,7 +277,7 @@ class ExtractiveAnswerer:
         rows = informative if len(informative) else self._other_rows
         cosine = self._content.sentence_vectors[rows] @ query_vector
         scores = self._scores(question, SEVERAL, rows, cosine)
-        return self._compose(self._select(rows, scores, self.max_sentences), None)
+        return self._compose(self._select(rows, scores, np.inf), None)
 
     def _redundant(self, row: int, chosen: list[int]) -> bool:
         """A near-paraphrase of a chosen sentence, or one whose words the chosen ones already say."""
