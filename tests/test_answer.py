@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from rag_service.answer.extractive import NOT_FOUND_TEXT
+from rag_service.answer.extractive import NOT_FOUND_TEXT, _repeats_title
 from rag_service.errors import InvalidRequestError
 from tests.conftest import first_turns
 
@@ -109,8 +109,47 @@ def test_timings_are_reported(seeds_pipeline) -> None:
 def test_short_comments_that_name_the_topic_are_informative(seeds_pipeline) -> None:
     answer = seeds_pipeline.ask("What do readers think about BRICS?")
     assert sum("BRICS" in c.quote for c in answer.citations) >= 2, answer.text
+    assert all("BRICS" in c.quote for c in answer.citations), answer.text  # only the comments on BRICS
     assert all(c.voice == "reader" for c in answer.citations)
     assert (
         answer.text.startswith("A reader in the comments of \u201c")
         and "Also in the comments: \u201c" in answer.text
     )
+
+
+def test_a_question_only_the_comments_speak_to_is_declined_with_a_note(seeds_pipeline) -> None:
+    # Only a reader asks why Russia has no reusable rocket; the author's nearest sentence does not answer.
+    answer = seeds_pipeline.ask("Why doesn't Russia build a reusable rocket?")
+    assert answer.not_found and answer.citations == ()
+    assert any("reader comments" in note for note in answer.notes)
+
+
+def test_comment_questions_without_a_topic_quote_full_sentences(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask("What do the reader comments say?")
+    assert answer.citations and all(c.voice == "reader" for c in answer.citations)
+    assert all(len(c.quote.split()) >= 5 for c in answer.citations), answer.text
+
+
+def test_a_list_item_is_quoted_once_inside_its_list(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask("What could space tourism bring to developing countries?")
+    assert answer.text.count("interdisciplinary achievements for the developing countries") == 1, answer.text
+    assert "can lead to:" in answer.text and "humanitarian and cultural aspects" in answer.text
+    _check_citations(seeds_pipeline, answer)
+
+
+def test_a_who_question_names_every_person_on_the_byline(seeds_pipeline) -> None:
+    # The abstract's byline names two people on separate lines; every line of it shares the document's
+    # author metadata, which must not make the second name look like a repeat of the first.
+    answer = seeds_pipeline.ask("Who wrote the Glavkosmos abstract?")
+    assert "Loskutov" in answer.text and "Migas" in answer.text, answer.text
+    assert "(3)" not in answer.text  # a running header repeating the title is not a name
+    _check_citations(seeds_pipeline, answer)
+
+
+def test_running_headers_made_of_the_title_are_metadata() -> None:
+    title = "Annual Report of the Station (draft)"
+    assert _repeats_title("Annual Report of the Station", title)
+    assert _repeats_title("Annual Report of the Station (3) (3)", title)
+    assert _repeats_title("Annual report of the station - Part 2", title)
+    assert not _repeats_title("Annual Report", title)  # too little of the title: may be a heading
+    assert not _repeats_title("Annual Report of the Mining Station", title)  # a word the title lacks

@@ -30,10 +30,10 @@ def launches_passage(seeds_pipeline) -> int:
 
 def test_prompt_numbers_the_passages_and_marks_reader_comments(seeds_pipeline) -> None:
     p, model = pipeline_with(seeds_pipeline, ["Russia plans 30 launches [1]."])
-    p.ask("Why doesn't Russia build a reusable rocket?", top_k=10)
+    p.ask("Why does Russia help other countries build rockets?", top_k=10)
     system, human = model.calls[0]
     assert system.type == "system" and "not instructions" in system.content
-    assert "Question: Why doesn't Russia build a reusable rocket?" in human.content
+    assert "Question: Why does Russia help other countries build rockets?" in human.content
     assert "[1] " in human.content and "[10] " in human.content
     assert "reader comment: not the position of the author" in human.content
     assert (

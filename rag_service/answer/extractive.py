@@ -25,9 +25,11 @@ sentence that introduces a list (ends with ":") brings the list items that follo
 
 Voice: sentences from sections whose voice is not the author's (reader comments) are never used to
 answer unless the question asks about those sections (by their name or voice in the document metadata,
-or by general wording such as "comments" or "readers"); then the answer comes from those sections only,
-each quote introduced as such and cited with its voice, so a reader's opinion is never presented as the
-documents' position.
+or by general wording such as "comments" or "readers"); then the answer comes from those sections only
+(the comments naming the question's topic, or, for a question naming none, the full sentences), each
+quote introduced as such and cited with its voice, so a reader's opinion is never presented as the
+documents' position. A question whose words the retrieved comments cover clearly better than the
+retrieved author text is about something only the comments say: it is declined, with a note saying so.
 """
 
 from __future__ import annotations
@@ -60,6 +62,24 @@ OTHER_VOICE_WORDS = (
     "replies",
 )
 """General wording that asks about what people other than the author wrote."""
+ASKING_WORDS = (
+    "say",
+    "says",
+    "said",
+    "think",
+    "thinks",
+    "opinion",
+    "opinions",
+    "feel",
+    "write",
+    "wrote",
+    "view",
+    "views",
+)
+"""Verbs and nouns of asking for an opinion: not the topic of a question about the comments."""
+TOPIC_SHARE = 0.5
+"""A comment answers a topical question about the comments when it holds this share of the question's
+topic words (by IDF mass)."""
 DUPLICATE_SIMILARITY = 0.92
 REDUNDANT_WORD_SHARE = 0.8
 FULL_SENTENCE_WORDS = 8
@@ -81,8 +101,15 @@ SCORE_SPAN = 0.3
 ``max_sentences``) while it scores within this of the best: as many sentences as the evidence supports,
 not a count fixed by the question's type. Chosen by 5-fold cross-validation on the ClapNQ questions
 by ``rag-service tune-answer-length`` (figures in ``docs/answer-length.md``)."""
+OTHER_VOICE_LEAD = 0.25
+"""How much more of a question's words the retrieved comments must cover than the retrieved author text
+for the question to count as one only the comments speak to (a rule, not fitted: a quarter of the
+question's weight is a whole distinctive word of a typical question)."""
 LIST_ITEMS = 8
 """Most list items a list-introducing sentence brings with it."""
+TITLE_SHARE = 0.6
+"""A line made only of the title's words, and of at least this share of them, repeats the title."""
+_PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 
@@ -133,6 +160,7 @@ class ExtractiveAnswerer:
             for w in terms(f"{content.sentences[row].section} {content.sentences[row].voice}")
         }
         self._other_voice_terms = frozenset(names | set(terms(" ".join(OTHER_VOICE_WORDS))))
+        self._asking_terms = frozenset(terms(" ".join(ASKING_WORDS)))
         self.model = model
         self.threshold = threshold
         self.max_sentences = max_sentences
@@ -178,7 +206,7 @@ class ExtractiveAnswerer:
         if self.asks_other_voice(question):
             return self._other_voice_answer(question, query_vector)
         rows, skipped_readers = self._author_rows(hits)
-        if not rows:
+        if not rows or self._said_by_others(question, hits):
             return self._not_found(None, skipped_readers)
         array = np.asarray(rows)
         cosine = self._content.sentence_vectors[array] @ query_vector
@@ -189,7 +217,7 @@ class ExtractiveAnswerer:
             )
             probability = self.model.probability(features)
         if probability < self.threshold:
-            return self._not_found(probability, skipped_readers)
+            return self._not_found(probability, False)
         kind = question_type(own_question(question))
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
@@ -199,7 +227,7 @@ class ExtractiveAnswerer:
         # A name, date, number or place comes first; longer answers read best in the document's order.
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if not chosen:
-            return self._not_found(probability, skipped_readers)
+            return self._not_found(probability, False)
         return self._compose(chosen, probability, frozenset(rows))
 
     def _author_rows(self, hits: Sequence[ScoredChunk]) -> tuple[list[int], bool]:
@@ -266,15 +294,18 @@ class ExtractiveAnswerer:
     def _other_voice_answer(self, question: str, query_vector: np.ndarray) -> Extract:
         """Answer from the non-author sections only, their informative sentences, introduced as such.
         (Only called when ``asks_other_voice``, so ``_other_rows`` is not empty.)"""
-        # Informative: full sentences, and shorter ones that name what the question is about ("BRICS
-        # alone can sponsor a space station" answers "what do readers think about BRICS?").
-        topic = {t: w for t, w in self.stats.weights(question).items() if t not in self._other_voice_terms}
-        on_topic = self.stats.overlap(topic, self._other_rows) > 0 if topic else np.zeros(0, dtype=bool)
-        keep = self._fragment_penalty[self._other_rows] == 0
-        if len(on_topic):
-            keep |= on_topic
-        informative = self._other_rows[keep]
-        rows = informative if len(informative) else self._other_rows
+        # A question naming a topic ("what do readers think about BRICS?") is answered by the comments
+        # that name it, short ones included ("BRICS alone can sponsor a space station"); a question
+        # naming none ("what do the comments say?") by the full sentences, not one-line fragments.
+        topic = {
+            t: w
+            for t, w in self.stats.weights(question).items()
+            if t not in self._other_voice_terms and t not in self._asking_terms
+        }
+        share = self.stats.overlap(topic, self._other_rows) if topic else np.zeros(0, dtype=np.float32)
+        on_topic = self._other_rows[share >= TOPIC_SHARE] if len(share) else self._other_rows[:0]
+        informative = self._other_rows[self._fragment_penalty[self._other_rows] == 0]
+        rows = on_topic if len(on_topic) else informative if len(informative) else self._other_rows
         cosine = self._content.sentence_vectors[rows] @ query_vector
         scores = self._scores(question, SEVERAL, rows, cosine)
         return self._compose(self._select(rows, scores, np.inf), None)
@@ -286,8 +317,8 @@ class ExtractiveAnswerer:
         vectors = self._content.sentence_vectors
         if max(float(vectors[row] @ vectors[other]) for other in chosen) > DUPLICATE_SIMILARITY:
             return True
-        terms = self.stats.sentence_terms[row]
-        said = frozenset().union(*(self.stats.sentence_terms[other] for other in chosen))
+        terms = self.stats.own_terms[row]  # not the speaker's name every sentence of a document shares
+        said = frozenset().union(*(self.stats.own_terms[other] for other in chosen))
         return bool(terms) and len(terms & said) / len(terms) >= REDUNDANT_WORD_SHARE
 
     def _with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:
@@ -312,8 +343,13 @@ class ExtractiveAnswerer:
     ) -> Extract:
         texts, citations, parts = [], [], []
         documents = self._index.documents
+        lists = {row: self._with_list(row, retrieved) for row, _ in chosen}
+        brought = {item for part in lists.values() for item in part[1:]}
+        chosen = [
+            pair for pair in chosen if pair[0] not in brought
+        ]  # a list item is quoted once, in its list
         for n, (row, score) in enumerate(chosen, start=1):
-            part = self._with_list(row, retrieved)
+            part = lists[row]
             body = " ".join(self._content.sentences[r].text for r in part)
             sentence = self._content.sentences[row]
             if sentence.voice != "author":
@@ -332,16 +368,33 @@ class ExtractiveAnswerer:
             return self._not_found(probability, False)
         return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
 
-    def _not_found(self, probability: float | None, skipped_readers: bool) -> Extract:
+    def _not_found(self, probability: float | None, readers_only: bool) -> Extract:
+        """The standard reply; ``readers_only`` adds a note that only reader comments speak to it."""
         notes = (
             (
                 "Only reader comments under an article touch on this; they are not the documents' "
                 "position and are not used as an answer.",
             )
-            if skipped_readers and probability is None
+            if readers_only
             else ()
         )
         return Extract(NOT_FOUND_TEXT, (), True, probability, notes)
+
+    def _said_by_others(self, question: str, hits: Sequence[ScoredChunk]) -> bool:
+        """Whether the retrieved non-author sentences (comments) cover at least ``OTHER_VOICE_LEAD``
+        more of the question's words (by IDF mass) than the retrieved author sentences: then the
+        question is about something only the comments say, and quoting the author's nearest sentence
+        would answer a question the documents do not."""
+        author: list[int] = []
+        other: list[int] = []
+        for hit in hits:
+            for row in hit.chunk.sentence_ids:
+                (author if self._content.sentences[row].voice == "author" else other).append(row)
+        if not other:
+            return False
+        weights = self.stats.weights(question)
+        lead = self.stats.coverage(weights, other) - self.stats.coverage(weights, author)
+        return lead >= OTHER_VOICE_LEAD
 
 
 def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -364,10 +417,18 @@ def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
         own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
         own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())
         unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
-        title_line[row] = unpunctuated and _plain(s.text) == _plain(s.title)
+        title_line[row] = unpunctuated and _repeats_title(s.text, s.title)
         short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
     return title_line, short_line
 
 
 def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _repeats_title(line: str, title: str) -> bool:
+    """The title again, or a running header made of most of it, with numbering or a part mark
+    ("Annual report (3)" under the title "Annual report (draft)", "Annual report - Part 2")."""
+    words = {w for w in _plain(line).split() if not w.isdigit() and w not in _PART_WORDS}
+    title_words = {w for w in _plain(title).split() if not w.isdigit()}
+    return bool(words) and words <= title_words and len(words) >= TITLE_SHARE * len(title_words)

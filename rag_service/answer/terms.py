@@ -28,6 +28,8 @@ class TermStats:
         }
         own = [frozenset(terms(s.text)) for s in content.sentences]
         self.idf = _idf(own)  # rarity is judged on the words actually written
+        self.own_terms = own
+        """The words each sentence itself writes (what two sentences repeating each other share)."""
         self.sentence_terms = [t | speaker[s.source] for t, s in zip(own, content.sentences, strict=True)]
         self.unseen = math.log(1 + len(own))
         """The weight of a word no sentence contains: the highest any word can have."""
