@@ -202,3 +202,16 @@ def test_a_follow_up_is_answered_from_what_the_previous_answer_quoted(seeds_pipe
     assert "Symposium" in follow.text and "Komarov" in follow.text
     assert not follow.text.startswith(first.citations[0].quote)
     assert quotes.rows("Nothing the documents say. [1]") == []
+
+
+def test_a_follow_up_is_ranked_by_its_own_words_before_its_context(seeds_pipeline) -> None:
+    """The previous answer's names join the follow-up as context; they must not outrank what the user
+    asks now ("military use"), or every byline line that repeats the name wins."""
+    first = seeds_pipeline.ask("Who is the Director General of Glavkosmos?")
+    follow = seeds_pipeline.ask(
+        "What does his abstract say about military use of space?",
+        [Message("user", "Who is the Director General of Glavkosmos?"), Message("assistant", first.text)],
+    )
+    assert "(context:" in follow.standalone_question
+    assert "military" in follow.text, follow.text
+    assert all("Loskutov" not in c.quote and "LOSKUTOV" not in c.quote for c in follow.citations)

@@ -86,6 +86,8 @@ FULL_SENTENCE_WORDS = 8
 FRAGMENT_PENALTY = 0.02
 LEXICAL_WEIGHT = 0.7
 """Weight of the IDF-weighted question-word overlap in a sentence's rank, beside its cosine."""
+CONTEXT_WEIGHT = 0.3
+"""Weight of a follow-up's context words, against its own words, in the lexical part of the rank."""
 FILLER_BONUS = 0.1
 """Added to a sentence's rank when it holds the kind of thing asked for (a date for "when")."""
 REPEAT_PENALTY = 0.3
@@ -243,7 +245,7 @@ class ExtractiveAnswerer:
 
     def _scores(self, question: str, kind: str, rows: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         """Rank of each candidate; ``-inf`` for lines that may not answer this question on their own."""
-        weights = self.stats.weights(question)
+        weights = self._lexical_weights(question)
         scores = cosine + LEXICAL_WEIGHT * self.stats.overlap(weights, rows) - self._fragment_penalty[rows]
         sentences = self._content.sentences
         for i, row in enumerate(rows):
@@ -253,6 +255,16 @@ class ExtractiveAnswerer:
             elif fills:
                 scores[i] += FILLER_BONUS
         return scores
+
+    def _lexical_weights(self, question: str) -> dict[str, float]:
+        """IDF of the question's words; in a condensed follow-up, the words of its context (the previous
+        question and answer) count ``CONTEXT_WEIGHT`` as much as the user's own: "what does his abstract
+        say about military use?" is about military use, not about the name "his" stands for."""
+        weights = self.stats.weights(question)
+        own = set(self._terms(own_question(question)))
+        if own == set(weights):
+            return weights
+        return {t: w if t in own else CONTEXT_WEIGHT * w for t, w in weights.items()}
 
     def _select(
         self, rows: np.ndarray, scores: np.ndarray, span: float, document_order: bool = True
