@@ -16,7 +16,7 @@ THRESHOLDS = [
     "--min-citation-f1",
     "0.9",
     "--min-quote-coverage",
-    "0.7",
+    "0.85",
     "--min-hit-at-k",
     "0.95",
     "--min-mrr",
@@ -24,11 +24,13 @@ THRESHOLDS = [
     "--min-ndcg",
     "0.9",
     "--min-abstention",
-    "0.85",
+    "0.9",
     "--min-must-mention",
-    "0.75",
+    "0.9",
     "--min-grounding",
     "0.95",
+    "--min-answer-f1",
+    "0.38",
 ]
 
 
