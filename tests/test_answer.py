@@ -153,3 +153,23 @@ def test_running_headers_made_of_the_title_are_metadata() -> None:
     assert _repeats_title("Annual report of the station - Part 2", title)
     assert not _repeats_title("Annual Report", title)  # too little of the title: may be a heading
     assert not _repeats_title("Annual Report of the Mining Station", title)  # a word the title lacks
+
+
+def test_a_question_about_someone_the_documents_never_name_is_declined_with_the_name(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask("In which year did Yuri Gagarin fly to space?")
+    assert answer.not_found and answer.citations == ()
+    assert any("never mention Yuri or Gagarin" in note for note in answer.notes), answer.notes
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Komarow say at the Space Symposium?",  # a misspelt name the documents hold
+        "What do Russian officials say about Asian countries?",  # another form of names they hold
+        "what did komarov say about asia",  # lower case names nothing
+    ],
+)
+def test_names_the_documents_hold_in_some_form_do_not_decline(seeds_pipeline, question: str) -> None:
+    answer = seeds_pipeline.ask(question)
+    assert not any("never mention" in note for note in answer.notes), answer.notes
+    assert not answer.not_found, question

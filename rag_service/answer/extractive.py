@@ -6,6 +6,10 @@ candidate sentence (the sentences of the retrieved chunks) on top of retrieval.
 Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
 margins, question-word coverage and answer-type presence gives the probability that the passages
 answer; below the operating point's threshold the reply is "not in the documents", with no citations.
+Before it, one rule: a question naming someone or something (a capitalised word inside it) that no
+document writes in any form is declined with a note saying which name (``TermStats.unknown_names``):
+similarity cannot see that "In which year did Yuri Gagarin fly to space?" is about a man the documents
+never mention, since everything else in it is on their topic.
 
 Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share of the question's
 content words that the sentence contains, plus ``FILLER_BONUS`` when the question asks for a date,
@@ -208,7 +212,7 @@ class ExtractiveAnswerer:
         if self.asks_other_voice(question):
             return self._other_voice_answer(question, query_vector)
         rows, skipped_readers = self._author_rows(hits)
-        if not rows or self._said_by_others(question, hits):
+        if not rows:
             return self._not_found(None, skipped_readers)
         array = np.asarray(rows)
         cosine = self._content.sentence_vectors[array] @ query_vector
@@ -218,6 +222,11 @@ class ExtractiveAnswerer:
                 question, query_vector, hits, self._index, self.stats, rows, cosine
             )
             probability = self.model.probability(features)
+        unknown = self.stats.unknown_names(own_question(question))
+        if unknown:
+            return self._not_found(probability, False, f"The documents never mention {' or '.join(unknown)}.")
+        if self._said_by_others(question, hits):
+            return self._not_found(probability, True)
         if probability < self.threshold:
             return self._not_found(probability, False)
         kind = question_type(own_question(question))
@@ -380,7 +389,7 @@ class ExtractiveAnswerer:
             return self._not_found(probability, False)
         return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
 
-    def _not_found(self, probability: float | None, readers_only: bool) -> Extract:
+    def _not_found(self, probability: float | None, readers_only: bool, note: str | None = None) -> Extract:
         """The standard reply; ``readers_only`` adds a note that only reader comments speak to it."""
         notes = (
             (
@@ -390,7 +399,7 @@ class ExtractiveAnswerer:
             if readers_only
             else ()
         )
-        return Extract(NOT_FOUND_TEXT, (), True, probability, notes)
+        return Extract(NOT_FOUND_TEXT, (), True, probability, notes + ((note,) if note else ()))
 
     def _said_by_others(self, question: str, hits: Sequence[ScoredChunk]) -> bool:
         """Whether the retrieved non-author sentences (comments) cover at least ``OTHER_VOICE_LEAD``

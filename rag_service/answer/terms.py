@@ -8,12 +8,17 @@ that no sentence contains is the strongest sign the documents do not say it.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from rag_service.store.model import LoadedIndex
+
+NAME_PREFIX = 5
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+"""A capitalised word that does not start the question or one of its sentences."""
 
 
 class TermStats:
@@ -33,6 +38,20 @@ class TermStats:
         self.sentence_terms = [t | speaker[s.source] for t, s in zip(own, content.sentences, strict=True)]
         self.unseen = math.log(1 + len(own))
         """The weight of a word no sentence contains: the highest any word can have."""
+        self._prefixes = frozenset(t[:NAME_PREFIX] for t in self.idf)
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Capitalised words inside the question (names: "Yuri Gagarin", "Musk") that no sentence
+        of the index writes, even in another form: a word counts as written when some word of the index
+        shares its first ``NAME_PREFIX`` letters (after stemming), so "Komarow" finds "Komarov" and
+        "Russian" finds "Russia". Documents that never name someone cannot answer a question about them.
+        A question in lower case names nothing here."""
+        unknown = []
+        for match in _NAME.finditer(question):
+            terms = self.terms(match.group())
+            if terms and not any(t[:NAME_PREFIX] in self._prefixes for t in terms):
+                unknown.append(match.group())
+        return unknown
 
     def weights(self, question: str) -> dict[str, float]:
         """IDF of each content word of the question."""
