@@ -31,6 +31,15 @@ _PATTERNS = (
     (TIME, re.compile(_LEAD + r"when\b", re.I)),
     (TIME, re.compile(r"\b(?:what|which) (?:year|date|day|month|decade|century|time|season|era)\b", re.I)),
     (PERSON, re.compile(_LEAD + r"(?:who|whom|whose)\b", re.I)),
+    (
+        PERSON,  # "which other Glavkosmos person …", "which king …", but not "what is wonder woman's …"
+        re.compile(
+            r"\b(?:what|which)\s+(?:other\s+)?(?:(?!(?:is|are|was|were|do|does|did|of)\b)[\w'’-]+\s+)?"
+            r"(?:person|people|persons|author|authors|writer|writers|man|woman|men|women|player|players|"
+            r"actor|actress|actors|singer|singers|president|leader|leaders|founder|inventor|king|queen)\b",
+            re.I,
+        ),
+    ),
     (PLACE, re.compile(_LEAD + r"where\b", re.I)),
     (PLACE, re.compile(r"\b(?:what|which) (?:country|city|state|place|town|continent|location)\b", re.I)),
     (
