@@ -3,9 +3,6 @@ tuning command (its fold logic, and a real run on a slice of ClapNQ)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +11,7 @@ import pytest
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.evaluation import answer_length
 from rag_service.retrieval.lexical import content_terms
+from tests.test_evaluation import run_cli
 from tests.test_qa_eval import _slice
 
 QUESTION = "What is the role of the United States in cooperation with Russia in space?"
@@ -63,23 +61,7 @@ def _assignments(result: dict, n: int) -> list[tuple[int, tuple[int, float]]]:
 def test_tune_answer_length_runs_on_clapnq_and_writes_its_report(tmp_path: Path) -> None:
     folder = _slice(tmp_path)
     out = tmp_path / "answer-length.md"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rag_service.cli",
-            "tune-answer-length",
-            "--qa",
-            str(folder),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
+    result = run_cli("tune-answer-length", "--qa", str(folder), "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     text = out.read_text()
     assert "8 answerable questions" in text

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from rag_service.evaluation.qa import (
     token_f1,
 )
 from tests.conftest import ROOT
+from tests.test_evaluation import run_cli
 
 CLAPNQ = ROOT.parent / "shared" / "benchmarks" / "clapnq"
 
@@ -117,14 +116,7 @@ def _slice(tmp: Path, questions: int = 16, extra_passages: int = 30) -> Path:
 def test_eval_qa_runs_end_to_end_and_writes_reports(tmp_path: Path) -> None:
     folder = _slice(tmp_path)
     out = tmp_path / "results"
-    result = subprocess.run(
-        [sys.executable, "-m", "rag_service.cli", "eval-qa", str(folder), "--out", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
+    result = run_cli("eval-qa", str(folder), "--out", str(out), "--no-progress")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cosine baseline" in result.stdout and "balanced" in result.stdout
     report = json.loads((out / "report-qa.json").read_text())
