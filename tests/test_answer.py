@@ -158,7 +158,7 @@ def test_running_headers_made_of_the_title_are_metadata() -> None:
 def test_a_question_about_someone_the_documents_never_name_is_declined_with_the_name(seeds_pipeline) -> None:
     answer = seeds_pipeline.ask("In which year did Yuri Gagarin fly to space?")
     assert answer.not_found and answer.citations == ()
-    assert any("never mention Yuri or Gagarin" in note for note in answer.notes), answer.notes
+    assert any("never mention Yuri Gagarin" in note for note in answer.notes), answer.notes
 
 
 @pytest.mark.parametrize(
@@ -167,6 +167,7 @@ def test_a_question_about_someone_the_documents_never_name_is_declined_with_the_
         "What did Komarow say at the Space Symposium?",  # a misspelt name the documents hold
         "What do Russian officials say about Asian countries?",  # another form of names they hold
         "what did komarov say about asia",  # lower case names nothing
+        "What is the role of the United States in space?",  # one word of the name is known ("U.S. states")
     ],
 )
 def test_names_the_documents_hold_in_some_form_do_not_decline(seeds_pipeline, question: str) -> None:

@@ -6,8 +6,8 @@ candidate sentence (the sentences of the retrieved chunks) on top of retrieval.
 Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
 margins, question-word coverage and answer-type presence gives the probability that the passages
 answer; below the operating point's threshold the reply is "not in the documents", with no citations.
-Before it, one rule: a question naming someone or something (a capitalised word inside it) that no
-document writes in any form is declined with a note saying which name (``TermStats.unknown_names``):
+On top of it, one rule: a question naming someone or something (a run of capitalised words inside it) no
+word of which any document writes in any form is declined with a note naming it (``TermStats.unknown_names``):
 similarity cannot see that "In which year did Yuri Gagarin fly to space?" is about a man the documents
 never mention, since everything else in it is on their topic.
 

@@ -17,8 +17,8 @@ import numpy as np
 from rag_service.store.model import LoadedIndex
 
 NAME_PREFIX = 5
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
-"""A capitalised word that does not start the question or one of its sentences."""
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+"""A run of capitalised words that does not start the question or one of its sentences."""
 
 
 class TermStats:
@@ -41,11 +41,12 @@ class TermStats:
         self._prefixes = frozenset(t[:NAME_PREFIX] for t in self.idf)
 
     def unknown_names(self, question: str) -> list[str]:
-        """Capitalised words inside the question (names: "Yuri Gagarin", "Musk") that no sentence
-        of the index writes, even in another form: a word counts as written when some word of the index
-        shares its first ``NAME_PREFIX`` letters (after stemming), so "Komarow" finds "Komarov" and
-        "Russian" finds "Russia". Documents that never name someone cannot answer a question about them.
-        A question in lower case names nothing here."""
+        """Names inside the question (runs of capitalised words: "Yuri Gagarin", "Musk") of which no
+        word is written by any sentence of the index, even in another form: a word counts as written
+        when some word of the index shares its first ``NAME_PREFIX`` letters (after stemming), so
+        "Komarow" finds "Komarov" and "Russian" finds "Russia", and a name of which one word is known
+        ("United States" beside "U.S. states") is not unknown. Documents that never name someone cannot
+        answer a question about them. A question in lower case names nothing here."""
         unknown = []
         for match in _NAME.finditer(question):
             terms = self.terms(match.group())
