@@ -77,6 +77,22 @@ def test_abbreviations_do_not_split_sentences() -> None:
     assert "Ms. Anna Migas" in texts
 
 
+def test_initials_and_company_forms_do_not_split_sentences() -> None:
+    from rag_service.documents.chunking import _sentence_spans
+
+    text = (
+        "The bridge was bought by Robert P. McCulloch in 1968. It stands near a U.S. Army base. "
+        "He met J.R.R. Tolkien there. Acme Inc. makes rockets. The end."
+    )
+    assert [text[a:b] for a, b in _sentence_spans(text)] == [
+        "The bridge was bought by Robert P. McCulloch in 1968.",
+        "It stands near a U.S. Army base.",
+        "He met J.R.R. Tolkien there.",
+        "Acme Inc. makes rockets.",
+        "The end.",
+    ]
+
+
 def _brute_force_rows(chunk, sentences, first_row):
     return tuple(
         first_row + i

@@ -26,13 +26,19 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v3"
-"""v3: documents carry a structure map (pages, headings, tables) and table chunks their header row."""
+SPLITTER_VERSION = "recursive-chars-v4"
+"""v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
+v4: a full stop after an initial or a common abbreviation does not end a sentence."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
 MIN_SENTENCE_WORDS = 3
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:Mr|Ms|Mrs|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|vs|etc|e\.g|i\.e|No)\.$")
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:Mr|Ms|Mrs|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|Capt|Sgt|Gov|Sen|Rev|Mt|Inc|Ltd|Co|Corp|Fig|Vol|"
+    r"vs|etc|e\.g|i\.e|cf|ca|approx|No|(?:[A-Z]\.)*[A-Z])\.$"
+)
+"""Titles, company forms and other abbreviations, and initials ("Robert P. McCulloch", "U.S. Army"), after
+which a full stop does not end the sentence."""
 
 
 @dataclass(frozen=True)
