@@ -159,6 +159,8 @@ def test_a_question_about_someone_the_documents_never_name_is_declined_with_the_
     answer = seeds_pipeline.ask("In which year did Yuri Gagarin fly to space?")
     assert answer.not_found and answer.citations == ()
     assert any("never mention Yuri Gagarin" in note for note in answer.notes), answer.notes
+    flood = seeds_pipeline.ask("What did " + " and ".join(f"Zyx{i} Qwv{i}" for i in range(400)) + " say?")
+    assert flood.not_found and max(len(note) for note in flood.notes) < 250
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,10 @@ for the question to count as one only the comments speak to (a rule, not fitted:
 question's weight is a whole distinctive word of a typical question)."""
 LIST_ITEMS = 8
 """Most list items a list-introducing sentence brings with it."""
+NAMES_SHOWN = 3
+NAME_CHARS = 60
+"""The note of a question declined for names the documents never mention shows at most this many, this
+long: a question of a thousand capitalised words gets a short note."""
 TITLE_SHARE = 0.6
 """A line made only of the title's words, and of at least this share of them, repeats the title."""
 _PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
@@ -224,7 +228,8 @@ class ExtractiveAnswerer:
             probability = self.model.probability(features)
         unknown = self.stats.unknown_names(own_question(question))
         if unknown:
-            return self._not_found(probability, False, f"The documents never mention {' or '.join(unknown)}.")
+            named = " or ".join(name[:NAME_CHARS] for name in unknown[:NAMES_SHOWN])
+            return self._not_found(probability, False, f"The documents never mention {named}.")
         if self._said_by_others(question, hits):
             return self._not_found(probability, True)
         if probability < self.threshold:
