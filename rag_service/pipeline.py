@@ -255,6 +255,9 @@ class Pipeline:
             said = frozenset(state.quotes.rows(previous, first_only=True))
         clock.lap("retrieve")
         extract = state.answerer.answer(standalone, query_vector, hits, said=said)
+        # An answer read off a document's structure ("how does the talk end?") may quote a passage that
+        # retrieval did not bring: it joins the passages, so every quote is in a passage shown and checked.
+        hits = state.quotes.extra_hits([row for part in extract.parts for row in part], hits)
         clock.lap("answer")
         evidence = Evidence(question, standalone, hits, extract, state.index)
         # Text streams as the model writes it, unless strict grounding must check it first; any answer

@@ -24,13 +24,13 @@ THRESHOLDS = [
     "--min-ndcg",
     "0.9",
     "--min-abstention",
-    "0.9",
+    "0.95",
     "--min-must-mention",
-    "0.9",
+    "0.95",
     "--min-grounding",
     "0.95",
     "--min-answer-f1",
-    "0.38",
+    "0.4",
 ]
 
 

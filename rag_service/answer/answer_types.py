@@ -67,6 +67,7 @@ _NUMBER_WORDS = (
     "several|few|many|once|twice|single|double"
 )
 _QUANTITY_FILLER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_YEAR = re.compile(r"\b(?:1[5-9]\d{2}|20\d{2})\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
 _TITLES = frozenset({"mr", "ms", "mrs", "dr", "prof", "sir", "author", "by"})
 """Capitalised words that come with a name but are not one ("Author: Mr. Dmitry Loskutov")."""
@@ -92,3 +93,8 @@ def holds_filler(kind: str, text: str, question: str) -> bool:
         asked |= _TITLES
         return any(m.group().lower() not in asked for m in _CAPITALISED.finditer(text))
     return True
+
+
+def years(text: str) -> frozenset[str]:
+    """The years ``text`` names ("1830", "2017"): a question naming one asks about that year only."""
+    return frozenset(_YEAR.findall(text))

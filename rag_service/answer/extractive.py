@@ -9,14 +9,19 @@ answer; below the operating point's threshold the reply is "not in the documents
 On top of it, one rule: a question naming someone or something (a run of capitalised words inside it) no
 word of which any document writes in any form is declined with a note naming it (``TermStats.unknown_names``):
 similarity cannot see that "In which year did Yuri Gagarin fly to space?" is about a man the documents
-never mention, since everything else in it is on their topic.
+never mention, since everything else in it is on their topic. Likewise a question naming a year that
+none of the sentences that could answer it names ("What is the budget for 2017?") is declined with a
+note: an answer from them would be about another year. A question about where a document goes ("how
+does the talk end?") is answered from that document's last or first sentences
+(``rag_service.answer.position``).
 
 Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share of the question's
 content words that the sentence contains, plus ``FILLER_BONUS`` when the question asks for a date,
 number, name or place and the sentence holds one (``rag_service.answer.answer_types``).
 
 What is never an answer on its own: a line that repeats the document's title, a heading or a table's
-header row (from the document's structure map: they are shown with citations instead), and other short
+header row (from the document's structure map: they are shown with citations instead), a photo caption
+or credit ("… (File)", "© Agency/ Name"), and other short
 lines without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
 a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
 
@@ -44,11 +49,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, holds_filler, question_type
+from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, holds_filler, question_type, years
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.citations import span_citation
 from rag_service.answer.features import answerability_features
-from rag_service.answer.terms import TermStats
+from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
+from rag_service.answer.terms import TermStats, joined_names
 from rag_service.config import Settings
 from rag_service.conversation import own_question
 from rag_service.models import Citation, ScoredChunk
@@ -84,6 +90,8 @@ ASKING_WORDS = (
 TOPIC_SHARE = 0.5
 """A comment answers a topical question about the comments when it holds this share of the question's
 topic words (by IDF mass)."""
+PHOTO_WORDS = ("photo", "photos", "photograph", "picture", "pictures", "image", "images", "caption", "credit")
+"""Wording that asks about a document's pictures: only then may a caption or credit line answer."""
 DUPLICATE_SIMILARITY = 0.92
 REDUNDANT_WORD_SHARE = 0.8
 FULL_SENTENCE_WORDS = 8
@@ -120,6 +128,13 @@ long: a question of a thousand capitalised words gets a short note."""
 TITLE_SHARE = 0.6
 """A line made only of the title's words, and of at least this share of them, repeats the title."""
 _PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
+_CAPTION = re.compile(
+    r"^\s*(?:©|\(c\)\s|copyright\b|photo(?:graph)?s?\s*(?:by\b|:)|image\s*(?:by\b|:)|picture\s*:|"
+    r"credits?\s*:|caption\s*:)"
+    r"|\((?:file(?:\s+photo)?|photo|[^()]*\bphoto(?:graph)?\b[^()]*|[^()]*\bgetty images\b[^()]*)\)\s*$",
+    re.I,
+)
+"""A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)"."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 
@@ -161,7 +176,13 @@ class ExtractiveAnswerer:
             [FRAGMENT_PENALTY * max(0, FULL_SENTENCE_WORDS - len(s.text.split())) for s in content.sentences],
             dtype=np.float32,
         )
-        self._title_line, self._short_line = _line_kinds(index)
+        self._title_line, self._short_line, self._caption = _line_kinds(index)
+        self._document_rows: dict[str, list[int]] = {}
+        for row, s in enumerate(content.sentences):
+            if s.voice == "author" and not (
+                self._title_line[row] or self._short_line[row] or self._caption[row]
+            ):
+                self._document_rows.setdefault(s.source, []).append(row)
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {
@@ -171,6 +192,7 @@ class ExtractiveAnswerer:
         }
         self._other_voice_terms = frozenset(names | set(terms(" ".join(OTHER_VOICE_WORDS))))
         self._asking_terms = frozenset(terms(" ".join(ASKING_WORDS)))
+        self._photo_terms = frozenset(terms(" ".join(PHOTO_WORDS)))
         self.model = model
         self.threshold = threshold
         self.max_sentences = max_sentences
@@ -230,6 +252,9 @@ class ExtractiveAnswerer:
         if unknown:
             named = " or ".join(name[:NAME_CHARS] for name in unknown[:NAMES_SHOWN])
             return self._not_found(probability, False, f"The documents never mention {named}.")
+        position = position_asked(own_question(question))
+        if position is not None:
+            return self._position_answer(position, query_vector, hits, probability)
         if self._said_by_others(question, hits):
             return self._not_found(probability, True)
         if probability < self.threshold:
@@ -238,13 +263,84 @@ class ExtractiveAnswerer:
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
         scores = self._scores(question, kind, array, cosine)
+        missing = self._missing_years(question, array[np.isfinite(scores)])
+        if missing:
+            return self._not_found(probability, False, f"The passages found never mention {missing}.")
         if said:
             scores -= REPEAT_PENALTY * np.isin(array, np.fromiter(said, dtype=np.int64))
         # A name, date, number or place comes first; longer answers read best in the document's order.
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if not chosen:
             return self._not_found(probability, False)
+        for name in joined_names(own_question(question)):
+            chosen = self._covering(name, chosen, array, scores)
         return self._compose(chosen, probability, frozenset(rows))
+
+    def _covering(
+        self, name: str, chosen: list[tuple[int, float]], rows: np.ndarray, scores: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """``chosen``, with the best sentence of a retrieved document that speaks of ``name`` when none
+        of the chosen sentences' documents does: "What do Glavkosmos and Roscosmos say …?" is answered
+        by both, even when one of them scores well below the other. At the ``max_sentences`` cap it
+        takes the place of the weakest sentence of the document quoted most (never the best one)."""
+        wanted = set(self._terms(name))
+        sentences = self._content.sentences
+        speaks = {sentences[int(r)].source for r in rows if wanted <= self.stats.sentence_terms[int(r)]}
+        quoted = [sentences[row].source for row, _ in chosen]
+        if not wanted or not speaks or speaks & set(quoted):
+            return chosen
+        candidates = [
+            (int(rows[i]), float(scores[i]))
+            for i in np.argsort(-scores, kind="stable")
+            if np.isfinite(scores[i]) and sentences[int(rows[i])].source in speaks
+        ]
+        extra = next((c for c in candidates if not self._redundant(c[0], [r for r, _ in chosen])), None)
+        if extra is None:
+            return chosen
+        if len(chosen) >= self.max_sentences:
+            most = max(set(quoted), key=quoted.count)
+            best = max(chosen, key=lambda pair: pair[1])
+            weaker = [pair for pair in chosen if pair != best and sentences[pair[0]].source == most]
+            if not weaker:  # one sentence allowed, and it is the best: it stays
+                return chosen
+            weakest = min(weaker, key=lambda pair: pair[1])
+            chosen = [pair for pair in chosen if pair != weakest]
+        return [*chosen, extra]
+
+    def _missing_years(self, question: str, rows: np.ndarray) -> str:
+        """The years the user's question names that neither the sentences that may answer it nor their
+        documents' titles name ("What was the budget for 2017?" over passages about other years): an
+        answer from them would be about some other year. Empty when there are none."""
+        asked = years(own_question(question))
+        if not asked:
+            return ""
+        sentences = self._content.sentences
+        named = set().union(*(years(f"{sentences[r].text} {sentences[r].title}") for r in rows))
+        return ", ".join(sorted(asked - named))
+
+    def _position_answer(
+        self,
+        position: PositionQuestion,
+        query_vector: np.ndarray,
+        hits: Sequence[ScoredChunk],
+        probability: float,
+    ) -> Extract:
+        """The last (or first) ``min_sentences`` sentences that may answer of the document the question
+        names ("how does the talk end?"): position, not similarity, answers these
+        (``rag_service.answer.position``)."""
+        documents = self._index.documents
+        retrieved = [h.chunk.source for h in hits if h.chunk.voice == "author"]
+        order = list(dict.fromkeys(retrieved + [name for name in documents if name in self._document_rows]))
+        document = pick_document(position.noun, [documents[name] for name in order])
+        if document is None:  # no document has a sentence that may answer
+            return self._not_found(probability, False)
+        rows = self._document_rows[document.name]
+        picked = rows[-self.min_sentences :] if position.where == END else rows[: self.min_sentences]
+        vectors = self._content.sentence_vectors
+        extract = self._compose([(row, float(vectors[row] @ query_vector)) for row in picked], probability)
+        where = "end" if position.where == END else "beginning"
+        note = f"Quoted from the {where} of \u201c{document.meta.title}\u201d."
+        return Extract(extract.text, extract.citations, False, probability, (note,), extract.parts)
 
     def _author_rows(self, hits: Sequence[ScoredChunk]) -> tuple[list[int], bool]:
         rows: dict[int, None] = {}
@@ -262,9 +358,11 @@ class ExtractiveAnswerer:
         weights = self._lexical_weights(question)
         scores = cosine + LEXICAL_WEIGHT * self.stats.overlap(weights, rows) - self._fragment_penalty[rows]
         sentences = self._content.sentences
+        photo = bool(self._photo_terms & set(self._terms(question)))
         for i, row in enumerate(rows):
             fills = kind in SLOT_TYPES and holds_filler(kind, sentences[row].text, question)
-            if self._title_line[row] or (self._short_line[row] and not fills):
+            short = self._short_line[row] or self._caption[row]
+            if self._title_line[row] or (self._caption[row] and not photo) or (short and not fills):
                 scores[i] = -np.inf
             elif fills:
                 scores[i] += FILLER_BONUS
@@ -423,13 +521,15 @@ class ExtractiveAnswerer:
         return lead >= OTHER_VOICE_LEAD
 
 
-def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
+def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per sentence row: whether it is metadata (a line repeating its document's title, or a heading or
-    table header row its structure map names), and whether it is a short line of its own without
-    sentence punctuation (a heading, byline, caption or credit in text without structure)."""
+    table header row its structure map names); whether it is a short line of its own without sentence
+    punctuation (a heading, byline, caption or credit in text without structure); and whether it is on
+    a photo caption or credit line."""
     sentences = index.content.sentences
     title_line = np.zeros(len(sentences), dtype=bool)
     short_line = np.zeros(len(sentences), dtype=bool)
+    caption = np.zeros(len(sentences), dtype=bool)
     documents = index.documents
     labelled = {
         name: {r.start for r in doc.structure.headings} | {t.start for t in doc.structure.tables if t.label}
@@ -443,9 +543,12 @@ def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
         own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
         own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())
         unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
+        line_start = text.rfind("\n", 0, s.start) + 1
+        line_end = text.find("\n", s.end)
+        caption[row] = bool(_CAPTION.search(text[line_start : line_end if line_end >= 0 else len(text)]))
         title_line[row] = unpunctuated and _repeats_title(s.text, s.title)
         short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
-    return title_line, short_line
+    return title_line, short_line, caption
 
 
 def _plain(text: str) -> str:

@@ -7,6 +7,7 @@ that no sentence contains is the strongest sign the documents do not say it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -19,6 +20,19 @@ from rag_service.store.model import LoadedIndex
 NAME_PREFIX = 5
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 """A run of capitalised words that does not start the question or one of its sentences."""
+_JOINED = re.compile(r"^(?:\s*,\s*|\s*,?\s+(?:and|or|vs\.?|versus|compared (?:to|with))\s+)$", re.I)
+"""What stands between two names a question sets side by side ("Glavkosmos and Roscosmos")."""
+
+
+def joined_names(question: str) -> list[str]:
+    """The names a question sets side by side ("What do Glavkosmos and Roscosmos say …?", "A, B or C"):
+    it asks about each of them. Empty when it names fewer than two that way."""
+    names = list(_NAME.finditer(question))
+    joined: list[str] = []
+    for first, second in itertools.pairwise(names):
+        if _JOINED.match(question[first.end() : second.start()]):
+            joined += [n.group() for n in (first, second) if n.group() not in joined]
+    return joined
 
 
 class TermStats:
