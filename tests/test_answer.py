@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from rag_service.answer.extractive import _CAPTION, NOT_FOUND_TEXT, _repeats_title
+from rag_service.answer.extractive import _CAPTION, NOT_FOUND_TEXT, _repeats_title, _title_case
 from rag_service.errors import InvalidRequestError
 from tests.conftest import first_turns
 
@@ -256,3 +256,15 @@ def test_a_question_setting_two_names_side_by_side_quotes_both(seeds_pipeline, q
     assert {c.source for c in answer.citations} == {"000_47ffcb0c647e5e31.txt", "002_d2227059bacb0655.txt"}
     assert len(answer.citations) <= seeds_pipeline.settings.answer_max_sentences
     _check_citations(seeds_pipeline, answer)
+
+
+def test_a_title_case_headline_names_no_one() -> None:
+    assert _title_case("Russia Plans at Least 30 Space Launches in 2017 - Roscosmos")
+    assert not _title_case("Author: Mr. Dmitry Loskutov")  # a byline: its capitals do name someone
+    assert not _title_case("Komarov said the agency plans thirty launches this year")
+
+
+def test_who_questions_do_not_quote_a_headline_for_its_capitals(seeds_pipeline) -> None:
+    answer = seeds_pipeline.ask("Who heads Roscosmos?")
+    assert "Komarov" in answer.citations[0].quote, answer.text
+    assert not any(c.quote.startswith("Russia Plans at Least 30") for c in answer.citations), answer.text

@@ -49,7 +49,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, holds_filler, question_type, years
+from rag_service.answer.answer_types import (
+    OTHER,
+    PERSON,
+    PLACE,
+    SEVERAL,
+    SLOT_TYPES,
+    holds_filler,
+    question_type,
+    years,
+)
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.citations import span_citation
 from rag_service.answer.features import answerability_features
@@ -125,6 +134,8 @@ NAMES_SHOWN = 3
 NAME_CHARS = 60
 """The note of a question declined for names the documents never mention shows at most this many, this
 long: a question of a thousand capitalised words gets a short note."""
+HEADLINE_WORDS = 6
+HEADLINE_CAPITALS = 0.6
 TITLE_SHARE = 0.6
 """A line made only of the title's words, and of at least this share of them, repeats the title."""
 _PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
@@ -177,6 +188,9 @@ class ExtractiveAnswerer:
             dtype=np.float32,
         )
         self._title_line, self._short_line, self._caption = _line_kinds(index)
+        self._headline = self._short_line & np.array(
+            [_title_case(s.text) for s in content.sentences], dtype=bool
+        )
         self._document_rows: dict[str, list[int]] = {}
         for row, s in enumerate(content.sentences):
             if s.voice == "author" and not (
@@ -361,6 +375,8 @@ class ExtractiveAnswerer:
         photo = bool(self._photo_terms & set(self._terms(question)))
         for i, row in enumerate(rows):
             fills = kind in SLOT_TYPES and holds_filler(kind, sentences[row].text, question)
+            if fills and kind in (PERSON, PLACE) and self._headline[row]:
+                fills = False  # in a Title Case headline, a capital letter is no sign of a name
             short = self._short_line[row] or self._caption[row]
             if self._title_line[row] or (self._caption[row] and not photo) or (short and not fills):
                 scores[i] = -np.inf
@@ -549,6 +565,16 @@ def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         title_line[row] = unpunctuated and _repeats_title(s.text, s.title)
         short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
     return title_line, short_line, caption
+
+
+def _title_case(text: str) -> bool:
+    """A headline in Title Case ("Russia Plans at Least 30 Space Launches in 2017"): at least
+    ``HEADLINE_WORDS`` words, most of them capitalised. A byline ("Author: Mr. Dmitry Loskutov") is
+    shorter, so its capitals still name someone."""
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return len(words) >= HEADLINE_WORDS and sum(w[0].isupper() for w in words) >= HEADLINE_CAPITALS * len(
+        words
+    )
 
 
 def _plain(text: str) -> str:
