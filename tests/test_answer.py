@@ -236,6 +236,9 @@ def test_captions_and_photo_credits_answer_only_questions_about_the_photo(seeds_
         ("Miners at the pit head in 1910 (AP Photo/John Smith)", True),
         ("The agency filed a report (see the file).", False),
         ("Photographers were not allowed inside.", False),
+        ("Image: nginx:latest is the container image to run.", False),
+        ("Credit: 30 days from the invoice date.", False),
+        ("Image by NASA/JPL", True),
     ],
 )
 def test_caption_lines(line: str, caption: bool) -> None:

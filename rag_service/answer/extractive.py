@@ -140,12 +140,13 @@ TITLE_SHARE = 0.6
 """A line made only of the title's words, and of at least this share of them, repeats the title."""
 _PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
 _CAPTION = re.compile(
-    r"^\s*(?:©|\(c\)\s|copyright\b|photo(?:graph)?s?\s*(?:by\b|:)|image\s*(?:by\b|:)|picture\s*:|"
-    r"credits?\s*:|caption\s*:)"
+    r"^\s*(?:©|\(c\)\s|copyright\b|photo(?:graph)?s?\s*(?:by\b|:)|(?:photo|image|picture)\s+(?:by|credits?)\b|"
+    r"caption\s*:)"
     r"|\((?:file(?:\s+photo)?|photo|[^()]*\bphoto(?:graph)?\b[^()]*|[^()]*\bgetty images\b[^()]*)\)\s*$",
     re.I,
 )
-"""A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)"."""
+"""A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)". Not
+"Image: …" or "Credit: …" alone, which in technical or financial text begin ordinary lines."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 
@@ -323,13 +324,17 @@ class ExtractiveAnswerer:
 
     def _missing_years(self, question: str, rows: np.ndarray) -> str:
         """The years the user's question names that neither the sentences that may answer it nor their
-        documents' titles name ("What was the budget for 2017?" over passages about other years): an
+        documents' titles nor the headings they stand under name ("What was the budget for 2017?" over passages about other years): an
         answer from them would be about some other year. Empty when there are none."""
         asked = years(own_question(question))
         if not asked:
             return ""
-        sentences = self._content.sentences
-        named = set().union(*(years(f"{sentences[r].text} {sentences[r].title}") for r in rows))
+        sentences, documents = self._content.sentences, self._index.documents
+        named: set[str] = set()
+        for row in rows:
+            s = sentences[row]
+            heading = documents[s.source].structure.heading_at(s.start) or ""  # "Budget › 2017"
+            named |= years(f"{s.text} {s.title} {heading}")
         return ", ".join(sorted(asked - named))
 
     def _position_answer(

@@ -1,0 +1,56 @@
+"""Answer rules on a document of another kind than the seeds: a Markdown report whose years stand in
+its headings, through the real ingest, embedding and index."""
+
+from pathlib import Path
+
+import pytest
+
+from rag_service.config import Settings
+from rag_service.embedding.base import BaseEmbedder
+from rag_service.ingest import ingest_seeds
+from rag_service.pipeline import Pipeline
+
+REPORT = """# Annual report of the Hill Station observatory
+
+The observatory was founded by the county to study variable stars and to teach astronomy.
+
+## Spending in 2016
+
+The observatory spent 2.1 million dollars, mostly on repairs to the dome and on staff.
+
+## Spending in 2017
+
+The observatory spent 3.4 million dollars, most of it on a new telescope mirror.
+
+## Outlook
+
+The board expects spending to fall once the mirror is installed. Public nights will resume in spring.
+"""
+
+
+@pytest.fixture(scope="module")
+def report_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
+    tmp = tmp_path_factory.mktemp("report")
+    (tmp / "docs").mkdir()
+    (tmp / "docs" / "report.md").write_text(REPORT, encoding="utf-8")
+    settings = Settings(seeds_dir=tmp / "docs", index_dir=tmp / "index")  # type: ignore[call-arg]
+    ingest_seeds(settings, embedder)
+    return Pipeline.load(settings, embedder)
+
+
+def test_a_year_named_by_the_heading_a_sentence_stands_under_counts(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("How much did the observatory spend in 2017?")
+    assert not answer.not_found, answer.notes
+    assert "3.4 million" in answer.text
+
+
+def test_a_year_the_report_never_names_is_declined_with_a_note(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("How much did the observatory spend in 2019?")
+    assert answer.not_found and answer.citations == ()
+    assert any("never mention 2019" in note for note in answer.notes), answer.notes
+
+
+def test_how_the_report_ends(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("How does the report end?")
+    assert answer.citations[-1].quote == "Public nights will resume in spring.", answer.text
+    assert any("end of" in note for note in answer.notes)
