@@ -1,8 +1,6 @@
 """Answer rules on a document of another kind than the seeds: a Markdown report whose years stand in
 its headings, through the real ingest, embedding and index."""
 
-from pathlib import Path
-
 import pytest
 
 from rag_service.config import Settings

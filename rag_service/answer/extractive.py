@@ -324,8 +324,9 @@ class ExtractiveAnswerer:
 
     def _missing_years(self, question: str, rows: np.ndarray) -> str:
         """The years the user's question names that neither the sentences that may answer it nor their
-        documents' titles nor the headings they stand under name ("What was the budget for 2017?" over passages about other years): an
-        answer from them would be about some other year. Empty when there are none."""
+        documents' titles nor the headings they stand under name ("What was the budget for 2017?" over
+        passages about other years): an answer from them would be about some other year. Empty when
+        there are none."""
         asked = years(own_question(question))
         if not asked:
             return ""
