@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from rag_service.answer.extractive import _CAPTION, NOT_FOUND_TEXT, _repeats_title, _title_case
+from rag_service.answer.extractive import NOT_FOUND_TEXT
+from rag_service.answer.lines import CAPTION, repeats_title, title_case
 from rag_service.errors import InvalidRequestError
 from tests.conftest import first_turns
 
@@ -148,11 +149,11 @@ def test_a_who_question_names_every_person_on_the_byline(seeds_pipeline) -> None
 
 def test_running_headers_made_of_the_title_are_metadata() -> None:
     title = "Annual Report of the Station (draft)"
-    assert _repeats_title("Annual Report of the Station", title)
-    assert _repeats_title("Annual Report of the Station (3) (3)", title)
-    assert _repeats_title("Annual report of the station - Part 2", title)
-    assert not _repeats_title("Annual Report", title)  # too little of the title: may be a heading
-    assert not _repeats_title("Annual Report of the Mining Station", title)  # a word the title lacks
+    assert repeats_title("Annual Report of the Station", title)
+    assert repeats_title("Annual Report of the Station (3) (3)", title)
+    assert repeats_title("Annual report of the station - Part 2", title)
+    assert not repeats_title("Annual Report", title)  # too little of the title: may be a heading
+    assert not repeats_title("Annual Report of the Mining Station", title)  # a word the title lacks
 
 
 def test_a_question_about_someone_the_documents_never_name_is_declined_with_the_name(seeds_pipeline) -> None:
@@ -242,7 +243,7 @@ def test_captions_and_photo_credits_answer_only_questions_about_the_photo(seeds_
     ],
 )
 def test_caption_lines(line: str, caption: bool) -> None:
-    assert bool(_CAPTION.search(line)) is caption
+    assert bool(CAPTION.search(line)) is caption
 
 
 @pytest.mark.parametrize(
@@ -262,9 +263,9 @@ def test_a_question_setting_two_names_side_by_side_quotes_both(seeds_pipeline, q
 
 
 def test_a_title_case_headline_names_no_one() -> None:
-    assert _title_case("Russia Plans at Least 30 Space Launches in 2017 - Roscosmos")
-    assert not _title_case("Author: Mr. Dmitry Loskutov")  # a byline: its capitals do name someone
-    assert not _title_case("Komarov said the agency plans thirty launches this year")
+    assert title_case("Russia Plans at Least 30 Space Launches in 2017 - Roscosmos")
+    assert not title_case("Author: Mr. Dmitry Loskutov")  # a byline: its capitals do name someone
+    assert not title_case("Komarov said the agency plans thirty launches this year")
 
 
 def test_who_questions_do_not_quote_a_headline_for_its_capitals(seeds_pipeline) -> None:

@@ -62,6 +62,7 @@ from rag_service.answer.answer_types import (
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.citations import span_citation
 from rag_service.answer.features import answerability_features
+from rag_service.answer.lines import line_kinds
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.config import Settings
@@ -134,21 +135,7 @@ NAMES_SHOWN = 3
 NAME_CHARS = 60
 """The note of a question declined for names the documents never mention shows at most this many, this
 long: a question of a thousand capitalised words gets a short note."""
-HEADLINE_WORDS = 6
-HEADLINE_CAPITALS = 0.6
-TITLE_SHARE = 0.6
-"""A line made only of the title's words, and of at least this share of them, repeats the title."""
-_PART_WORDS = frozenset({"part", "page", "section", "chapter", "continued", "cont"})
-_CAPTION = re.compile(
-    r"^\s*(?:©|\(c\)\s|copyright\b|photo(?:graph)?s?\s*(?:by\b|:)|(?:photo|image|picture)\s+(?:by|credits?)\b|"
-    r"caption\s*:)"
-    r"|\((?:file(?:\s+photo)?|photo|[^()]*\bphoto(?:graph)?\b[^()]*|[^()]*\bgetty images\b[^()]*)\)\s*$",
-    re.I,
-)
-"""A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)". Not
-"Image: …" or "Credit: …" alone, which in technical or financial text begin ordinary lines."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
-_SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 
 
 @dataclass(frozen=True)
@@ -188,10 +175,9 @@ class ExtractiveAnswerer:
             [FRAGMENT_PENALTY * max(0, FULL_SENTENCE_WORDS - len(s.text.split())) for s in content.sentences],
             dtype=np.float32,
         )
-        self._title_line, self._short_line, self._caption = _line_kinds(index)
-        self._headline = self._short_line & np.array(
-            [_title_case(s.text) for s in content.sentences], dtype=bool
-        )
+        lines = line_kinds(index)
+        self._title_line, self._short_line, self._caption = lines.title, lines.short, lines.caption
+        self._headline = lines.short & lines.headline
         self._document_rows: dict[str, list[int]] = {}
         for row, s in enumerate(content.sentences):
             if s.voice == "author" and not (
@@ -541,55 +527,3 @@ class ExtractiveAnswerer:
         weights = self.stats.weights(question)
         lead = self.stats.coverage(weights, other) - self.stats.coverage(weights, author)
         return lead >= OTHER_VOICE_LEAD
-
-
-def _line_kinds(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per sentence row: whether it is metadata (a line repeating its document's title, or a heading or
-    table header row its structure map names); whether it is a short line of its own without sentence
-    punctuation (a heading, byline, caption or credit in text without structure); and whether it is on
-    a photo caption or credit line."""
-    sentences = index.content.sentences
-    title_line = np.zeros(len(sentences), dtype=bool)
-    short_line = np.zeros(len(sentences), dtype=bool)
-    caption = np.zeros(len(sentences), dtype=bool)
-    documents = index.documents
-    labelled = {
-        name: {r.start for r in doc.structure.headings} | {t.start for t in doc.structure.tables if t.label}
-        for name, doc in documents.items()
-    }
-    for row, s in enumerate(sentences):
-        if s.start in labelled[s.source]:
-            title_line[row] = True
-            continue
-        text = documents[s.source].text
-        own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
-        own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())
-        unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
-        line_start = text.rfind("\n", 0, s.start) + 1
-        line_end = text.find("\n", s.end)
-        caption[row] = bool(_CAPTION.search(text[line_start : line_end if line_end >= 0 else len(text)]))
-        title_line[row] = unpunctuated and _repeats_title(s.text, s.title)
-        short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
-    return title_line, short_line, caption
-
-
-def _title_case(text: str) -> bool:
-    """A headline in Title Case ("Russia Plans at Least 30 Space Launches in 2017"): at least
-    ``HEADLINE_WORDS`` words, most of them capitalised. A byline ("Author: Mr. Dmitry Loskutov") is
-    shorter, so its capitals still name someone."""
-    words = [w for w in text.split() if w[:1].isalpha()]
-    return len(words) >= HEADLINE_WORDS and sum(w[0].isupper() for w in words) >= HEADLINE_CAPITALS * len(
-        words
-    )
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
-def _repeats_title(line: str, title: str) -> bool:
-    """The title again, or a running header made of most of it, with numbering or a part mark
-    ("Annual report (3)" under the title "Annual report (draft)", "Annual report - Part 2")."""
-    words = {w for w in _plain(line).split() if not w.isdigit() and w not in _PART_WORDS}
-    title_words = {w for w in _plain(title).split() if not w.isdigit()}
-    return bool(words) and words <= title_words and len(words) >= TITLE_SHARE * len(title_words)
