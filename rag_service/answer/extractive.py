@@ -20,10 +20,11 @@ content words that the sentence contains, plus ``FILLER_BONUS`` when the questio
 number, name or place and the sentence holds one (``rag_service.answer.answer_types``).
 
 What is never an answer on its own: a line that repeats the document's title, a heading or a table's
-header row (from the document's structure map: they are shown with citations instead), a photo caption
-or credit ("… (File)", "© Agency/ Name"), and other short
-lines without sentence punctuation (headings, bylines, captions, photo credits), unless the question asks for
-a name, date, number or place and the line holds one ("Author: Mr. …" answers "who wrote it?").
+header row (from the document's structure map: they are shown with citations instead); and, unless the
+question asks for a name, date, number or place and the line holds one ("Author: Mr. …" answers "who
+wrote it?"), short lines without sentence punctuation (bylines, headings in plain text). A photo caption
+or credit ("… (File)", "© Agency/ Name") may answer only a question about the photo; the capitals of a
+Title Case headline are no sign of a name (``rag_service.answer.lines``).
 
 How much to say depends on the evidence: two sentences, and more (up to ``max_sentences``) while they
 score close to the best (``SCORE_SPAN``), so a question whose answer is spread over a passage gets more
