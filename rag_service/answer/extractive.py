@@ -178,7 +178,7 @@ class ExtractiveAnswerer:
         )
         lines = line_kinds(index)
         self._title_line, self._short_line, self._caption = lines.title, lines.short, lines.caption
-        self._headline = lines.short & lines.headline
+        self._headline = lines.headline
         self._document_rows: dict[str, list[int]] = {}
         for row, s in enumerate(content.sentences):
             if s.voice == "author" and not (
@@ -250,22 +250,23 @@ class ExtractiveAnswerer:
                 question, query_vector, hits, self._index, self.stats, rows, cosine
             )
             probability = self.model.probability(features)
-        unknown = self.stats.unknown_names(own_question(question))
+        own = own_question(question)  # the user's words, without a follow-up's context
+        unknown = self.stats.unknown_names(own)
         if unknown:
             named = " or ".join(name[:NAME_CHARS] for name in unknown[:NAMES_SHOWN])
             return self._not_found(probability, False, f"The documents never mention {named}.")
-        position = position_asked(own_question(question))
+        position = position_asked(own)
         if position is not None:
             return self._position_answer(position, query_vector, hits, probability)
         if self._said_by_others(question, hits):
             return self._not_found(probability, True)
         if probability < self.threshold:
             return self._not_found(probability, False)
-        kind = question_type(own_question(question))
+        kind = question_type(own)
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
         scores = self._scores(question, kind, array, cosine)
-        missing = self._missing_years(question, array[np.isfinite(scores)])
+        missing = self._missing_years(own, array[np.isfinite(scores)])
         if missing:
             return self._not_found(probability, False, f"The passages found never mention {missing}.")
         if said:
@@ -274,7 +275,7 @@ class ExtractiveAnswerer:
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if not chosen:
             return self._not_found(probability, False)
-        for name in joined_names(own_question(question)):
+        for name in joined_names(own):
             chosen = self._covering(name, chosen, array, scores)
         return self._compose(chosen, probability, frozenset(rows))
 
@@ -309,12 +310,12 @@ class ExtractiveAnswerer:
             chosen = [pair for pair in chosen if pair != weakest]
         return [*chosen, extra]
 
-    def _missing_years(self, question: str, rows: np.ndarray) -> str:
-        """The years the user's question names that neither the sentences that may answer it nor their
+    def _missing_years(self, own: str, rows: np.ndarray) -> str:
+        """The years the user's own words name that neither the sentences that may answer it nor their
         documents' titles nor the headings they stand under name ("What was the budget for 2017?" over
         passages about other years): an answer from them would be about some other year. Empty when
         there are none."""
-        asked = years(own_question(question))
+        asked = years(own)
         if not asked:
             return ""
         sentences, documents = self._content.sentences, self._index.documents

@@ -46,7 +46,7 @@ class LineKinds:
     caption: np.ndarray
     """On a photo caption or credit line."""
     headline: np.ndarray
-    """In Title Case (``title_case``)."""
+    """A short line in Title Case (``title_case``): a headline."""
 
 
 def line_kinds(index: LoadedIndex) -> LineKinds:
@@ -73,7 +73,7 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
         caption[row] = bool(CAPTION.search(text[line_start : line_end if line_end >= 0 else len(text)]))
         title_line[row] = unpunctuated and repeats_title(s.text, s.title)
         short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
-    headline = np.array([title_case(s.text) for s in sentences], dtype=bool)
+    headline = short_line & np.array([title_case(s.text) for s in sentences], dtype=bool)
     return LineKinds(title_line, short_line, caption, headline)
 
 
