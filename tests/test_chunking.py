@@ -60,9 +60,9 @@ def test_chunk_id_survives_an_edit_elsewhere_in_the_file() -> None:
 
 
 def test_normalise_keeps_paragraphs_and_maps_offsets() -> None:
-    text = "  Hello\u00a0  world.\n\n\n   Next\tline\nhere  "
+    text = "  Hello\u00a0  world.\n\n\n   Next\tline\nHere  "
     norm = normalise(text)
-    assert norm.text == "Hello world.\n\nNext line\nhere"
+    assert norm.text == "Hello world.\n\nNext line\nHere"
     start, end = norm.to_original(norm.text.index("world"), norm.text.index("world") + 5)
     assert text[start:end] == "world"
     start, end = norm.to_original(0, len(norm.text))

@@ -2,14 +2,16 @@
 
 Seeds are messy (indentation, hard line breaks, runs of blank lines). Splitters and the embedding model
 work best on tidy text, but a citation must point at the file as stored. So each section is first
-*normalised* (runs of spaces become one space, a run containing one newline becomes ``\\n``, a run with
-two or more becomes a paragraph break ``\\n\\n``) while an offset map records, for every normalised
+*normalised* (runs of spaces become one space, a run containing one newline becomes ``\\n``, or a space
+where a hard-wrapped line merely ran out of room, and a run with two or more becomes a paragraph break
+``\\n\\n``) while an offset map records, for every normalised
 character, where it came from. LangChain's ``RecursiveCharacterTextSplitter`` then splits the tidy text
 (paragraphs first, then lines, sentences, clauses, words), and every piece is mapped back so that
 ``chunk.text == document.text[chunk.start:chunk.end]`` exactly.
 
 Sentences are cut from the same normalised text with a small rule set (sentence punctuation followed
-by a capital, line breaks, ``; -`` list items) and kept when they carry at least a few words; the
+by a capital, line breaks that are not soft wraps, ``; -`` list items) and kept when they carry at
+least a few words outside markup; the
 extractive answerer quotes them, so they too are stored as original offsets.
 """
 
@@ -24,11 +26,15 @@ from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag_service.documents.markup import prose_length
+from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v4"
+SPLITTER_VERSION = "recursive-chars-v5"
 """v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
-v4: a full stop after an initial or a common abbreviation does not end a sentence."""
+v4: a full stop after an initial or a common abbreviation does not end a sentence.
+v5: a line break where a hard-wrapped line ran out of room is a space (``documents.wraps``), and a
+sentence needs its few words outside markup (``documents.markup``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
@@ -71,7 +77,7 @@ def normalise(text: str, offset: int = 0) -> NormalisedText:
     out.append(text[pos:])
     origin.extend(range(offset + pos, offset + len(text)))
     # Strip leading/trailing whitespace of the section: it never belongs to a chunk.
-    joined = "".join(out)
+    joined = soft_breaks("".join(out))  # a line break where a line ran out of room is a space
     lead = len(joined) - len(joined.lstrip())
     trail = len(joined.rstrip())
     return NormalisedText(joined[lead:trail], origin[lead:trail])
@@ -118,7 +124,7 @@ def split_document(
         for n_start, n_end in _sentence_spans(norm.text):
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
-            if len(text.split()) >= MIN_SENTENCE_WORDS:
+            if prose_length(text) >= MIN_SENTENCE_WORDS:  # a logo, badge or link list says nothing
                 sentences.append(
                     Sentence(document.name, section.name, section.voice, title, start, end, text)
                 )

@@ -25,7 +25,8 @@ holds the first occurrence of its ``starts_at`` text (searched after the previou
 runs to the next section or the end. ``voice`` says whose words a section holds: ``author`` (the
 default) or anything else (``reader``), which the answerer never presents as the document's position.
 The sidecar's fields win over what the file declares itself (a PDF's title field, a page's ``<h1>``, a
-Word document's author); without either, the title is the first Markdown heading or first non-empty line.
+Word document's author); without either, the title is the file's own (a front matter ``title:``, else its
+first line with prose, ``documents.markup``), and the file name when it has none.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pathlib import Path
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.ocr import tesseract_path
 from rag_service.documents.formats.sniff import SUFFIXES
+from rag_service.documents.markup import guess_title
 from rag_service.errors import DocumentError
 from rag_service.models import Document, DocumentMeta, Section
 
@@ -156,7 +158,7 @@ def load_document(source: SourceFile, options: ReadOptions = ReadOptions()) -> D
     text = extracted.text
     sidecar = _read_sidecar(path, root)
     meta = DocumentMeta(
-        title=str(sidecar.get("title") or extracted.title or _guess_title(text, path)),
+        title=str(sidecar.get("title") or extracted.title or guess_title(text) or path.stem),
         author=_optional_str(sidecar.get("author") or extracted.author),
         publisher=_optional_str(sidecar.get("publisher")),
         date=_optional_str(sidecar.get("date")),
@@ -223,14 +225,6 @@ def _sections(text: str, declared: object, path: Path) -> tuple[Section, ...]:
         if end > start:
             sections.append(Section(name, start, end, voice))
     return tuple(sections) or (Section(BODY, 0, len(text)),)
-
-
-def _guess_title(text: str, path: Path) -> str:
-    for line in text.splitlines():
-        stripped = line.strip().lstrip("#").strip()
-        if stripped:
-            return stripped[:120]
-    return path.stem
 
 
 def _optional_str(value: object) -> str | None:

@@ -1,0 +1,60 @@
+"""What in a plain-text or Markdown line is markup rather than prose.
+
+Markdown and text files are cited as stored, markup included, so the index keeps every character. But a
+line that is only markup says nothing a reader asked for: a README's logo (``<p align="center"><img …>``),
+its build badges (``[![Build Status][badge]][link]``), link definitions (``[link]: https://…``), a Sphinx
+label (``(ssl-certificates)=``). Such a line must not be a document's title, and it is not a sentence
+the answerer may quote. ``prose_length`` counts the words left once markup is set aside; ``guess_title``
+finds the title a file gives itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+TITLE_CHARS = 120
+_TAG = re.compile(r"<[^>\n]*>")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+")
+_LINK_TARGET = re.compile(r"\]\([^)\n]*\)|\]\[[^\]\n]*\]")
+"""The ``(target)`` or ``[reference]`` after a link's text: the text is prose, the target is not."""
+_IMAGE = re.compile(r"!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
+_LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S*")
+_LABEL = re.compile(r"^\s*\(\s*[^()\n]+\)=\s*$")
+"""A MyST/Sphinx target label such as ``(ssl-certificate-verification)=``."""
+_RULE = re.compile(r"^\s*(?:[-*_=~`]\s*){3,}\S*\s*$")
+"""A horizontal rule, a setext underline or a code fence (with its language)."""
+_ALT = re.compile(r"""<img\b[^>]*\balt\s*=\s*["']([^"']+)["']|^\s*!\[([^\]\n]+)\]""", re.IGNORECASE)
+"""The alternative text of an HTML image or of a Markdown image opening its line (a logo; an image inside
+a link is a badge)."""
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_EMPHASIS = re.compile(r"[*_`\[\]]+")
+_FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
+
+
+def prose(line: str) -> str:
+    """``line`` without tags, URLs, link targets and definitions, labels and rules."""
+    if _LINK_DEFINITION.match(line) or _LABEL.match(line) or _RULE.match(line):
+        return ""
+    return _URL.sub(" ", _LINK_TARGET.sub("]", _IMAGE.sub(" ", _TAG.sub(" ", line))))
+
+
+def prose_length(text: str) -> int:
+    """How many words (numbers included) ``text`` has once markup is set aside."""
+    return sum(len(prose(line).split()) for line in text.splitlines())
+
+
+def guess_title(text: str) -> str | None:
+    """The title a text or Markdown file gives itself: a front matter ``title:``, else its first line with
+    prose (``#`` marks and emphasis dropped), or the alternative text of a logo standing before it."""
+    if text.startswith("---\n") and (end := text.find("\n---", 4)) > 0:
+        if match := _FRONT_MATTER_TITLE.search(text[4:end]):
+            return match.group(1)[:TITLE_CHARS]
+        text = text[end + 4 :]
+    for line in text.splitlines():
+        words = prose(line)
+        if _WORD.search(words):
+            title = " ".join(_EMPHASIS.sub("", words.strip().lstrip("#")).split())
+            return title[:TITLE_CHARS]
+        if alt := _ALT.search(line):  # a logo or banner image before any prose
+            return (alt.group(1) or alt.group(2)).strip()[:TITLE_CHARS]
+    return None
