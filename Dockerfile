@@ -28,7 +28,7 @@ COPY rag_service ./rag_service
 RUN pip install '.[postgres]'
 
 COPY seeds ./seeds
-COPY prompts ./prompts
+COPY rag_service/prompts/*.txt rag_service/prompts/README.md ./prompts/
 COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
 
 RUN useradd --create-home --uid 10001 rag && mkdir -p /app/index && chown -R rag:rag /app

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     # Where things live (relative paths are taken from the working directory).
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
-    prompts_dir: Path = Path("prompts")
+    prompts_dir: Path | None = Field(
+        None, description="folder of prompt templates; unset: the ones shipped in the package"
+    )
 
     # Reading documents.
     max_document_mb: float = Field(

@@ -12,9 +12,15 @@ from rag_service.bench.server import ServerProcess, free_port
 from tests.conftest import SPUTNIK, make_settings
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def run(tmp: Path, *args: str, port: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The command run from ``tmp``, as a user of the installed package would: nothing the repository
+    holds (the prompt templates included) is in the working directory."""
     env = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         "RAG_SEEDS_DIR": str(tmp / "seeds"),
         "RAG_INDEX_DIR": str(tmp / "index"),
         "HF_HUB_OFFLINE": "1",
@@ -25,6 +31,7 @@ def run(tmp: Path, *args: str, port: int | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         env=env,
+        cwd=tmp,
         timeout=300,
         check=False,
     )

@@ -99,7 +99,7 @@ def test_dockerfile_commands_are_the_documented_ones() -> None:
 def _image_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     """The image's environment with its paths moved to ``tmp_path`` and a free loopback port."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
-    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    shutil.copytree(ROOT / "rag_service" / "prompts", tmp_path / "prompts")
     return {
         **os.environ,
         **dockerfile_env(),

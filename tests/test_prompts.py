@@ -3,11 +3,12 @@ from pathlib import Path
 
 import pytest
 
+from rag_service.config import Settings
 from rag_service.errors import ConfigError
-from rag_service.prompts import VARIABLES, load_prompts
+from rag_service.prompts import PACKAGED, VARIABLES, load_prompts
 from tests.conftest import ROOT
 
-PROMPTS = ROOT / "prompts"
+PROMPTS = ROOT / "rag_service" / "prompts"
 
 
 def test_repository_prompts_load_with_their_variables() -> None:
@@ -62,6 +63,12 @@ def test_missing_prompt_file(prompts_copy: Path) -> None:
 def test_literal_braces_are_allowed(prompts_copy: Path) -> None:
     (prompts_copy / "system.txt").write_text('Answer in JSON like {{"a": 1}}.', encoding="utf-8")
     assert load_prompts(prompts_copy).system.format() == 'Answer in JSON like {"a": 1}.'
+
+
+def test_the_packaged_templates_are_the_default() -> None:
+    assert PROMPTS == PACKAGED
+    assert load_prompts() == load_prompts(PACKAGED)
+    assert Settings().prompts_dir is None
 
 
 def test_every_prompt_file_is_known() -> None:

@@ -1,5 +1,8 @@
-"""Prompt templates read from ``prompts/`` and checked before use.
+"""Prompt templates, read from ``RAG_PROMPTS_DIR`` or the ones shipped beside this module, and checked
+before use.
 
+The defaults are package data, so ``rag-service`` works from any directory (a folder the working
+directory had to hold made ``rag-service ask`` fail outside the repository, extractive backend included).
 Each file is a LangChain ``PromptTemplate`` (f-string syntax). A file that is missing, cannot be parsed,
 lacks one of its variables or uses one it cannot be given is a ``ConfigError`` naming the file and the
 variables, raised at start-up rather than on the first question.
@@ -33,7 +36,8 @@ def load_template(path: Path, expected: frozenset[str]) -> PromptTemplate:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
-            f"prompt file {path} cannot be read ({exc.strerror}): restore it from the repository"
+            f"prompt file {path} cannot be read ({exc.strerror}): restore it, or unset "
+            "RAG_PROMPTS_DIR to use the packaged templates"
         ) from exc
     try:
         template = PromptTemplate.from_template(text, template_format="f-string")
@@ -54,7 +58,13 @@ def load_template(path: Path, expected: frozenset[str]) -> PromptTemplate:
     return template
 
 
-def load_prompts(folder: Path) -> Prompts:
+PACKAGED = Path(__file__).parent
+"""The templates shipped with the package (``README.md`` here lists their variables)."""
+
+
+def load_prompts(folder: Path | None = None) -> Prompts:
+    """The templates in ``folder``, or the packaged ones; a folder that is set must hold all three."""
+    folder = folder or PACKAGED
     return Prompts(
         **{
             name.removesuffix(".txt"): load_template(folder / name, variables)
