@@ -11,7 +11,6 @@ import pytest
 from rag_service.bench.server import ServerProcess, free_port
 from tests.conftest import SPUTNIK, make_settings
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
