@@ -3,6 +3,7 @@ its headings, through the real ingest, embedding and index."""
 
 import pytest
 
+from rag_service.answer.answer_types import named_in, versions
 from rag_service.config import Settings
 from rag_service.embedding.base import BaseEmbedder
 from rag_service.ingest import ingest_seeds
@@ -18,7 +19,8 @@ The observatory spent 2.1 million dollars, mostly on repairs to the dome and on 
 
 ## Spending in 2017
 
-The observatory spent 3.4 million dollars, most of it on a new telescope mirror.
+The observatory spent 3.4 million dollars, most of it on a new telescope mirror. Its catalogue software
+was upgraded to release 4.2, which reads the new camera's images directly.
 
 ## Outlook
 
@@ -31,7 +33,11 @@ def report_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbe
     tmp = tmp_path_factory.mktemp("report")
     (tmp / "docs").mkdir()
     (tmp / "docs" / "report.md").write_text(REPORT, encoding="utf-8")
-    settings = Settings(seeds_dir=tmp / "docs", index_dir=tmp / "index")  # type: ignore[call-arg]
+    # These tests are about the rules, not the learned gate: on one short report its probabilities sit
+    # near the threshold, so it is switched off here.
+    settings = Settings(  # type: ignore[call-arg]
+        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
+    )
     ingest_seeds(settings, embedder)
     return Pipeline.load(settings, embedder)
 
@@ -46,6 +52,36 @@ def test_a_year_the_report_never_names_is_declined_with_a_note(report_pipeline: 
     answer = report_pipeline.ask("How much did the observatory spend in 2019?")
     assert answer.not_found and answer.citations == ()
     assert any("never mention 2019" in note for note in answer.notes), answer.notes
+
+
+def test_a_release_the_report_never_names_is_declined_with_a_note(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("What does release 5.0 of the catalogue software read?")
+    assert answer.not_found and answer.citations == ()
+    assert any("never mention 5.0" in note for note in answer.notes), answer.notes
+
+
+def test_a_release_the_report_names_is_answered(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("What does release 4.2 of the catalogue software read?")
+    assert not answer.not_found, answer.notes
+    assert "camera's images" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("When was PyYAML 7.0 released?", {"7.0"}),
+        ("Does v3.10 or 1.5.1 support it?", {"3.10", "1.5.1"}),
+        ("It costs 3.4 million; see section 2.", {"3.4"}),
+        ("Version 10 is out, and 2017 was a good year.", set()),
+    ],
+)
+def test_dotted_numbers_a_question_names(text: str, found: set[str]) -> None:
+    assert versions(text) == found
+
+
+def test_a_more_precise_release_names_the_asked_one() -> None:
+    assert named_in("3.10", {"3.10.2"}) and named_in("3.10", {"3.10"})
+    assert not named_in("3.1", {"3.10"}) and not named_in("7.0", {"7.01"})
 
 
 def test_how_the_report_ends(report_pipeline: Pipeline) -> None:

@@ -68,6 +68,7 @@ _NUMBER_WORDS = (
 )
 _QUANTITY_FILLER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]\d{2}|20\d{2})\b")
+_DOTTED = re.compile(r"(?<![\w.])[vV]?(\d+(?:\.\d+)+)(?![\w]|\.\d)")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
 _TITLES = frozenset({"mr", "ms", "mrs", "dr", "prof", "sir", "author", "by"})
 """Capitalised words that come with a name but are not one ("Author: Mr. Dmitry Loskutov")."""
@@ -98,3 +99,14 @@ def holds_filler(kind: str, text: str, question: str) -> bool:
 def years(text: str) -> frozenset[str]:
     """The years ``text`` names ("1830", "2017"): a question naming one asks about that year only."""
     return frozenset(_YEAR.findall(text))
+
+
+def versions(text: str) -> frozenset[str]:
+    """The dotted numbers ``text`` names ("7.0", "v3.10", "1.5.1"): a release, a section, a rate. A
+    question naming one asks about that one only, as with a year."""
+    return frozenset(_DOTTED.findall(text))
+
+
+def named_in(number: str, named: frozenset[str] | set[str]) -> bool:
+    """Whether ``number`` is among ``named``, a more precise one counting ("3.10" is named by "3.10.2")."""
+    return any(n == number or n.startswith(number + ".") for n in named)

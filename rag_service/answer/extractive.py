@@ -57,7 +57,9 @@ from rag_service.answer.answer_types import (
     SEVERAL,
     SLOT_TYPES,
     holds_filler,
+    named_in,
     question_type,
+    versions,
     years,
 )
 from rag_service.answer.answerability import AnswerabilityModel, load_model
@@ -266,7 +268,7 @@ class ExtractiveAnswerer:
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
         scores = self._scores(question, kind, array, cosine)
-        missing = self._missing_years(own, array[np.isfinite(scores)])
+        missing = self._missing_numbers(own, array[np.isfinite(scores)])
         if missing:
             return self._not_found(probability, False, f"The passages found never mention {missing}.")
         if said:
@@ -310,21 +312,27 @@ class ExtractiveAnswerer:
             chosen = [pair for pair in chosen if pair != weakest]
         return [*chosen, extra]
 
-    def _missing_years(self, own: str, rows: np.ndarray) -> str:
-        """The years the user's own words name that neither the sentences that may answer it nor their
-        documents' titles nor the headings they stand under name ("What was the budget for 2017?" over
-        passages about other years): an answer from them would be about some other year. Empty when
-        there are none."""
-        asked = years(own)
-        if not asked:
+    def _missing_numbers(self, own: str, rows: np.ndarray) -> str:
+        """The years and dotted numbers (a release "7.0", a section "4.2") the user's own words name that
+        neither the sentences that may answer it nor their documents' titles nor the headings they stand
+        under name ("What was the budget for 2017?" over passages about other years, "When was PyYAML
+        7.0 released?" over a README naming no release): an answer from them would be about another
+        year or release. Empty when there are none."""
+        asked_years, asked_versions = years(own), versions(own)
+        if not asked_years and not asked_versions:
             return ""
         sentences, documents = self._content.sentences, self._index.documents
-        named: set[str] = set()
+        named_years: set[str] = set()
+        named_versions: set[str] = set()
         for row in rows:
             s = sentences[row]
             heading = documents[s.source].structure.heading_at(s.start) or ""  # "Budget › 2017"
-            named |= years(f"{s.text} {s.title} {heading}")
-        return ", ".join(sorted(asked - named))
+            text = f"{s.text} {s.title} {heading}"
+            named_years |= years(text)
+            named_versions |= versions(text)
+        missing = sorted(asked_years - named_years)
+        missing += sorted(v for v in asked_versions if not named_in(v, named_versions))
+        return ", ".join(missing)
 
     def _position_answer(
         self,
