@@ -76,6 +76,11 @@ class Structure:
     def table_at(self, offset: int) -> Region | None:
         return _region_at(self.tables, offset)
 
+    def opens_heading(self, offset: int) -> bool:
+        """Whether a heading starts at ``offset`` (the text there is the heading itself)."""
+        region = _region_at(self.headings, offset)
+        return region is not None and region.start == offset
+
 
 def _region_at(regions: tuple[Region, ...], offset: int) -> Region | None:
     """The innermost (last starting) region holding ``offset``; regions come in order of their start."""

@@ -88,3 +88,45 @@ def test_how_the_report_ends(report_pipeline: Pipeline) -> None:
     answer = report_pipeline.ask("How does the report end?")
     assert answer.citations[-1].quote == "Public nights will resume in spring.", answer.text
     assert any("end of" in note for note in answer.notes)
+
+
+HOWTO = """# Updating the star catalogue
+
+The catalogue is refreshed every night from the survey archive, so most users never update it.
+
+To update the catalogue by hand, run the following command:
+
+```
+$ starcat update --all
+```
+
+To remove the catalogue and its cache, run the following command:
+
+```
+$ starcat purge
+```
+
+## Troubleshooting
+
+An update that stops halfway leaves the old catalogue in place. Run it again once the archive answers.
+"""
+
+
+@pytest.fixture(scope="module")
+def howto_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
+    tmp = tmp_path_factory.mktemp("howto")
+    (tmp / "docs").mkdir()
+    (tmp / "docs" / "howto.md").write_text(HOWTO, encoding="utf-8")
+    settings = Settings(  # type: ignore[call-arg]
+        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
+    )
+    ingest_seeds(settings, embedder)
+    return Pipeline.load(settings, embedder)
+
+
+def test_a_line_introducing_a_command_brings_the_command(howto_pipeline: Pipeline) -> None:
+    answer = howto_pipeline.ask("How do I update the catalogue by hand?")
+    assert "$ starcat update --all" in answer.text, answer.text
+    assert "starcat purge" not in answer.text  # the next introduction is not an item of this one
+    quoted = next(c for c in answer.citations if "starcat update" in c.quote)
+    assert quoted.quote.startswith("To update the catalogue by hand")  # one citation spans both

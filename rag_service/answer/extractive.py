@@ -139,6 +139,10 @@ NAME_CHARS = 60
 """The note of a question declined for names the documents never mention shows at most this many, this
 long: a question of a thousand capitalised words gets a short note."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
+_NOT_ITEM_END = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
+ITEM_WORDS = 20
+"""A line of its own after a list's introduction, without a sentence's end and at most this long, is
+one of its items (a command, a setting, a name)."""
 
 
 @dataclass(frozen=True)
@@ -465,17 +469,34 @@ class ExtractiveAnswerer:
 
     def _with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:
         """The row, and when it introduces a list (ends with ":"), the items that follow it in the
-        retrieved passages (so every sentence of an answer is in a passage it cites)."""
+        retrieved passages (so every sentence of an answer is in a passage it cites). An item is a list
+        item, or a line of its own that is not a sentence: the command after "run the following update
+        script:", the settings after "here are the default values:"."""
         sentences = self._content.sentences
         if not sentences[row].text.rstrip().endswith(":"):
             return (row,)
         part = [row]
         for following in range(row + 1, min(row + 1 + LIST_ITEMS, len(sentences))):
             s, first = sentences[following], sentences[row]
-            if following not in retrieved or s.section != first.section or not _LIST_ITEM.match(s.text):
+            if following not in retrieved or s.section != first.section or not self._item(following):
                 break
             part.append(following)
         return tuple(part)
+
+    def _item(self, row: int) -> bool:
+        s = self._content.sentences[row]
+        if _LIST_ITEM.match(s.text):
+            return True
+        document = self._index.documents[s.source]
+        text = document.text
+        own_line = not text[text.rfind("\n", 0, s.start) + 1 : s.start].strip()
+        heading = self._headline[row] or s.text.startswith("#") or document.structure.opens_heading(s.start)
+        return (
+            own_line
+            and not heading
+            and not _NOT_ITEM_END.search(s.text)  # a sentence, or the next list's introduction
+            and len(s.text.split()) <= ITEM_WORDS
+        )
 
     def _compose(
         self,

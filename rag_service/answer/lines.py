@@ -65,14 +65,15 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
             title_line[row] = True
             continue
         text = documents[s.source].text
-        own_line = text[: s.start].rstrip(" \t").endswith("\n") or not text[: s.start].strip()
-        own_line = own_line and (text[s.end :].lstrip(" \t").startswith("\n") or not text[s.end :].strip())
-        unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
-        line_start = text.rfind("\n", 0, s.start) + 1
+        line_start = text.rfind("\n", 0, s.start) + 1  # never slice up to the sentence: O(n) each
         line_end = text.find("\n", s.end)
-        caption[row] = bool(CAPTION.search(text[line_start : line_end if line_end >= 0 else len(text)]))
+        line_end = line_end if line_end >= 0 else len(text)
+        own_line = not text[line_start : s.start].strip() and not text[s.end : line_end].strip()
+        unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
+        caption[row] = bool(CAPTION.search(text[line_start:line_end]))
         title_line[row] = unpunctuated and repeats_title(s.text, s.title)
-        short_line[row] = own_line and unpunctuated and len(s.text.split()) <= 12
+        # A line ending in ":" introduces what follows (a list, a command), it is no heading.
+        short_line[row] = own_line and unpunctuated and not s.text.endswith(":") and len(s.text.split()) <= 12
     headline = short_line & np.array([title_case(s.text) for s in sentences], dtype=bool)
     return LineKinds(title_line, short_line, caption, headline)
 

@@ -124,6 +124,30 @@ def test_pdf_with_a_scanned_page_and_ocr_off_names_the_page_left_out(tmp_path: P
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        # a documentation site's name in its menu bar is an <h1> too (mdBook, as the Rust book is built)
+        (
+            '<div class="menu-bar"><h1 class="menu-title">The Book</h1></div>'
+            "<main><h1>Release profiles</h1><p>Cargo has two main profiles.</p></main>",
+            "Release profiles",
+        ),
+        ("<main><h2>Release profiles</h2><p>Cargo has two main profiles.</p></main>", "Release profiles"),
+        (
+            "<main><p>Cargo has two main profiles.</p><h2>Dev</h2><p>For development.</p></main>",
+            "Profiles - The Book",
+        ),
+    ],
+    ids=["content-h1", "opening-h2", "no-opening-heading"],
+)
+def test_an_html_page_is_titled_by_its_content_heading(body: str, title: str) -> None:
+    from rag_service.documents.formats import extract
+
+    page = f"<html><head><title>Profiles - The Book</title></head><body>{body}</body></html>"
+    assert extract(page.encode(), "page.html").title == title
+
+
 def test_html_keeps_the_article_and_drops_chrome_and_scripts(documents) -> None:
     document = documents["lighthouses.html"]
     text = document.text

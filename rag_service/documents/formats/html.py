@@ -42,8 +42,11 @@ def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
     meta = _meta(root)
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
     _drop_chrome(root)
+    main = _main(root)
     builder = TextBuilder("html")
-    _walk(_main(root), builder)
+    _walk(main, builder)
+    if heading := _content_title(main, builder):
+        meta["title"] = heading
     if not builder.text.strip():
         raise DocumentError(f"{name}: the page has no readable text once navigation and scripts are removed")
     return builder, meta
@@ -52,16 +55,26 @@ def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
 def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
     meta: dict[str, str] = {}
     title = root.findtext(".//title")
-    heading = root.find(".//h1")
-    if heading is not None and heading.text_content().strip():
-        meta["title"] = tidy(heading.text_content())
-    elif title and title.strip():
+    if title and title.strip():  # unless the content has its own <h1> (``extract_html``)
         meta["title"] = tidy(title)
     for element in root.iter("meta"):
         key = (element.get("name") or element.get("property") or "").lower()
         if key in ("author", "article:author") and element.get("content"):
             meta.setdefault("author", tidy(element.get("content", "")))
     return meta
+
+
+def _content_title(main: lxml_html.HtmlElement, builder: TextBuilder) -> str | None:
+    """The content's own title: its ``<h1>``, or the heading it opens with (documentation generators
+    such as mdBook open a page with an ``<h2>``). A site's name in its header bar, an ``<h1>`` too on many
+    documentation sites, is chrome and already gone: taken from there, every page had the same title."""
+    heading = main.find(".//h1")
+    if heading is not None and heading.text_content().strip():
+        return tidy(heading.text_content())
+    first = builder.structure().headings[:1]
+    if first and first[0].start == 0:
+        return first[0].label
+    return None
 
 
 def _drop_chrome(root: lxml_html.HtmlElement) -> None:
