@@ -130,3 +130,14 @@ def test_a_line_introducing_a_command_brings_the_command(howto_pipeline: Pipelin
     assert "starcat purge" not in answer.text  # the next introduction is not an item of this one
     quoted = next(c for c in answer.citations if "starcat update" in c.quote)
     assert quoted.quote.startswith("To update the catalogue by hand")  # one citation spans both
+
+
+def test_reader_comments_asked_of_documents_without_them_are_declined(report_pipeline: Pipeline) -> None:
+    answer = report_pipeline.ask("What do the readers think about the new telescope mirror?")
+    assert answer.not_found and answer.citations == ()
+    assert any("no reader comments" in note for note in answer.notes), answer.notes
+
+
+def test_comments_of_a_program_are_not_reader_comments(howto_pipeline: Pipeline) -> None:
+    answer = howto_pipeline.ask("What comments does an update that stops halfway leave?")
+    assert not answer.not_found and "old catalogue in place" in answer.text, answer.notes

@@ -85,6 +85,10 @@ OTHER_VOICE_WORDS = (
     "replies",
 )
 """General wording that asks about what people other than the author wrote."""
+_READERS = re.compile(r"\b(?:readers?|commenters?)\b", re.IGNORECASE)
+"""The part of that wording that can only mean other people ("comments" may be a program's; matched as
+written, because stemming makes "commenters" "comment")."""
+NO_READERS_NOTE = "The documents hold no reader comments, only their authors' text."
 ASKING_WORDS = (
     "say",
     "says",
@@ -224,6 +228,14 @@ class ExtractiveAnswerer:
         """Whether the question asks about the non-author sections (comments), which this index has."""
         return bool(len(self._other_rows)) and bool(self._other_voice_terms & set(self._terms(question)))
 
+    def _asks_absent_readers(self, question: str, rows: list[int]) -> bool:
+        """Whether the question asks what readers or commenters wrote, in an index with no such section,
+        about documents that never speak of readers themselves: the authors' nearest sentences would
+        answer as if they were the readers'."""
+        if len(self._other_rows) or not _READERS.search(own_question(question)):
+            return False
+        return not any(_READERS.search(self._content.sentences[row].text) for row in rows)
+
     def features(
         self, question: str, query_vector: np.ndarray, hits: Sequence[ScoredChunk]
     ) -> dict[str, float] | None:
@@ -248,6 +260,8 @@ class ExtractiveAnswerer:
         rows, skipped_readers = self._author_rows(hits)
         if not rows:
             return self._not_found(None, skipped_readers)
+        if self._asks_absent_readers(question, rows):
+            return self._not_found(None, False, NO_READERS_NOTE)
         array = np.asarray(rows)
         cosine = self._content.sentence_vectors[array] @ query_vector
         probability = 1.0
