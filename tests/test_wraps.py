@@ -1,9 +1,11 @@
 """Soft line wraps and markup-only lines, unit by unit and through the real ingest.
 
-The two documents under ``tests/fixtures/wrapped`` were written by others and are hard-wrapped the way
-real files are: the Apache License 2.0 (Debian's ``/usr/share/common-licenses/Apache-2.0``) and pip's
-"HTTPS Certificates" page (``python3-pip``'s ``html/topics/https-certificates.md``, MIT licence), a MyST
-Markdown file with a Sphinx label before its heading.
+The documents under ``eval/other-docs`` were written by others and are wrapped the way real files are:
+the Apache License 2.0 and the GNU GPL 3 (Debian's ``/usr/share/common-licenses``), hard-wrapped plain
+text; pip's "HTTPS Certificates" page (``python3-pip``'s ``html/topics/https-certificates.md``, MIT
+licence), a MyST Markdown file with a Sphinx label before its heading; two chapters of The Rust
+Programming Language as rustup installs them (mdBook HTML, MIT/Apache-2.0), with a menu bar and a
+sidebar around the content.
 """
 
 from pathlib import Path
@@ -19,7 +21,7 @@ from rag_service.ingest import ingest_seeds
 from rag_service.models import Document, DocumentMeta, Section
 from rag_service.pipeline import Pipeline
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wrapped"
+FIXTURES = Path(__file__).resolve().parents[1] / "eval" / "other-docs"
 
 WRAPPED = (
     "The new bridge\n"
@@ -126,7 +128,10 @@ def test_wrapped_files_are_titled_by_their_own_heading(wrapped_pipeline: Pipelin
     titles = {d.name: d.meta.title for d in wrapped_pipeline.index.content.documents}
     assert titles == {
         "apache-license-2.0.txt": "Apache License",
+        "gpl-3.0.txt": "GNU GENERAL PUBLIC LICENSE",
         "pip-https-certificates.md": "HTTPS Certificates",
+        "rust-book-release-profiles.html": "Customizing Builds with Release Profiles",
+        "rust-book-what-is-ownership.html": "What Is Ownership?",
     }
 
 
