@@ -59,17 +59,15 @@ def soft_breaks(text: str) -> str:
     if len(lines) < 2:
         return text
     width = _wrap_width(lines)
-    out = list(text)
-    offset = 0
+    parts: list[str] = []  # lines and the one character after each (not a list of every character)
     in_fence = False
-    for i, line in enumerate(lines[:-1]):
-        offset += len(line)
+    for line, following in itertools.pairwise(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
-        elif not in_fence and _soft(line, lines[i + 1], width):
-            out[offset] = " "
-        offset += 1  # the "\n" itself
-    return "".join(out)
+        soft = not in_fence and not _FENCE.match(line) and _soft(line, following, width)
+        parts += (line, " " if soft else "\n")
+    parts.append(lines[-1])
+    return "".join(parts)
 
 
 def _wrap_width(lines: list[str]) -> int | None:
