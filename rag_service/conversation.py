@@ -44,6 +44,14 @@ _TRAILING_DEMONSTRATIVE = re.compile(r"\b(that|this|these|those|there|then)\s*[?
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|also|so)?\s*(?:what|how)?\s*about\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE
 )
+_BARE_ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|also|or)\s+(?P<topic>(?!(?:what|who|whom|whose|when|where|why|how|which|is|are|was|"
+    r"were|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|had|if|then)\b)[^?]+?)"
+    r"\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+""""And the East Branch?": a name alone, asking what the previous question asked of it. ("And when did
+Gagarin fly?" is a question of its own: it may change the subject.)"""
 _OBJECT_PRONOUN = re.compile(
     r"\b(about|on|of|for|regarding|could|would|does|did|can|will)\s+(it|them|this|that)\b", re.IGNORECASE
 )
@@ -55,6 +63,8 @@ _ENTITY = re.compile(
     r"(?:[ \t]+(?:(?:of|the|de|da|del|von|van|and|for)[ \t]+)?(?:[A-Z][\w'’.-]*[\w’]|[A-Z]))*"
     r"|\b\d[\d,.]*\s*(?:%|percent\b|million\b|billion\b|km\b|miles\b)"
 )
+_ITEM_MARK = re.compile(r"(?:^|[\n.!?:])\s*[-•*–]$")
+"""A list item's marker (not a dash inside a headline: "… This Year - Roscosmos")."""
 _NOT_NAMES = frozenset((
     "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "i", "in",
     "on", "at", "for", "of", "and", "but", "or", "so", "as", "if", "when", "while", "after", "before",
@@ -82,7 +92,8 @@ def answer_entities(answer: str, known: str, limit: int = MAX_ENTITIES) -> list[
         words = match.group().split()
         while words and words[0].lower() in _NOT_NAMES:
             words = words[1:]
-        starts_sentence = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".!?:\n"
+        before = text[: match.start()].rstrip()  # a list item's first word starts a sentence too
+        starts_sentence = not before or before[-1] in ".!?:\n" or bool(_ITEM_MARK.search(before))
         if len(words) > MAX_ENTITY_WORDS or (
             len(words) == 1 and starts_sentence and words[0] == match.group()
         ):
@@ -108,6 +119,7 @@ def depends_on_history(question: str) -> bool:
         _PRONOUN.search(question)
         or _TRAILING_DEMONSTRATIVE.search(question)
         or _ELLIPSIS.match(question)
+        or _BARE_ELLIPSIS.match(question)
         or len(set(content_terms(question))) < 2
     )
 
@@ -142,6 +154,9 @@ class RuleCondenser:
             return previous[: topic_match.start("topic")] + ellipsis.group("topic") + "?"
         if topic and _OBJECT_PRONOUN.search(question):
             return _OBJECT_PRONOUN.sub(lambda m: f"{m.group(1)} {topic}", question, count=1)
+        # "And the Apache License?" after "What does the GPL say about patents?" may put the name in
+        # the place of the subject or of the topic: it keeps the whole previous question as context.
+        ellipsis = ellipsis or _BARE_ELLIPSIS.match(question)
         if ellipsis:
             return f"{ellipsis.group('topic')}?{CONTEXT_MARK}{context})"
         return f"{question}{CONTEXT_MARK}{context})"

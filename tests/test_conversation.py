@@ -1,7 +1,7 @@
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag_service.conversation import LLMCondenser, RuleCondenser, depends_on_history
+from rag_service.conversation import LLMCondenser, RuleCondenser, answer_entities, depends_on_history
 from rag_service.models import Message
 from rag_service.prompts import load_prompts
 from tests.conftest import ROOT, eval_cases
@@ -46,10 +46,25 @@ def history(question: str, answer: str = "An answer.") -> list[Message]:
             "And when did Gagarin fly?",
             "And when did Gagarin fly?",
         ),
+        (  # a name alone asks what the previous question asked, of it
+            "Where does the West Branch of the Delaware River begin?",
+            "And the East Branch?",
+            "the East Branch? (context: Where does the West Branch of the Delaware River begin?)",
+        ),
+        (
+            "What does the GPL say about patents?",
+            "And the Apache License?",
+            "the Apache License? (context: What does the GPL say about patents?)",
+        ),
     ],
 )
 def test_rule_condenser(previous: str, follow_up: str, expected: str) -> None:
     assert RuleCondenser().condense(follow_up, history(previous)) == expected
+
+
+def test_a_list_item_s_first_word_is_no_name() -> None:
+    answer = "- Each value in Rust has an owner. [1] - When the owner goes out of scope, Rust drops it. [2]"
+    assert answer_entities(answer, "Who owns a value?") == ["Rust"]
 
 
 def test_no_history_means_no_change() -> None:
