@@ -185,6 +185,17 @@ def test_markdown_is_cited_as_stored_with_headings_outside_code_fences() -> None
     assert table.label == "| Year | Tolls |" and MARKDOWN[table.start : table.end].endswith("| 1959 | 513 |")
 
 
+def test_setext_headings_are_headings_and_front_matter_is_not() -> None:
+    text = (
+        "---\ntitle: Rivers\n---\n\nRivers of the valley\n====================\n\nTwo rivers cross it.\n\n"
+        "Marrow\n------\n\nThe Marrow floods in spring.\nIt is wide.\n---\n\nThe end.\n"
+    )
+    structure = markdown_structure(text)
+    assert [h.label for h in structure.headings] == ["Rivers of the valley", "Rivers of the valley › Marrow"]
+    assert structure.heading_at(text.index("floods")) == "Rivers of the valley › Marrow"
+    assert structure.heading_at(text.index("The end")) == "Rivers of the valley › Marrow"
+
+
 @pytest.mark.parametrize(
     ("name", "header"),
     [("rivers.md", "| Year | Tolls |"), ("crossings.pdf", "Year Ferry passengers Bridge tolls")],

@@ -3,7 +3,7 @@
 One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
 Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
 serves that text so that every ``start``/``end`` offset stays exact. Markdown and plain text are cited as
-stored (their bytes decoded, nothing rewritten); Markdown's ``#`` headings and pipe tables are located in
+stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined (setext) headings and pipe tables are located in
 that text so citations can name their heading and table chunks keep their header row.
 """
 
@@ -22,6 +22,8 @@ from rag_service.models import Region, Structure
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_SETEXT_RULE = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
+"""The underline of a setext heading: ``===`` for level 1, ``---`` for level 2."""
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -97,11 +99,15 @@ def markdown_structure(text: str) -> Structure:
         line = lines[i].rstrip("\r\n")
         if _FENCE.match(line):
             in_fence = not in_fence
-        elif not in_fence and (match := _ATX_HEADING.match(line)):
-            level = len(match.group(1))
+        elif not in_fence and ((match := _ATX_HEADING.match(line)) or _setext(lines, i)):
+            level, label = (
+                (len(match.group(1)), match.group(2))
+                if match
+                else (1 if lines[i + 1].strip()[0] == "=" else 2, line.strip())
+            )
             while path and path[-1][0] >= level:
                 path.pop()
-            path.append((level, match.group(2)))
+            path.append((level, label))
             headings.append((offsets[i], level, HEADING_JOIN.join(t for _, t in path)))
         elif not in_fence and "|" in line and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
             end = i + 2
@@ -117,3 +123,14 @@ def markdown_structure(text: str) -> Structure:
         end = next((s for s, lv, _ in headings[n + 1 :] if lv <= level), len(text))
         regions.append(Region(start, end, label))
     return Structure(kind="markdown", headings=tuple(regions), tables=tuple(tables))
+
+
+def _setext(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is a setext heading: one line of text standing alone (a blank line or the start
+    before it), underlined by ``===`` or ``---``. (A longer paragraph over ``---`` is left alone: in
+    plain-text habits that is a rule, and YAML front matter uses ``---`` too.)"""
+    line = lines[i].strip()
+    if not line or i + 1 >= len(lines) or not _SETEXT_RULE.match(lines[i + 1].rstrip("\r\n")):
+        return False
+    alone = i == 0 or not lines[i - 1].strip()
+    return alone and not line.startswith(("|", "-", "*", "+", ">", "#", "---"))
