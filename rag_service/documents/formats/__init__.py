@@ -3,8 +3,9 @@
 One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
 Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
 serves that text so that every ``start``/``end`` offset stays exact. Markdown and plain text are cited as
-stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined (setext) headings and pipe tables are located in
-that text so citations can name their heading and table chunks keep their header row.
+stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined (setext) headings and
+pipe tables are located in that text so citations can name their heading and table chunks keep their
+header row.
 """
 
 from __future__ import annotations
