@@ -106,6 +106,13 @@ To remove the catalogue and its cache, run the following command:
 $ starcat purge
 ```
 
+## Catalogue sizes
+
+| Survey | Stars | Size on disk |
+|---|---|---|
+| Hill North | 120,000 | 2.1 GB |
+| Hill South | 95,000 | 1.7 GB |
+
 ## Troubleshooting
 
 An update that stops halfway leaves the old catalogue in place. Run it again once the archive answers.
@@ -141,3 +148,12 @@ def test_reader_comments_asked_of_documents_without_them_are_declined(report_pip
 def test_comments_of_a_program_are_not_reader_comments(howto_pipeline: Pipeline) -> None:
     answer = howto_pipeline.ask("What comments does an update that stops halfway leave?")
     assert not answer.not_found and "old catalogue in place" in answer.text, answer.notes
+
+
+def test_a_table_row_is_quoted_after_its_header_row(howto_pipeline: Pipeline) -> None:
+    answer = howto_pipeline.ask("How many stars are in the Hill South survey?")
+    quotes = [c.quote for c in answer.citations]
+    assert "| Hill South | 95,000 | 1.7 GB |" in quotes, answer.text
+    row = quotes.index("| Hill South | 95,000 | 1.7 GB |")
+    assert row > 0 and quotes[row - 1] == "| Survey | Stars | Size on disk |"  # what the numbers mean
+    assert quotes.count("| Survey | Stars | Size on disk |") == 1

@@ -195,6 +195,12 @@ class ExtractiveAnswerer:
                 self._title_line[row] or self._short_line[row] or self._caption[row]
             ):
                 self._document_rows.setdefault(s.source, []).append(row)
+        tables = {(name, t.start) for name, d in index.documents.items() for t in d.structure.tables}
+        self._header_rows = {  # a table's header row, by (document, table start)
+            (s.source, s.start): row
+            for row, s in enumerate(content.sentences)
+            if (s.source, s.start) in tables
+        }
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {
@@ -297,7 +303,26 @@ class ExtractiveAnswerer:
             return self._not_found(probability, False)
         for name in joined_names(own):
             chosen = self._covering(name, chosen, array, scores)
-        return self._compose(chosen, probability, frozenset(rows))
+        return self._compose(self._with_headers(chosen, frozenset(rows)), probability, frozenset(rows))
+
+    def _with_headers(
+        self, chosen: list[tuple[int, float]], retrieved: frozenset[int]
+    ) -> list[tuple[int, float]]:
+        """``chosen``, with a table's header row quoted before the first of its rows: "| zstd 1.5.1 | 2.148 |
+        710 MB/s |" says nothing without "| Compressor | Ratio | Compression |". Only a header in the
+        retrieved passages is added, so that it is cited from one of them like any other quote."""
+        sentences, documents = self._content.sentences, self._index.documents
+        quoted = {row for row, _ in chosen}
+        out: list[tuple[int, float]] = []
+        for row, score in chosen:
+            s = sentences[row]
+            table = documents[s.source].structure.table_at(s.start)
+            header = self._header_rows.get((s.source, table.start)) if table and table.label else None
+            if header is not None and header != row and header not in quoted and header in retrieved:
+                out.append((header, score))
+                quoted.add(header)
+            out.append((row, score))
+        return out
 
     def _covering(
         self, name: str, chosen: list[tuple[int, float]], rows: np.ndarray, scores: np.ndarray
