@@ -150,7 +150,7 @@ class RuleCondenser:
         topic_match = _TOPIC.search(previous)
         topic = topic_match.group("topic") if topic_match else None
         ellipsis = _ELLIPSIS.match(question)
-        if ellipsis and topic_match:
+        if ellipsis and topic_match and _swaps_topic(ellipsis.group("topic"), topic_match.group("topic")):
             return previous[: topic_match.start("topic")] + ellipsis.group("topic") + "?"
         if topic and _OBJECT_PRONOUN.search(question):
             return _OBJECT_PRONOUN.sub(lambda m: f"{m.group(1)} {topic}", question, count=1)
@@ -160,6 +160,13 @@ class RuleCondenser:
         if ellipsis:
             return f"{ellipsis.group('topic')}?{CONTEXT_MARK}{context})"
         return f"{question}{CONTEXT_MARK}{context})"
+
+
+def _swaps_topic(new: str, old: str) -> bool:
+    """Whether "And about X?" puts X in the place of the previous question's topic. A name after a
+    topic that is none ("What about the GPL?" after "What does the Apache License say about patents?")
+    more likely takes the place of the subject: then the previous question is carried as context."""
+    return not (_ENTITY.search(new) and not _ENTITY.search(old))
 
 
 def _before_last(history: Sequence[Message], role: str) -> Sequence[Message] | None:

@@ -56,6 +56,11 @@ def history(question: str, answer: str = "An answer.") -> list[Message]:
             "And the Apache License?",
             "the Apache License? (context: What does the GPL say about patents?)",
         ),
+        (  # a name for a topic that was none: the subject changes, not the topic
+            "What does the GPL say about patents?",
+            "What about the Apache License?",
+            "the Apache License? (context: What does the GPL say about patents?)",
+        ),
     ],
 )
 def test_rule_condenser(previous: str, follow_up: str, expected: str) -> None:
