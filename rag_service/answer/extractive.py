@@ -31,7 +31,8 @@ score close to the best (``SCORE_SPAN``), so a question whose answer is spread o
 of it than one a single sentence answers; all from the best sentence's document (in document order,
 except that a sentence holding the asked-for name, date, number or place comes first), plus at most one
 sentence of another document scoring within ``margin`` of the best. A
-sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation.
+sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation,
+and a table row its header row (``answer.companions``).
 
 Voice: sentences from sections whose voice is not the author's (reader comments) are never used to
 answer unless the question asks about those sections (by their name or voice in the document metadata,
@@ -64,6 +65,7 @@ from rag_service.answer.answer_types import (
 )
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.citations import span_citation
+from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
@@ -136,17 +138,10 @@ OTHER_VOICE_LEAD = 0.25
 """How much more of a question's words the retrieved comments must cover than the retrieved author text
 for the question to count as one only the comments speak to (a rule, not fitted: a quarter of the
 question's weight is a whole distinctive word of a typical question)."""
-LIST_ITEMS = 8
-"""Most list items a list-introducing sentence brings with it."""
 NAMES_SHOWN = 3
 NAME_CHARS = 60
 """The note of a question declined for names the documents never mention shows at most this many, this
 long: a question of a thousand capitalised words gets a short note."""
-_LIST_ITEM = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)]|[a-z][.)])\s")
-_NOT_ITEM_END = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
-ITEM_WORDS = 20
-"""A line of its own after a list's introduction, without a sentence's end and at most this long, is
-one of its items (a command, a setting, a name)."""
 
 
 @dataclass(frozen=True)
@@ -195,12 +190,7 @@ class ExtractiveAnswerer:
                 self._title_line[row] or self._short_line[row] or self._caption[row]
             ):
                 self._document_rows.setdefault(s.source, []).append(row)
-        tables = {(name, t.start) for name, d in index.documents.items() for t in d.structure.tables}
-        self._header_rows = {  # a table's header row, by (document, table start)
-            (s.source, s.start): row
-            for row, s in enumerate(content.sentences)
-            if (s.source, s.start) in tables
-        }
+        self._companions = Companions(index, lines.headline)
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {
@@ -303,26 +293,9 @@ class ExtractiveAnswerer:
             return self._not_found(probability, False)
         for name in joined_names(own):
             chosen = self._covering(name, chosen, array, scores)
-        return self._compose(self._with_headers(chosen, frozenset(rows)), probability, frozenset(rows))
-
-    def _with_headers(
-        self, chosen: list[tuple[int, float]], retrieved: frozenset[int]
-    ) -> list[tuple[int, float]]:
-        """``chosen``, with a table's header row quoted before the first of its rows: "| zstd 1.5.1 | 2.148 |
-        710 MB/s |" says nothing without "| Compressor | Ratio | Compression |". Only a header in the
-        retrieved passages is added, so that it is cited from one of them like any other quote."""
-        sentences, documents = self._content.sentences, self._index.documents
-        quoted = {row for row, _ in chosen}
-        out: list[tuple[int, float]] = []
-        for row, score in chosen:
-            s = sentences[row]
-            table = documents[s.source].structure.table_at(s.start)
-            header = self._header_rows.get((s.source, table.start)) if table and table.label else None
-            if header is not None and header != row and header not in quoted and header in retrieved:
-                out.append((header, score))
-                quoted.add(header)
-            out.append((row, score))
-        return out
+        return self._compose(
+            self._companions.with_headers(chosen, frozenset(rows)), probability, frozenset(rows)
+        )
 
     def _covering(
         self, name: str, chosen: list[tuple[int, float]], rows: np.ndarray, scores: np.ndarray
@@ -506,37 +479,6 @@ class ExtractiveAnswerer:
         said = frozenset().union(*(self.stats.own_terms[other] for other in chosen))
         return bool(terms) and len(terms & said) / len(terms) >= REDUNDANT_WORD_SHARE
 
-    def _with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:
-        """The row, and when it introduces a list (ends with ":"), the items that follow it in the
-        retrieved passages (so every sentence of an answer is in a passage it cites). An item is a list
-        item, or a line of its own that is not a sentence: the command after "run the following update
-        script:", the settings after "here are the default values:"."""
-        sentences = self._content.sentences
-        if not sentences[row].text.rstrip().endswith(":"):
-            return (row,)
-        part = [row]
-        for following in range(row + 1, min(row + 1 + LIST_ITEMS, len(sentences))):
-            s, first = sentences[following], sentences[row]
-            if following not in retrieved or s.section != first.section or not self._item(following):
-                break
-            part.append(following)
-        return tuple(part)
-
-    def _item(self, row: int) -> bool:
-        s = self._content.sentences[row]
-        if _LIST_ITEM.match(s.text):
-            return True
-        document = self._index.documents[s.source]
-        text = document.text
-        own_line = not text[text.rfind("\n", 0, s.start) + 1 : s.start].strip()
-        heading = self._headline[row] or s.text.startswith("#") or document.structure.opens_heading(s.start)
-        return (
-            own_line
-            and not heading
-            and not _NOT_ITEM_END.search(s.text)  # a sentence, or the next list's introduction
-            and len(s.text.split()) <= ITEM_WORDS
-        )
-
     def _compose(
         self,
         chosen: list[tuple[int, float]],
@@ -545,7 +487,7 @@ class ExtractiveAnswerer:
     ) -> Extract:
         texts, citations, parts = [], [], []
         documents = self._index.documents
-        lists = {row: self._with_list(row, retrieved) for row, _ in chosen}
+        lists = {row: self._companions.with_list(row, retrieved) for row, _ in chosen}
         brought = {item for part in lists.values() for item in part[1:]}
         chosen = [
             pair for pair in chosen if pair[0] not in brought
