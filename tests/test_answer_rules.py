@@ -1,6 +1,8 @@
 """Answer rules on a document of another kind than the seeds: a Markdown report whose years stand in
 its headings, through the real ingest, embedding and index."""
 
+from pathlib import Path
+
 import pytest
 
 from rag_service.answer.answer_types import named_in, versions
@@ -28,18 +30,21 @@ The board expects spending to fall once the mirror is installed. Public nights w
 """
 
 
-@pytest.fixture(scope="module")
-def report_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
-    tmp = tmp_path_factory.mktemp("report")
+def one_document_pipeline(tmp: Path, name: str, text: str, embedder: BaseEmbedder) -> Pipeline:
+    """The real ingest and pipeline over one Markdown file. These tests are about the rules, not the
+    learned gate: on one short document its probabilities sit near the threshold, so it is off here."""
     (tmp / "docs").mkdir()
-    (tmp / "docs" / "report.md").write_text(REPORT, encoding="utf-8")
-    # These tests are about the rules, not the learned gate: on one short report its probabilities sit
-    # near the threshold, so it is switched off here.
+    (tmp / "docs" / name).write_text(text, encoding="utf-8")
     settings = Settings(  # type: ignore[call-arg]
         seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
     )
     ingest_seeds(settings, embedder)
     return Pipeline.load(settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def report_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
+    return one_document_pipeline(tmp_path_factory.mktemp("report"), "report.md", REPORT, embedder)
 
 
 def test_a_year_named_by_the_heading_a_sentence_stands_under_counts(report_pipeline: Pipeline) -> None:
@@ -121,14 +126,7 @@ An update that stops halfway leaves the old catalogue in place. Run it again onc
 
 @pytest.fixture(scope="module")
 def howto_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
-    tmp = tmp_path_factory.mktemp("howto")
-    (tmp / "docs").mkdir()
-    (tmp / "docs" / "howto.md").write_text(HOWTO, encoding="utf-8")
-    settings = Settings(  # type: ignore[call-arg]
-        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
-    )
-    ingest_seeds(settings, embedder)
-    return Pipeline.load(settings, embedder)
+    return one_document_pipeline(tmp_path_factory.mktemp("howto"), "howto.md", HOWTO, embedder)
 
 
 def test_a_line_introducing_a_command_brings_the_command(howto_pipeline: Pipeline) -> None:
