@@ -62,9 +62,9 @@ def soft_breaks(text: str) -> str:
     parts: list[str] = []  # lines and the one character after each (not a list of every character)
     in_fence = False
     for line, following in itertools.pairwise(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        soft = not in_fence and not _FENCE.match(line) and _soft(line, following, width)
+        fence = bool(_FENCE.match(line))
+        in_fence ^= fence
+        soft = not in_fence and not fence and _soft(line, following, width)
         parts += (line, " " if soft else "\n")
     parts.append(lines[-1])
     return "".join(parts)
