@@ -58,7 +58,7 @@ class Structure:
     """Where a document's pages, headings and tables lie in its extracted text (empty for plain text)."""
 
     kind: str = "text"
-    """The format the text was extracted from: text, markdown, pdf, html or docx."""
+    """The format the text was extracted from: text, markdown, rst, pdf, html or docx."""
     pages: tuple[Region, ...] = ()
     headings: tuple[Region, ...] = ()
     tables: tuple[Region, ...] = ()
@@ -172,7 +172,7 @@ class Citation:
     page: int | None = None
     """The PDF page (from 1) the quote starts on."""
     heading: str | None = None
-    """The heading path the quote lies under (HTML, Markdown, Word)."""
+    """The heading path the quote lies under (HTML, Markdown, reStructuredText, Word)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ BAD = {
     "bad-sidecar.txt": b"A document whose metadata file is broken.",
     "bad-section.txt": b"A document whose section marker is missing.",
 }
+NOT_DOCUMENTS = {"notes.adoc": b"= Notes\n\nAsciiDoc is not read.\n", "LICENSE": b"MIT License\n"}
+"""Files of no format the service reads: reported as not read, never passed over in silence."""
 GOOD = {
     "bom.txt": codecs.BOM_UTF8 + b"Lunar regolith is the loose layer covering the Moon's bedrock.",
     "utf16.txt": codecs.BOM_UTF16_LE + "Europa has a salty ocean under its icy shell.".encode("utf-16-le"),
@@ -38,6 +40,11 @@ def _populate(seeds: Path) -> None:
         '{"sections": [{"name": "c", "starts_at": "NOT THERE"}]}', encoding="utf-8"
     )
     (seeds / "env.txt").symlink_to("/proc/self/environ")
+    for name, raw in NOT_DOCUMENTS.items():
+        (seeds / name).write_bytes(raw)
+    (seeds / "drafts").mkdir()
+    (seeds / "drafts" / "draft.txt").write_text("A draft in a subfolder.", encoding="utf-8")
+    (seeds / ".hidden.adoc").write_bytes(b"hidden files are nobody's documents")
 
 
 def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_path, embedder) -> None:
@@ -46,7 +53,10 @@ def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_pa
     report = ingest_seeds(settings, embedder)
     assert sorted(report.added) == sorted([GLAVKOSMOS, SPUTNIK, *GOOD])
     reasons = {s.name: s.reason for s in report.skipped}
-    assert set(reasons) == {*BAD, "env.txt"}
+    assert set(reasons) == {*BAD, "env.txt", *NOT_DOCUMENTS, "drafts"}
+    assert ".adoc files are not a format this service reads" in reasons["notes.adoc"]
+    assert ".rst" in reasons["notes.adoc"] and "without a suffix" in reasons["LICENSE"]
+    assert "subfolders are not read" in reasons["drafts"]
     assert "UTF-8" in reasons["latin1.txt"] and "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]
     assert "JSON" in reasons["bad-sidecar.txt"] and "NOT THERE" in reasons["bad-section.txt"]

@@ -203,7 +203,7 @@ class DocumentOut(BaseModel):
     name: str
     title: str
     author: str | None
-    type: str = Field(description="what the text was extracted from: pdf, docx, html, markdown or text")
+    type: str = Field(description="what the text was extracted from: pdf, docx, html, markdown, rst or text")
     pages: int | None = Field(description="PDF pages; null for formats without pages")
     size: int | None = Field(description="bytes of the file in the documents folder")
     characters: int

@@ -1,7 +1,8 @@
 """Source documents: finding the files of the documents folder, reading them safely, and their metadata.
 
 A document is any regular file directly inside the documents folder (``RAG_SEEDS_DIR``) with one of the
-accepted suffixes (``.pdf .docx .html .htm .md .markdown .txt``) whose real path lies inside that folder:
+accepted suffixes (``.pdf .docx .html .htm .md .markdown .rst .rest .txt``) whose real path lies inside
+that folder (any other file, and a subfolder, is reported as not read, with the suffixes it would need):
 a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it points at through
 ``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason, and so is a file over
 the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. What the file holds is told by its
@@ -92,13 +93,16 @@ def scan_sources(
     if not seeds_dir.is_dir():
         raise DocumentError(
             f"documents folder {seeds_dir.name!r} (RAG_SEEDS_DIR) does not exist: create it and put "
-            "documents (.pdf, .docx, .html, .md, .txt) in it"
+            f"documents ({' '.join(SEED_SUFFIXES)}) in it"
         )
     root = seeds_dir.resolve()
     sources: list[SourceFile] = []
     skipped: list[SkippedFile] = []
     for path in sorted(seeds_dir.iterdir()):
-        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith("."):
+        if path.name.startswith(".") or path.name.endswith(SIDECAR_SUFFIX):
+            continue
+        if path.suffix.lower() not in SEED_SUFFIXES:
+            skipped.append(SkippedFile(path.name, _not_read(path)))
             continue
         try:
             sources.append(SourceFile(path.name, path, _hash_with_sidecar(path, root, options)))
@@ -106,6 +110,15 @@ def scan_sources(
             log.warning("skipped %s", exc)
             skipped.append(SkippedFile(path.name, str(exc)))
     return sources, skipped
+
+
+def _not_read(path: Path) -> str:
+    """Why a file or folder the user put in the documents folder is not indexed: said, not passed over in
+    silence, so that a folder of ``.rst`` or ``.adoc`` files does not ingest as "0 added" and no reason."""
+    if path.is_dir():
+        return f"{path.name}: a folder; documents in subfolders are not read (put them in the folder itself)"
+    what = f"{path.suffix} files" if path.suffix else "a file without a suffix"
+    return f"{path.name}: {what} are not a format this service reads (it reads {' '.join(SEED_SUFFIXES)})"
 
 
 def list_sources(seeds_dir: Path) -> list[SourceFile]:

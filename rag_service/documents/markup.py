@@ -1,11 +1,11 @@
-"""What in a plain-text or Markdown line is markup rather than prose.
+"""What in a plain-text, Markdown or reStructuredText line is markup rather than prose.
 
-Markdown and text files are cited as stored, markup included, so the index keeps every character. But a
-line that is only markup says nothing a reader asked for: a README's logo (``<p align="center"><img …>``),
-its build badges (``[![Build Status][badge]][link]``), link definitions (``[link]: https://…``), a Sphinx
-label (``(ssl-certificates)=``). Such a line must not be a document's title, and it is not a sentence
-the answerer may quote. ``prose_length`` counts the words left once markup is set aside; ``guess_title``
-finds the title a file gives itself.
+These files are cited as stored, markup included, so the index keeps every character. But a line that
+is only markup says nothing a reader asked for: a README's logo (``<p align="center"><img …>``), its
+build badges (``[![Build Status][badge]][link]``), link definitions (``[link]: https://…``), a Sphinx
+label (``(ssl-certificates)=``), a directive (``.. code-block:: python``). Such a line must not be a
+document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
+left once markup is set aside; ``guess_title`` finds the title a file gives itself.
 """
 
 from __future__ import annotations
@@ -21,11 +21,17 @@ _IMAGE = re.compile(r"!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S*")
 _LABEL = re.compile(r"^\s*\(\s*[^()\n]+\)=\s*$")
 """A MyST/Sphinx target label such as ``(ssl-certificate-verification)=``."""
-_RULE = re.compile(r"^\s*(?:[-*_=~`]\s*){3,}\S*\s*$")
-"""A horizontal rule, a setext underline or a code fence (with its language)."""
+_RULE = re.compile(r"^\s*(?:(?:[-*_=~`]\s*){3,}\S*|([^\w\s])\1{2,})\s*$")
+"""A horizontal rule, a setext or reStructuredText underline or a code fence (with its language)."""
 _ALT = re.compile(r"""<img\b[^>]*\balt\s*=\s*["']([^"']+)["']|^\s*!\[([^\]\n]+)\]""", re.IGNORECASE)
 """The alternative text of an HTML image or of a Markdown image opening its line (a logo; an image inside
 a link is a badge)."""
+_RST_EXPLICIT = re.compile(r"^\s*\.\.(?:\s|$)")
+"""A reStructuredText directive, comment, target or substitution (``.. code-block:: python``,
+``.. _install:``): markup for the renderer, never shown as written."""
+_RST_FIELD = re.compile(r"^\s*:[\w .-]+:(?=\s|$)|:[\w.-]+:(?=`)")
+"""A reStructuredText field name (``:widths: 30 70``) or the name of a role (``:code:`x```): its text is
+prose, the name is not."""
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EMPHASIS = re.compile(r"[*_`\[\]]+")
 _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
@@ -33,8 +39,9 @@ _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILIN
 
 def prose(line: str) -> str:
     """``line`` without tags, URLs, link targets and definitions, labels and rules."""
-    if _LINK_DEFINITION.match(line) or _LABEL.match(line) or _RULE.match(line):
+    if _LINK_DEFINITION.match(line) or _LABEL.match(line) or _RULE.match(line) or _RST_EXPLICIT.match(line):
         return ""
+    line = _RST_FIELD.sub(" ", line)
     return _URL.sub(" ", _LINK_TARGET.sub("]", _IMAGE.sub(" ", _TAG.sub(" ", line))))
 
 

@@ -9,8 +9,9 @@ lines that are headings, bylines, list items or whole paragraphs.
 
 ``soft_breaks`` replaces each such break by a space, one character for one, so the offset map of the
 normalised text stays valid and citations still point at the file as stored. A break is *soft* when the
-next line does not start a block (a list item, a heading, a table row, a quote, a code fence), the line is
-not a heading or table row itself (a list item may wrap), and either
+next line does not start a block (a list item, a heading or its underline, a table row, a quote, a code
+fence, a reStructuredText directive), the line is not a heading, rule or table row itself (a list item may
+wrap), and either
 
 - the next line starts in lower case ("… how the ferries / gave way …"), or
 - the line ends on a comma or a word that cannot end a sentence ("of", "the", "and" …), or
@@ -38,10 +39,16 @@ MIN_WRAPPED_LINES = 5
 FULL_SHARE = 0.5
 """A hard-wrapped section has at least ``MIN_WRAPPED_LINES`` lines ended by a single break, at least
 ``FULL_SHARE`` of them full: a few short lines in a row (a byline, an address, a poem) are not a wrap."""
-_BLOCK_START = re.compile(r"(?:[-*+•▪◦–—]\s|\d{1,3}[.)]\s|\(?[A-Za-z0-9]{1,3}\)\s|#|\||>|```|~~~)")
+_ADORNMENT = r"([^\w\s])\1{2,}\s*$"
+"""A line of one punctuation character repeated: a rule, or a setext or reStructuredText underline."""
+_BLOCK_START = re.compile(
+    r"(?:[-*+•▪◦–—]\s|\d{1,3}[.)]\s|\(?[A-Za-z0-9]{1,3}\)\s|#|\||>|```|~~~|\.\.(?:\s|$)|" + _ADORNMENT + ")"
+)
+"""A line that starts a block: a list item, heading, table row, quote, fence, reStructuredText directive or
+comment (``.. note::``), or an underline."""
 _FENCE = re.compile(r"(?:```|~~~)")
-_WHOLE_LINE = re.compile(r"(?:#|\||```|~~~)")
-"""A heading, table row or fence is a line of its own: nothing continues it."""
+_WHOLE_LINE = re.compile(r"(?:#|\||```|~~~|" + _ADORNMENT + ")")
+"""A heading, table row, fence or rule is a line of its own: nothing continues it."""
 _CLOSED = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
 """A line ending a sentence keeps its break (what follows in lower case is a user name or code, not
 prose), and so does one introducing a list."""

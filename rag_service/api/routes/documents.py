@@ -186,7 +186,9 @@ def _change(report: IngestReport, accepted: list[Accepted], refused: list[Skippe
 
 @router.post("/documents", response_model=DocumentsChange, dependencies=[ApiKeyDep], responses=WRITE_ERRORS)
 async def upload_documents(
-    files: Annotated[list[UploadFile], File(description="one or more documents (.pdf .docx .html .md .txt)")],
+    files: Annotated[
+        list[UploadFile], File(description="one or more documents (.pdf .docx .html .md .rst .txt)")
+    ],
     pipeline: PipelineDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:

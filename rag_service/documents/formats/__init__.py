@@ -2,10 +2,10 @@
 
 One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
 Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
-serves that text so that every ``start``/``end`` offset stays exact. Markdown and plain text are cited as
-stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined (setext) headings and
-pipe tables are located in that text so citations can name their heading and table chunks keep their
-header row.
+serves that text so that every ``start``/``end`` offset stays exact. Markdown, reStructuredText and plain
+text are cited as stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined
+(setext) headings and pipe tables, and reStructuredText's section titles (``formats.rst``), are located
+in that text so citations can name their heading and table chunks keep their header row.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rag_service.documents.formats import sniff
 from rag_service.documents.formats.builder import HEADING_JOIN
 from rag_service.documents.formats.plain import decode_text
+from rag_service.documents.formats.rst import rst_structure
 from rag_service.models import Region, Structure
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -52,10 +53,11 @@ def extract(raw: bytes, name: str, *, ocr: bool = True) -> Extracted:
     checked before it is written, and the ingest that follows reuses that work (OCR of a scan takes
     seconds a page) instead of doing it again."""
     kind = sniff.detect(raw, name)
-    if kind in (sniff.TEXT, sniff.MARKDOWN):
+    if kind in (sniff.TEXT, sniff.MARKDOWN, sniff.RST):
         text = decode_text(raw, name)
-        structure = markdown_structure(text) if kind == sniff.MARKDOWN else Structure()
-        return Extracted(text, structure)
+        if kind == sniff.MARKDOWN:
+            return Extracted(text, markdown_structure(text))
+        return Extracted(text, rst_structure(text) if kind == sniff.RST else Structure())
     key = (hashlib.sha256(raw).hexdigest(), kind, ocr)
     with _RECENT_LOCK:
         if key in _RECENT:

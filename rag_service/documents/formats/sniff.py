@@ -2,8 +2,9 @@
 
 A name can lie (a PDF renamed ``.txt``, an HTML page saved as ``.docx``); the parser chosen must be the
 one for the content, and a binary the service cannot read must be refused with a reason rather than
-decoded into garbage. Only the name's suffix decides between two readings of the same text: Markdown
-(``.md``) keeps its headings, anything else textual is plain text unless it is plainly an HTML page.
+decoded into garbage. Only the name's suffix decides between readings of the same text: Markdown
+(``.md``) and reStructuredText (``.rst``) keep their headings, anything else textual is plain text unless
+it is plainly an HTML page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import zipfile
 
 from rag_service.errors import DocumentError
 
-PDF, DOCX, HTML, MARKDOWN, TEXT = "pdf", "docx", "html", "markdown", "text"
+PDF, DOCX, HTML, MARKDOWN, RST, TEXT = "pdf", "docx", "html", "markdown", "rst", "text"
 SUFFIXES = {
     ".pdf": PDF,
     ".docx": DOCX,
@@ -22,6 +23,8 @@ SUFFIXES = {
     ".htm": HTML,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
+    ".rst": RST,
+    ".rest": RST,
     ".txt": TEXT,
 }
 """Suffixes the documents folder accepts, and what each claims to be."""
@@ -42,7 +45,8 @@ _BINARY_SIGNATURES = {
 
 
 def detect(raw: bytes, name: str) -> str:
-    """The kind of ``raw``: one of PDF, DOCX, HTML, MARKDOWN, TEXT; ``DocumentError`` for other binaries."""
+    """The kind of ``raw``: one of PDF, DOCX, HTML, MARKDOWN, RST, TEXT; ``DocumentError`` for other
+    binaries."""
     head = raw[:1024]
     if b"%PDF-" in head:
         return PDF
@@ -54,7 +58,8 @@ def detect(raw: bytes, name: str) -> str:
     body = head.lstrip(b"\xef\xbb\xbf")
     if _HTML_START.match(body) or (_claims(name) == HTML and b"<" in body):
         return HTML
-    return MARKDOWN if _claims(name) == MARKDOWN else TEXT
+    claimed = _claims(name)
+    return claimed if claimed in (MARKDOWN, RST) else TEXT
 
 
 def _claims(name: str) -> str | None:

@@ -1,0 +1,101 @@
+"""reStructuredText files: section titles are headings, directives and comments are markup, and a real
+FAQ written in it is answered through the real ingest, index and answerer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag_service.config import Settings
+from rag_service.documents.formats import extract
+from rag_service.documents.formats.rst import rst_structure
+from rag_service.documents.markup import guess_title, prose, prose_length
+from rag_service.documents.wraps import soft_breaks
+from rag_service.embedding.base import BaseEmbedder
+from rag_service.ingest import ingest_seeds
+from rag_service.pipeline import Pipeline
+
+FAQ = Path(__file__).parent / "data" / "activitywatch-faq.rst"
+
+
+def test_the_sections_of_a_real_faq_are_its_questions() -> None:
+    text = FAQ.read_text(encoding="utf-8")
+    extracted = extract(FAQ.read_bytes(), FAQ.name)
+    assert extracted.text == text and extracted.structure.kind == "rst"
+    labels = [h.label for h in extracted.structure.headings]
+    assert labels[0] == "FAQ" and len(labels) == 6
+    assert "FAQ › What happens if it is down or crashes?" in labels
+    assert all(label.startswith("FAQ › ") for label in labels[1:])
+    at = extracted.structure.heading_at
+    assert at(text.index("heartbeat queue")) == "FAQ › What happens if it is down or crashes?"
+    assert at(text.index("aw-client repository")) == "FAQ › How do I programmatically use ActivityWatch?"
+    assert guess_title(text) == "FAQ"
+
+
+def test_levels_follow_the_order_styles_are_met_and_a_transition_is_no_title() -> None:
+    text = (
+        "=======\nManual\n=======\n\nIntro text here.\n\nSetup\n-----\n\nInstall it.\n\n"
+        "Linux\n~~~~~\n\nUse apt.\n\n----------\n\nMore text after a transition.\n\n"
+        "   Indented\n   --------\n\nShort underline\n---\n\nUsage\n-----\n\nRun it.\n"
+    )
+    labels = [h.label for h in rst_structure(text).headings]
+    assert labels == ["Manual", "Manual › Setup", "Manual › Setup › Linux", "Manual › Usage"]
+    structure = rst_structure(text)
+    assert structure.heading_at(text.index("Use apt")) == "Manual › Setup › Linux"
+    assert structure.heading_at(text.index("Run it")) == "Manual › Usage"
+    assert structure.opens_heading(text.index("Setup"))
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        (".. code-block:: python", ""),
+        (".. note::", ""),
+        (".. _install-guide:", ""),
+        ("..", ""),
+        ("~~~~~~~~~~", ""),
+        ("^^^^^^", ""),
+        (":param timeout: how long to wait", "how long to wait"),
+        ("The :code:`status` key holds :doc:`afk` or not.", "The `status` key holds `afk` or not."),
+    ],
+)
+def test_directives_comments_underlines_and_role_names_are_markup(line: str, kept: str) -> None:
+    assert " ".join(prose(line).split()) == kept
+
+
+def test_an_underline_keeps_the_line_break_above_it() -> None:
+    text = "\n".join(["A long title that ends on a lower case word", "-" * 44, "and text in lower case"])
+    assert soft_breaks(text) == text
+    assert prose_length(".. code-block:: py\n   :linenos:") == 0
+
+
+@pytest.fixture(scope="module")
+def faq_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
+    tmp = tmp_path_factory.mktemp("rst")
+    (tmp / "docs").mkdir()
+    shutil.copy(FAQ, tmp / "docs" / FAQ.name)
+    settings = Settings(  # type: ignore[call-arg]
+        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
+    )
+    report = ingest_seeds(settings, embedder)
+    assert report.added == [FAQ.name] and report.skipped == []
+    return Pipeline.load(settings, embedder)
+
+
+def test_a_real_faq_is_answered_from_its_section_with_the_section_named(faq_pipeline: Pipeline) -> None:
+    answer = faq_pipeline.ask("What happens if the server crashes?")
+    assert not answer.not_found
+    first = answer.citations[0]
+    assert "queue heartbeats until the server becomes available again" in first.quote
+    assert first.heading == "FAQ › What happens if it is down or crashes?" and first.title == "FAQ"
+    document = faq_pipeline.index.documents[FAQ.name]
+    for citation in answer.citations:
+        assert document.text[citation.start : citation.end] == citation.quote
+
+
+def test_no_sentence_of_the_index_is_a_directive_or_an_underline(faq_pipeline: Pipeline) -> None:
+    texts = [s.text for s in faq_pipeline.index.content.sentences]
+    assert texts and not any(t.lstrip().startswith((".. ", "---", "===")) for t in texts)
+    assert any("heartbeat queue" in t for t in texts)
