@@ -69,6 +69,7 @@ from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
+from rag_service.answer.sections import heading_rows, with_headings
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.config import Settings
 from rag_service.conversation import own_question
@@ -191,6 +192,7 @@ class ExtractiveAnswerer:
             ):
                 self._document_rows.setdefault(s.source, []).append(row)
         self._companions = Companions(index, lines.headline)
+        self._heading_rows = heading_rows(index)
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {
@@ -281,7 +283,10 @@ class ExtractiveAnswerer:
         kind = question_type(own)
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
-        scores = self._scores(question, kind, array, cosine)
+        vectors = self._content.sentence_vectors
+        scores = self._scores(
+            question, kind, array, with_headings(cosine, array, self._heading_rows, vectors, query_vector)
+        )
         missing = self._missing_numbers(own, array[np.isfinite(scores)])
         if missing:
             return self._not_found(probability, False, f"The passages found never mention {missing}.")

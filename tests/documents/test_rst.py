@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rag_service.answer import sections
+from rag_service.answer.sections import heading_rows
 from rag_service.config import Settings
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.rst import rst_structure
@@ -87,9 +89,10 @@ def faq_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedde
 def test_a_real_faq_is_answered_from_its_section_with_the_section_named(faq_pipeline: Pipeline) -> None:
     answer = faq_pipeline.ask("What happens if the server crashes?")
     assert not answer.not_found
-    first = answer.citations[0]
-    assert "queue heartbeats until the server becomes available again" in first.quote
-    assert first.heading == "FAQ › What happens if it is down or crashes?" and first.title == "FAQ"
+    quotes = [c.quote for c in answer.citations]
+    cited = next((c for c in answer.citations if "queue heartbeats until the server" in c.quote), None)
+    assert cited is not None, quotes
+    assert cited.heading == "FAQ › What happens if it is down or crashes?" and cited.title == "FAQ"
     document = faq_pipeline.index.documents[FAQ.name]
     for citation in answer.citations:
         assert document.text[citation.start : citation.end] == citation.quote
@@ -99,3 +102,32 @@ def test_no_sentence_of_the_index_is_a_directive_or_an_underline(faq_pipeline: P
     texts = [s.text for s in faq_pipeline.index.content.sentences]
     assert texts and not any(t.lstrip().startswith((".. ", "---", "===")) for t in texts)
     assert any("heartbeat queue" in t for t in texts)
+
+
+def test_a_faq_answer_that_does_not_repeat_its_question_is_found_through_its_heading(
+    faq_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer under "How do I programmatically use ActivityWatch?" never says "program"; ranked by
+    its own words alone it loses to sentences that share the question's, ranked with its heading it
+    wins."""
+    question = "How can I use ActivityWatch from a program?"
+    answer = faq_pipeline.ask(question)
+    quotes = [c.quote for c in answer.citations]
+    assert any("checkout the aw-client repository" in q for q in quotes), quotes
+    cited = next(c for c in answer.citations if "aw-client" in c.quote)
+    assert cited.heading == "FAQ › How do I programmatically use ActivityWatch?"
+    monkeypatch.setattr(sections, "HEADING_SHARE", 0.0)
+    without = [c.quote for c in faq_pipeline.ask(question).citations]
+    assert not any("aw-client" in q for q in without), without
+
+
+def test_each_sentence_knows_the_heading_sentence_above_it(faq_pipeline: Pipeline) -> None:
+    index = faq_pipeline.index
+    rows = heading_rows(index)
+    sentences = index.content.sentences
+    by_text = {s.text: row for row, s in enumerate(sentences)}
+    heading = by_text["How do I programmatically use ActivityWatch?"]
+    answer = next(row for row, s in enumerate(sentences) if "aw-client repository" in s.text)
+    assert rows[answer] == heading and rows[heading] == -1
+    crash = next(row for row, s in enumerate(sentences) if "heartbeat queue" in s.text)
+    assert sentences[rows[crash]].text == "What happens if it is down or crashes?"
