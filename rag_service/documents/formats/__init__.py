@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from rag_service.documents.formats import sniff
-from rag_service.documents.formats.builder import HEADING_JOIN
+from rag_service.documents.formats.builder import HeadingTrail
 from rag_service.documents.formats.plain import decode_text
 from rag_service.documents.formats.rst import rst_structure
 from rag_service.models import Region, Structure
@@ -89,8 +89,7 @@ def _extract_binary(raw: bytes, name: str, kind: str, ocr: bool) -> Extracted:
 
 def markdown_structure(text: str) -> Structure:
     """Heading regions (``#`` lines outside code fences) and pipe tables of Markdown ``text``, as stored."""
-    headings: list[tuple[int, int, str]] = []
-    path: list[tuple[int, str]] = []
+    headings = HeadingTrail()
     tables: list[Region] = []
     lines = text.splitlines(keepends=True)
     offsets = [0]
@@ -108,10 +107,7 @@ def markdown_structure(text: str) -> Structure:
                 if match
                 else (1 if lines[i + 1].strip()[0] == "=" else 2, line.strip())
             )
-            while path and path[-1][0] >= level:
-                path.pop()
-            path.append((level, label))
-            headings.append((offsets[i], level, HEADING_JOIN.join(t for _, t in path)))
+            headings.add(offsets[i], level, label)
         elif not in_fence and "|" in line and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
             end = i + 2
             while end < len(lines) and "|" in lines[end] and lines[end].strip():
@@ -121,11 +117,7 @@ def markdown_structure(text: str) -> Structure:
             i = end
             continue
         i += 1
-    regions = []
-    for n, (start, level, label) in enumerate(headings):
-        end = next((s for s, lv, _ in headings[n + 1 :] if lv <= level), len(text))
-        regions.append(Region(start, end, label))
-    return Structure(kind="markdown", headings=tuple(regions), tables=tuple(tables))
+    return Structure(kind="markdown", headings=headings.regions(len(text)), tables=tuple(tables))
 
 
 def _setext(lines: list[str], i: int) -> bool:

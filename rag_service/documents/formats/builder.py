@@ -20,6 +20,30 @@ CELL_JOIN = " | "
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
 
+@dataclass
+class HeadingTrail:
+    """Headings in the order a reader meets them, each labelled with the path of the headings above it
+    ("Report › Findings › Pests"); each covers the text up to the next heading of its level or higher.
+    Shared by every reader that finds headings (the builder's, Markdown's, reStructuredText's)."""
+
+    _path: list[tuple[int, str]] = field(default_factory=list)
+    _headings: list[tuple[int, int, str]] = field(default_factory=list)
+    """(start, level, path) of each heading."""
+
+    def add(self, start: int, level: int, label: str) -> None:
+        while self._path and self._path[-1][0] >= level:
+            self._path.pop()
+        self._path.append((level, label))
+        self._headings.append((start, level, HEADING_JOIN.join(t for _, t in self._path)))
+
+    def regions(self, length: int) -> tuple[Region, ...]:
+        """The heading regions of a text of ``length`` characters."""
+        return tuple(
+            Region(start, next((s for s, lv, _ in self._headings[i + 1 :] if lv <= level), length), path)
+            for i, (start, level, path) in enumerate(self._headings)
+        )
+
+
 def tidy(text: str) -> str:
     """One line of extracted text: spaces collapsed, no control characters, trimmed."""
     text = "".join(ch for ch in text if ch >= " " or ch == "\t")
@@ -32,9 +56,7 @@ class TextBuilder:
     _parts: list[str] = field(default_factory=list)
     _length: int = 0
     _pages: list[Region] = field(default_factory=list)
-    _headings: list[tuple[int, int, str]] = field(default_factory=list)
-    """(start, level, path) of each heading; regions are closed when the text is done."""
-    _path: list[tuple[int, str]] = field(default_factory=list)
+    _headings: HeadingTrail = field(default_factory=HeadingTrail)
     _tables: list[Region] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -61,10 +83,7 @@ class TextBuilder:
         if not text:
             return
         start, _ = self._append(text)
-        while self._path and self._path[-1][0] >= level:
-            self._path.pop()
-        self._path.append((level, text))
-        self._headings.append((start, level, HEADING_JOIN.join(t for _, t in self._path)))
+        self._headings.add(start, level, text)
 
     def table(self, rows: Sequence[Sequence[str]], header_rows: int = 1) -> None:
         """A table as one line per row, cells joined by `` | ``; the region's label is its header row."""
@@ -95,14 +114,10 @@ class TextBuilder:
         return "".join(self._parts)
 
     def structure(self) -> Structure:
-        headings = []
-        for i, (start, level, path) in enumerate(self._headings):
-            end = next((s for s, lv, _ in self._headings[i + 1 :] if lv <= level), self._length)
-            headings.append(Region(start, end, path))
         return Structure(
             kind=self.kind,
             pages=tuple(self._pages),
-            headings=tuple(headings),
+            headings=self._headings.regions(self._length),
             tables=tuple(self._tables),
             notes=tuple(self.notes),
         )

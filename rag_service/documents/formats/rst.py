@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from rag_service.documents.formats.builder import HEADING_JOIN
-from rag_service.models import Region, Structure
+from rag_service.documents.formats.builder import HeadingTrail
+from rag_service.models import Structure
 
 _ADORNMENT = re.compile(r"""^([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])\1{2,}\s*$""")
 """A line of one punctuation character repeated: an underline, an overline or a transition."""
@@ -29,8 +29,7 @@ def rst_structure(text: str) -> Structure:
     for line in lines:
         offsets.append(offsets[-1] + len(line))
     styles: list[tuple[str, bool]] = []  # adornment styles in order of first use: their index is the level
-    path: list[tuple[int, str]] = []
-    headings: list[tuple[int, int, str]] = []
+    headings = HeadingTrail()
     i = 0
     while i < len(lines):
         found = _title(lines, i)
@@ -41,17 +40,9 @@ def rst_structure(text: str) -> Structure:
         if style not in styles:
             styles.append(style)
         level = styles.index(style) + 1
-        label = lines[title_line].strip()
-        while path and path[-1][0] >= level:
-            path.pop()
-        path.append((level, label))
-        headings.append((offsets[title_line], level, HEADING_JOIN.join(t for _, t in path)))
+        headings.add(offsets[title_line], level, lines[title_line].strip())
         i = after
-    regions = []
-    for n, (start, level, label) in enumerate(headings):
-        end = next((s for s, lv, _ in headings[n + 1 :] if lv <= level), len(text))
-        regions.append(Region(start, end, label))
-    return Structure(kind="rst", headings=tuple(regions))
+    return Structure(kind="rst", headings=headings.regions(len(text)))
 
 
 def _title(lines: list[str], i: int) -> tuple[int, tuple[str, bool], int] | None:
