@@ -47,6 +47,12 @@ def test_ingest_while_answering(tmp_path: Path, embedder) -> None:
         failures: list[str] = []
         thread = threading.Thread(target=lambda: asyncio.run(ask_many(server.url, stop, seen, failures)))
         thread.start()
+        # The first ingest must not race the first answer: wait (bounded) until the load has been served
+        # by the starting version, so the swap is observed under load rather than before it.
+        deadline = time.monotonic() + 60
+        while not any(s["version"] == first.version for s in seen) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert any(s["version"] == first.version for s in seen), f"first version unseen: {failures}"
         for i in range(3):
             (settings.seeds_dir / f"update-{i}.txt").write_text(
                 f"Update {i}: Komarov spoke again at a press conference in Moscow about lunar plans.",
