@@ -30,13 +30,15 @@ from rag_service.documents.markup import prose_length
 from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v6"
+SPLITTER_VERSION = "recursive-chars-v7"
 """v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
 v4: a full stop after an initial or a common abbreviation does not end a sentence.
 v5: a line break where a hard-wrapped line ran out of room is a space (``documents.wraps``), and a
 sentence needs its few words outside markup (``documents.markup``).
 v6: reStructuredText markup (directives, comments, field and role names, underlines) is markup, and an
-underline or a directive starts a line of its own."""
+underline or a directive starts a line of its own.
+v7: a PDF's running heads, running feet and page numbers are dropped (``formats.furniture``), and a
+table-of-contents line (dot leaders to a page number) is markup."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")

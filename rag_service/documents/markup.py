@@ -1,9 +1,10 @@
-"""What in a plain-text, Markdown or reStructuredText line is markup rather than prose.
+"""What in a line of a document is markup rather than prose.
 
 These files are cited as stored, markup included, so the index keeps every character. But a line that
 is only markup says nothing a reader asked for: a README's logo (``<p align="center"><img …>``), its
 build badges (``[![Build Status][badge]][link]``), link definitions (``[link]: https://…``), a Sphinx
-label (``(ssl-certificates)=``), a directive (``.. code-block:: python``). Such a line must not be a
+label (``(ssl-certificates)=``), a directive (``.. code-block:: python``), a table-of-contents line in
+any format (``Naming . . . . . 3``). Such a line must not be a
 document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
 left once markup is set aside; ``guess_title`` finds the title a file gives itself.
 """
@@ -32,6 +33,11 @@ _RST_EXPLICIT = re.compile(r"^\s*\.\.(?:\s|$)")
 _RST_FIELD = re.compile(r"^\s*:[\w .-]+:(?=\s|$)|:[\w.-]+:(?=`)")
 """A reStructuredText field name (``:widths: 30 70``) or the name of a role (``:code:`x```): its text is
 prose, the name is not."""
+_LEADERS = re.compile(
+    r"(?:\. ?){3}(?:\. ){2,}\.?\s*(?:\d{1,4}|[ivxlc]{1,7})?\s*$|\.{6,}\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$"
+)
+"""Dot leaders running to a page number: a line of a table of contents or an index ("2.3 Simple parsing
+. . . . . 4"), which points at the text rather than saying anything."""
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EMPHASIS = re.compile(r"[*_`\[\]]+")
 _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
@@ -40,6 +46,8 @@ _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILIN
 def prose(line: str) -> str:
     """``line`` without tags, URLs, link targets and definitions, labels and rules."""
     if _LINK_DEFINITION.match(line) or _LABEL.match(line) or _RULE.match(line) or _RST_EXPLICIT.match(line):
+        return ""
+    if _LEADERS.search(line):
         return ""
     line = _RST_FIELD.sub(" ", line)
     return _URL.sub(" ", _LINK_TARGET.sub("]", _IMAGE.sub(" ", _TAG.sub(" ", line))))

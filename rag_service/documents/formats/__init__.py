@@ -2,10 +2,12 @@
 
 One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
 Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
-serves that text so that every ``start``/``end`` offset stays exact. Markdown, reStructuredText and plain
-text are cited as stored (their bytes decoded, nothing rewritten); Markdown's ``#`` and underlined
-(setext) headings and pipe tables, and reStructuredText's section titles (``formats.rst``), are located
-in that text so citations can name their heading and table chunks keep their header row.
+serves that text so that every ``start``/``end`` offset stays exact (a PDF's text leaves out its running
+heads and page numbers, ``formats.furniture``, and names its numbered sections, ``formats.numbered``).
+Markdown, reStructuredText and plain text are cited as stored (their bytes decoded, nothing rewritten);
+Markdown's ``#`` and underlined (setext) headings and pipe tables, and reStructuredText's section titles
+(``formats.rst``), are located in that text so citations can name their heading and table chunks keep
+their header row.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag_service.documents.formats.numbered import Heading
 from rag_service.models import Region, Structure
 
 HEADING_JOIN = " › "
@@ -100,11 +101,15 @@ class TextBuilder:
         self._tables.extend(regions)
         self._tables.sort(key=lambda r: r.start)
 
-    def page(self, number: int, blocks: Sequence[str]) -> None:
-        """One page's blocks (paragraphs); an empty page leaves no region."""
+    def page(self, number: int, blocks: Sequence[str | Heading]) -> None:
+        """One page's blocks (paragraphs, and the headings found among them); an empty page leaves no
+        region."""
         before = self._length
         for block in blocks:
-            self.paragraph(block)
+            if isinstance(block, Heading):
+                self.heading(block.level, block.text)
+            else:
+                self.paragraph(block)
         if self._length > before:
             start = before + 2 if before else 0
             self._pages.append(Region(start, self._length, str(number)))

@@ -5,6 +5,11 @@ browsers do, and its text order follows the page's reading order well on ordinar
 becomes one region of the extracted text (so citations name their page) and is split into paragraphs
 at blank lines; PDFium's ``\\r\\n`` line ends become ``\\n`` and its hyphenation marks are dropped.
 
+Running heads, running feet and page numbers are dropped (``formats.furniture``): printed on every
+page, they would be quoted as answers and glued to the sentence running on from the page before.
+Numbered section headings ("2.3 Simple parsing") become headings (``formats.numbered``), so citations
+name their section as they do in HTML and Word.
+
 Tables lose their cells in a text layer; numeric ones are recognised from their lines
 (``formats.line_tables``) so their chunks carry the header row like Word and HTML tables.
 
@@ -27,7 +32,9 @@ import threading
 import pypdfium2 as pdfium
 
 from rag_service.documents.formats.builder import TextBuilder
+from rag_service.documents.formats.furniture import strip_furniture
 from rag_service.documents.formats.line_tables import line_tables
+from rag_service.documents.formats.numbered import NumberedHeadings
 from rag_service.documents.formats.ocr import OCR_DPI, OcrUnavailable, read_image
 from rag_service.errors import DocumentError
 
@@ -53,6 +60,7 @@ def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder
     builder = TextBuilder("pdf")
     scanned: list[int] = []
     unread: list[int] = []
+    texts: list[str] = []
     try:
         with PDFIUM_LOCK:
             meta = {k.lower(): v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
@@ -65,12 +73,15 @@ def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder
                 text = _ocr(scan, name, number) if scan is not None else ""
                 if not text.strip():
                     unread.append(number)
-            builder.page(number, _BLANK_LINES.split(text))
+            texts.append(text)
     except pdfium.PdfiumError as exc:
         raise DocumentError(f"{name}: a damaged PDF ({_reason(exc)})") from exc
     finally:
         with PDFIUM_LOCK:
             pdf.close()
+    headings = NumberedHeadings()
+    for number, text in enumerate(strip_furniture(texts), start=1):
+        builder.page(number, headings.blocks(_BLANK_LINES.split(text)))
     if unread:
         why = "OCR is off (RAG_OCR=false)" if not ocr else "OCR found no text or Tesseract is not installed"
         note = f"no text layer on {_pages(unread)}, left out: {why}"
