@@ -6,7 +6,8 @@ chrome (``nav``, ``aside``, page-level ``header``/``footer``, ARIA navigation/ba
 and elements whose class or id says menu, sidebar, cookie banner, breadcrumb, share bar or advert).
 What is read: ``<main>`` if the page has one, else its largest ``<article>``, else ``<body>``, walked in
 order: ``h1``-``h6`` become headings (so citations carry the heading path), ``p``/``li``/``pre``/... become
-paragraphs, and tables become one line per row with their header row recorded.
+paragraphs, text and inline elements between two blocks become one paragraph, and tables become one line
+per row with their header row recorded.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ _CHROME_NAME = re.compile(
     re.I,
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BREAK = "\x00"
+"""A ``<br>`` in a run of inline text, while the source's own line breaks are only spaces."""
 _BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary",
-           "div", "section", "article", "header", "footer", "figure", "details", "br", "hr"}  # fmt: skip
+           "div", "section", "article", "header", "footer", "figure", "details", "hr", "center", "ul",
+           "ol", "dl", "main"}  # fmt: skip
 
 
 def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
@@ -111,25 +115,40 @@ def _main(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
 
 def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
     """Blocks in document order: an element holding no block of its own is one paragraph (inline
-    markup such as links and emphasis stays inside its sentence); text directly inside a container
-    that also holds blocks is a paragraph of its own."""
-    if element.text and element.text.strip():
-        builder.paragraph(element.text)
+    markup such as links and emphasis stays inside its sentence). In a container that also holds blocks,
+    the text and inline elements between two blocks are one paragraph too: an old page that writes its
+    prose straight into ``<body>`` ("how the <tt>deflate()</tt> and <tt>inflate()</tt> functions …")
+    keeps each sentence whole, with ``<br>`` as a line break."""
+    run: list[str] = [element.text or ""]
+
+    def flush() -> None:
+        text = "\n".join(" ".join(line.split()) for line in "".join(run).split(_BREAK))
+        if text.strip():
+            builder.paragraph(text)
+        run.clear()
+
     for child in element:
         if not isinstance(child.tag, str):
+            run.append(child.tail or "")
             continue
         tag = child.tag.lower()
-        if tag in _HEADINGS:
-            builder.heading(_HEADINGS[tag], child.text_content())
-        elif tag == "table":
-            _table(child, builder)
-        elif _has_blocks(child):
-            _walk(child, builder)
+        if tag == "br":
+            run.append(_BREAK)
+        elif tag in _HEADINGS or tag == "table" or tag in _BLOCKS or _has_blocks(child):
+            flush()
+            if tag in _HEADINGS:
+                builder.heading(_HEADINGS[tag], child.text_content())
+            elif tag == "table":
+                _table(child, builder)
+            elif _has_blocks(child):
+                _walk(child, builder)
+            else:
+                text = child.text_content() if tag == "pre" else " ".join(child.text_content().split())
+                builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
         else:
-            text = child.text_content() if tag == "pre" else " ".join(child.text_content().split())
-            builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
-        if child.tail and child.tail.strip():
-            builder.paragraph(child.tail)
+            run.append(child.text_content())
+        run.append(child.tail or "")
+    flush()
 
 
 def _has_blocks(element: lxml_html.HtmlElement) -> bool:
