@@ -209,3 +209,22 @@ def test_a_manual_is_answered_with_its_section_and_page_named(
     for citation in answer.citations:
         text = manuals.index.documents[citation.source].text
         assert text[citation.start : citation.end] == citation.quote
+
+
+def test_a_sentence_cut_by_a_page_break_is_read_whole(manuals: Pipeline) -> None:
+    """Page 2 of the specification ends "… Information found in a" and page 3 starts "directory is added
+    to …": one sentence, cited on the page it starts on, while page 3 still starts at its own first line."""
+    document = manuals.index.documents[SPEC.name]
+    sentence = next(s for s in manuals.index.content.sentences if s.text.startswith("Information found in a"))
+    assert " ".join(sentence.text.split()).startswith(
+        "Information found in a directory is added to the information"
+    )
+    assert document.structure.page_at(sentence.start) == 2
+    third = document.structure.pages[2]
+    assert (
+        document.text[third.start :].startswith("directory is added")
+        and document.text[third.start - 1] == "\n"
+    )
+    # a page that opens a new paragraph (the page before ends its sentence) stays a paragraph apart
+    fourth = document.structure.pages[3]
+    assert document.text[fourth.start - 2 : fourth.start] == "\n\n"

@@ -19,6 +19,9 @@ from rag_service.models import Region, Structure
 HEADING_JOIN = " › "
 CELL_JOIN = " | "
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+_SENTENCE_END = set(".!?:;\"'”’)]")
+"""A line ending in one of these ends its sentence (or introduces what follows): the next page starts
+afresh."""
 
 
 @dataclass
@@ -61,21 +64,22 @@ class TextBuilder:
     _tables: list[Region] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def _append(self, block: str) -> tuple[int, int]:
+    def _append(self, block: str, separator: str = "\n\n") -> tuple[int, int]:
         if self._length:
-            self._parts.append("\n\n")
-            self._length += 2
+            self._parts.append(separator)
+            self._length += len(separator)
         start = self._length
         self._parts.append(block)
         self._length += len(block)
         return start, self._length
 
-    def paragraph(self, text: str) -> None:
-        """A block of running text (newlines inside it are kept as line breaks)."""
+    def paragraph(self, text: str, separator: str = "\n\n") -> None:
+        """A block of running text (newlines inside it are kept as line breaks); ``separator`` joins it to
+        the text before (a line break where it continues a sentence cut by a page break)."""
         lines = [tidy(line) for line in text.splitlines()]
         block = "\n".join(line for line in lines if line)
         if block:
-            self._append(block)
+            self._append(block, separator)
 
     def heading(self, level: int, text: str) -> None:
         """A heading of ``level`` (1 = top): it starts a region that runs to the next heading of the same
@@ -103,16 +107,27 @@ class TextBuilder:
 
     def page(self, number: int, blocks: Sequence[str | Heading]) -> None:
         """One page's blocks (paragraphs, and the headings found among them); an empty page leaves no
-        region."""
-        before = self._length
+        region. A page whose first line runs on from the last line of the page before (that line ends
+        without a sentence's final punctuation, this one starts in lower case) continues its paragraph
+        after a line break, so the sentence cut by the page break is read whole."""
+        before, parts = self._length, len(self._parts)
+        first = True
         for block in blocks:
             if isinstance(block, Heading):
                 self.heading(block.level, block.text)
+            elif block.strip():
+                self.paragraph(block, "\n" if first and self._runs_on(block) else "\n\n")
             else:
-                self.paragraph(block)
+                continue
+            first = False
         if self._length > before:
-            start = before + 2 if before else 0
+            start = before + len(self._parts[parts]) if before else 0  # after the separator
             self._pages.append(Region(start, self._length, str(number)))
+
+    def _runs_on(self, block: str) -> bool:
+        last = self._parts[-1].rstrip() if self._parts else ""
+        first = block.lstrip()
+        return bool(last and first) and last[-1] not in _SENTENCE_END and first[0].islower()
 
     @property
     def text(self) -> str:
