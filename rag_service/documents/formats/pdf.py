@@ -3,7 +3,8 @@
 PDFium is the engine Chrome uses to show PDFs: it is fast (a C++ library), reads damaged files the way
 browsers do, and its text order follows the page's reading order well on ordinary documents. Each page
 becomes one region of the extracted text (so citations name their page) and is split into paragraphs
-at blank lines (a page that runs on from the page before continues its paragraph: ``TextBuilder.page``); PDFium's ``\\r\\n`` line ends become ``\\n`` and its hyphenation marks are dropped.
+at blank lines (a page that runs on from the page before continues its paragraph: ``TextBuilder.page``);
+PDFium's ``\\r\\n`` line ends become ``\\n`` and its hyphenation marks are dropped.
 
 Running heads, running feet and page numbers are dropped (``formats.furniture``): printed on every
 page, they would be quoted as answers and glued to the sentence running on from the page before.
