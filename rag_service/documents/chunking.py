@@ -37,8 +37,9 @@ v5: a line break where a hard-wrapped line ran out of room is a space (``documen
 sentence needs its few words outside markup (``documents.markup``).
 v6: reStructuredText markup (directives, comments, field and role names, underlines) is markup, and an
 underline or a directive starts a line of its own.
-v7: a PDF's running heads, running feet and page numbers are dropped (``formats.furniture``), and a
-table-of-contents line (dot leaders to a page number) is markup; in HTML, the text and inline elements
+v7: a PDF's running heads, running feet and page numbers are dropped (``formats.furniture``), its
+numbered sections are headings and a sentence cut by a page break is one; a table-of-contents line (dot
+leaders to a page number) is markup; in HTML, the text and inline elements
 between two blocks are one paragraph (``<br>`` a line break)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
