@@ -122,7 +122,7 @@ def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
     run: list[str] = [element.text or ""]
 
     def flush() -> None:
-        text = "\n".join(" ".join(line.split()) for line in "".join(run).split(_BREAK))
+        text = _lines("".join(run))
         if text.strip():
             builder.paragraph(text)
         run.clear()
@@ -143,12 +143,27 @@ def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
             elif _has_blocks(child):
                 _walk(child, builder)
             else:
-                text = child.text_content() if tag == "pre" else " ".join(child.text_content().split())
+                text = child.text_content() if tag == "pre" else _lines(_inline(child))
                 builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
         else:
-            run.append(child.text_content())
+            run.append(_inline(child))
         run.append(child.tail or "")
     flush()
+
+
+def _inline(element: lxml_html.HtmlElement) -> str:
+    """The text of an element holding no block, with ``_BREAK`` for each ``<br>``."""
+    pieces = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            pieces.append(_BREAK if child.tag.lower() == "br" else _inline(child))
+        pieces.append(child.tail or "")
+    return "".join(pieces)
+
+
+def _lines(text: str) -> str:
+    """HTML text as lines: whitespace (the source's line breaks included) collapsed, ``<br>``s kept."""
+    return "\n".join(" ".join(line.split()) for line in text.split(_BREAK))
 
 
 def _has_blocks(element: lxml_html.HtmlElement) -> bool:
