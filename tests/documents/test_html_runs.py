@@ -53,7 +53,10 @@ def test_inline_runs_between_blocks_and_line_breaks() -> None:
 
 
 def test_a_line_break_inside_a_paragraph_or_an_inline_element_is_a_line_break() -> None:
-    page = "<html><body><p>First line<br>Second <span>line<br/>third</span> line</p><li>a<br>b</li></body></html>"
+    page = (
+        "<html><body><p>First line<br>Second <span>line<br/>third</span> line</p>"
+        "<li>a<br>b</li></body></html>"
+    )
     assert extract(page.encode(), "breaks.html").text.split("\n\n") == [
         "First line\nSecond line\nthird line",
         "- a\nb",
