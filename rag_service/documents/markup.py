@@ -1,11 +1,11 @@
 """What in a line of a document is markup rather than prose.
 
-These files are cited as stored, markup included, so the index keeps every character. But a line that
-is only markup says nothing a reader asked for: a README's logo (``<p align="center"><img …>``), its
-build badges (``[![Build Status][badge]][link]``), link definitions (``[link]: https://…``), a Sphinx
-label (``(ssl-certificates)=``), a directive (``.. code-block:: python``), a table-of-contents line in
-any format (``Naming . . . . . 3``). Such a line must not be a
-document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
+Text, Markdown and reStructuredText files are cited as stored, markup included, so the index keeps every
+character. But a line that is only markup says nothing a reader asked for: a README's logo (``<p
+align="center"><img …>``), its build badges (``[![Build Status][badge]][link]``), link definitions
+(``[link]: https://…``), a Sphinx label (``(ssl-certificates)=``), a directive (``.. code-block::
+python``), and in any format a table-of-contents line (``Naming . . . . . 3``). Such a line must not be
+a document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
 left once markup is set aside; ``guess_title`` finds the title a file gives itself.
 """
 
