@@ -39,8 +39,9 @@ v6: reStructuredText markup (directives, comments, field and role names, underli
 underline or a directive starts a line of its own.
 v7: a PDF's running heads, running feet and page numbers are dropped (``formats.furniture``), its
 numbered sections are headings and a sentence cut by a page break is one; a table-of-contents line (dot
-leaders to a page number) is markup; in HTML, the text and inline elements
-between two blocks are one paragraph (``<br>`` a line break)."""
+leaders to a page number) is markup; in HTML, the text and inline elements between two blocks are one
+paragraph (``<br>`` a line break), permalink anchors are dropped and a page that declares no charset is
+read as UTF-8."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")

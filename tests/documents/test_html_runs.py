@@ -61,3 +61,38 @@ def test_a_line_break_inside_a_paragraph_or_an_inline_element_is_a_line_break() 
         "First line\nSecond line\nthird line",
         "- a\nb",
     ]
+
+
+def test_permalink_anchors_leave_headings_and_a_page_of_several_h1_is_titled_by_its_title_element() -> None:
+    """Sphinx's markup as it writes it (Debian's Python Policy page, for one): every heading ends in a
+    ``headerlink`` anchor "¶", and the page has an ``<h1>`` per part."""
+    page = (
+        "<html><head><title>Debian Python Policy documentation</title></head><body><main>"
+        '<section id="abstract"><h1>Abstract<a class="headerlink" href="#abstract" '
+        'title="Permalink to this heading">¶</a></h1><p>This document describes the packaging.</p></section>'
+        '<section id="contents"><h1>Contents<a class="headerlink" href="#contents">¶</a></h1>'
+        '<h2><span class="section-number">1. </span>Copyright<a class="headerlink" href="#copyright">¶</a>'
+        '</h2><p>See <a href="#fn1">1</a> and <a href="#versions">the versions</a>.</p></section>'
+        "</main></body></html>"
+    )
+    extracted = extract(page.encode(), "policy.html")
+    assert "¶" not in extracted.text
+    assert [h.label for h in extracted.structure.headings] == [
+        "Abstract",
+        "Contents",
+        "Contents › 1. Copyright",
+    ]
+    assert extracted.title == "Debian Python Policy documentation"
+    assert "See 1 and the versions." in extracted.text  # links into the page that say something stay
+
+
+def test_a_page_without_a_declared_charset_is_read_as_utf8_and_a_declared_charset_is_honoured() -> None:
+    undeclared = "<html><body><p>Un café crème coûte 2 €.</p></body></html>".encode()
+    assert extract(undeclared, "cafe.html").text == "Un café crème coûte 2 €."  # libxml2 alone: "cafÃ©"
+    declared = (
+        b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head>'
+        b"<body><p>\x93Quoted\x94 caf\xe9 text.</p></body></html>"
+    )
+    assert extract(declared, "old.html").text == "\u201cQuoted\u201d café text."
+    xhtml = '<?xml version="1.0" encoding="UTF-8"?><html><body><p>Crème brûlée.</p></body></html>'.encode()
+    assert extract(xhtml, "page.xhtml.html").text == "Crème brûlée."

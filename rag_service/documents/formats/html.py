@@ -31,6 +31,8 @@ _CHROME_NAME = re.compile(
     re.I,
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_PERMALINK_TEXT = re.compile(r"[¶#§🔗]?")
+_XML_DECLARATION = re.compile(r"\ufeff?\s*<\?xml[^>]*encoding", re.I)
 _BREAK = "\x00"
 """A ``<br>`` in a run of inline text, while the source's own line breaks are only spaces."""
 _BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary",
@@ -40,12 +42,13 @@ _BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", 
 
 def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
     try:
-        root = lxml_html.document_fromstring(raw)
+        root = _parse(raw)
     except (etree.ParserError, ValueError) as exc:
         raise DocumentError(f"{name}: not readable HTML ({exc})") from exc
     meta = _meta(root)
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
     _drop_chrome(root)
+    _drop_permalinks(root)
     main = _main(root)
     builder = TextBuilder("html")
     _walk(main, builder)
@@ -54,6 +57,20 @@ def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
     if not builder.text.strip():
         raise DocumentError(f"{name}: the page has no readable text once navigation and scripts are removed")
     return builder, meta
+
+
+def _parse(raw: bytes) -> lxml_html.HtmlElement:
+    """The page's tree. Bytes that are valid UTF-8 are read as UTF-8: a page that declares no charset is
+    otherwise read as Latin-1 by libxml2 ("café" became "cafÃ©"), and UTF-8 is what pages without a
+    declaration are written in today. Other bytes go to libxml2, which honours a declared charset. An
+    XML declaration with an encoding must be parsed from bytes (lxml refuses it in a string)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return lxml_html.document_fromstring(raw)
+    if _XML_DECLARATION.match(text):
+        return lxml_html.document_fromstring(raw)
+    return lxml_html.document_fromstring(text.removeprefix("\ufeff"))
 
 
 def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
@@ -71,10 +88,14 @@ def _meta(root: lxml_html.HtmlElement) -> dict[str, str]:
 def _content_title(main: lxml_html.HtmlElement, builder: TextBuilder) -> str | None:
     """The content's own title: its ``<h1>``, or the heading it opens with (documentation generators
     such as mdBook open a page with an ``<h2>``). A site's name in its header bar, an ``<h1>`` too on many
-    documentation sites, is chrome and already gone: taken from there, every page had the same title."""
-    heading = main.find(".//h1")
-    if heading is not None and heading.text_content().strip():
-        return tidy(heading.text_content())
+    documentation sites, is chrome and already gone: taken from there, every page had the same title. A
+    page with several ``<h1>`` uses them for its parts ("Abstract", "Contents"), and none of them names
+    the page: its ``<title>`` does."""
+    headings = main.findall(".//h1")
+    if len(headings) > 1:
+        return None
+    if headings and headings[0].text_content().strip():
+        return tidy(headings[0].text_content())
     first = builder.structure().headings[:1]
     if first and first[0].start == 0:
         return first[0].label
@@ -96,6 +117,19 @@ def _drop_chrome(root: lxml_html.HtmlElement) -> None:
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _drop_permalinks(root: lxml_html.HtmlElement) -> None:
+    """Remove the permalink anchors documentation generators put in headings (Sphinx and MkDocs
+    ``<a class="headerlink" href="#…">¶</a>``, Docusaurus ``#``): a link to the page itself whose text is
+    one symbol or nothing. Left in, every heading and title ended in "¶"."""
+    doomed = [
+        a
+        for a in root.iter("a")
+        if (a.get("href") or "").startswith("#") and _PERMALINK_TEXT.fullmatch(a.text_content().strip())
+    ]
+    for anchor in doomed:
+        anchor.drop_tree()  # keeps the tail: text after the anchor stays
 
 
 def _inside(element: lxml_html.HtmlElement, tags: tuple[str, ...]) -> bool:
