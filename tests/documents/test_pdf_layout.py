@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -129,12 +130,12 @@ def test_a_section_number_must_follow_the_last_one(
     assert follows(last, number) is ok
 
 
-def test_numbered_lists_contents_lines_and_sentences_are_not_headings() -> None:
+def test_numbered_lists_and_sentences_are_not_headings() -> None:
     finder = NumberedHeadings()
     blocks = finder.blocks(
         [
             "1 Introduction\nThis manual explains it.\n2 Installing\nSteps:\n1. Download the archive\n"
-            "2. Run the installer\n2.1 Checking the result 14\n2.1 Checking the result\n"
+            "2. Run the installer\n2.1 Checking the result\n"
             "2.2 the lower case start\n3 Use it. Then stop.\n3 Running"
         ]
     )
@@ -142,6 +143,15 @@ def test_numbered_lists_contents_lines_and_sentences_are_not_headings() -> None:
     assert headings == ["1 Introduction", "2 Installing", "2.1 Checking the result", "3 Running"]
     assert [b.level for b in blocks if isinstance(b, Heading)] == [1, 1, 2, 1]
     assert "1. Download the archive\n2. Run the installer" in [b for b in blocks if isinstance(b, str)][1]
+
+
+def test_a_contents_list_without_leaders_leaves_the_numbers_to_the_headings_below_it() -> None:
+    contents = "Contents\n1 Introduction 1\n1.1 Scope 2\n2 Installing 3\n2.1 Checking 4\n3 Running 5"
+    body = "1 Introduction\nThis manual explains it.\n1.1 Scope\n2 Installing\nSteps follow.\n3 Running"
+    blocks = NumberedHeadings().blocks([contents + "\n" + body])
+    headings = [b.text for b in blocks if isinstance(b, Heading)]
+    assert headings == ["1 Introduction", "1.1 Scope", "2 Installing", "3 Running"]
+    assert contents in next(b for b in blocks if isinstance(b, str))
 
 
 @pytest.mark.parametrize(
@@ -228,3 +238,68 @@ def test_a_sentence_cut_by_a_page_break_is_read_whole(manuals: Pipeline) -> None
     # a page that opens a new paragraph (the page before ends its sentence) stays a paragraph apart
     fourth = document.structure.pages[3]
     assert document.text[fourth.start - 2 : fourth.start] == "\n\n"
+
+
+SECTIONS = [
+    ("1. Overview", "The relay station watches the northern valley and reports the river level every hour."),
+    (
+        "1.1. Scope",
+        "This guide covers the station's sensors, its radio link and the yearly maintenance visit.",
+    ),
+    ("2. Installing the sensors", "Each sensor is bolted to the concrete pier and wired to the logger box."),
+    (
+        "2.1. Calibration",
+        "A new sensor is calibrated against the staff gauge before its first reading is sent.",
+    ),
+    ("3. Radio link", "The station sends its readings to the valley office over a licensed VHF channel."),
+]
+
+
+@pytest.fixture(scope="module")
+def printed_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A page printed to PDF by Chromium (Skia's PDF writer) with its default running head (date and
+    page title) and running foot (the page's address and "n/N"), as a user saving a web page makes it."""
+    tmp = tmp_path_factory.mktemp("printed")
+    contents = "".join(f"<p>{title}</p>" for title, _ in SECTIONS)  # a contents list without leaders
+    filler = " ".join(["The logger keeps a copy of every reading for ninety days."] * 40)
+    body = "".join(f"<h2>{title}</h2><p>{text} {filler}</p><p>{filler}</p>" for title, text in SECTIONS)
+    page = tmp / "station.html"
+    page.write_text(
+        f"<html><head><meta charset='utf-8'><title>Relay station guide</title></head><body>"
+        f"<h1>Relay station guide</h1><h2>Contents</h2>{contents}{body}</body></html>",
+        encoding="utf-8",
+    )
+    out = tmp / "station.pdf"
+    subprocess.run(
+        [
+            "/usr/bin/chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--print-to-pdf={out}",
+            str(page),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out.read_bytes()
+
+
+def test_a_page_printed_by_chromium_loses_its_print_header_and_footer_and_keeps_its_sections(
+    printed_pdf: bytes,
+) -> None:
+    extracted = extract(printed_pdf, "station.pdf", ocr=False)
+    assert len(extracted.structure.pages) >= 3
+    assert "file://" not in extracted.text and "Relay station guide" in extracted.text
+    assert not re.search(r"\d+/\d+/\d+, \d+:\d+", extracted.text)  # the print date and time
+    labels = [h.label for h in extracted.structure.headings]
+    assert labels == [
+        "1. Overview",
+        "1. Overview › 1.1. Scope",
+        "2. Installing the sensors",
+        "2. Installing the sensors › 2.1. Calibration",
+        "3. Radio link",
+    ]
+    at = extracted.structure.heading_at
+    assert at(extracted.text.index("licensed VHF channel")) == "3. Radio link"
