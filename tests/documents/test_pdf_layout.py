@@ -276,6 +276,7 @@ def printed_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            f"--user-data-dir={tmp / 'profile'}",  # its own profile, not the user's or another test's
             f"--print-to-pdf={out}",
             str(page),
         ],
