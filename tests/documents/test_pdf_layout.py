@@ -304,3 +304,17 @@ def test_a_page_printed_by_chromium_loses_its_print_header_and_footer_and_keeps_
     ]
     at = extracted.structure.heading_at
     assert at(extracted.text.index("licensed VHF channel")) == "3. Radio link"
+
+
+def test_a_single_page_printed_by_a_browser_loses_its_print_head_and_foot() -> None:
+    page = "\n".join(
+        [
+            "Relay station guide",
+            "The station reports the river level every hour.",
+            "11/25/26, 3:28 AM Relay station guide",
+            "file:///home/ana/station.html 1/1",
+        ]
+    )
+    assert strip_furniture([page]) == ["Relay station guide\nThe station reports the river level every hour."]
+    kept = "Notes\nSee the guide at\nhttps://example.org/guide"  # an address without a page count is text
+    assert strip_furniture([kept]) == [kept]

@@ -14,7 +14,10 @@ does not mark them:
   ("Chapter 2: ASN.1 structure handling 3");
 - a running head without one: a short line heading or footing many pages (a third of them, three at
   least). The first line of the first page is exempt: a document printing its title on every page
-  starts with that title.
+  starts with that title;
+- what a browser adds to a page it prints, even on a single page: the date and time before the page's
+  title at the top ("11/25/26, 3:28 AM Relay station guide"), the page's address and the page count at
+  the foot.
 
 Only lines at a page's top or bottom are looked at (``EDGE_LINES`` each side), and they are peeled from
 the edge inward, so a line in the body of a page is never removed however often it repeats.
@@ -35,6 +38,10 @@ _PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:page\s+|p\.\s*)?(\d{1,4})(?:\s*(?:of
 _LEADING = re.compile(r"^(\d{1,4})(?!\d|[.,:]\d)\s*(\S.*)$")
 _TRAILING = re.compile(r"^(.*\S)\s+(\d{1,4})$")
 _ROMAN = re.compile(r"^[ivxlc]{1,7}$")
+_PRINT_STAMP = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d{2}(?: ?[AP]M)?(?: |$)", re.I)
+"""Chromium's print head: "11/25/26, 3:28 AM Debian Python Policy"."""
+_PRINT_ADDRESS = re.compile(r"^(?:https?|file)://\S+ \d{1,4} ?(?:/|of) ?\d{1,4}$", re.I)
+"""A browser's print foot: the page's address and "3/16" (Chromium) or "3 of 16" (Firefox)."""
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]{2}")
 
@@ -55,14 +62,15 @@ class _Edge:
     words: int
     roman: bool
     """The line is a lower-case roman numeral (front matter's page numbers)."""
+    printed: bool
+    """The line is what a browser adds to a page it prints: the date and time before the page's title,
+    or the page's address with the page count."""
 
 
 def strip_furniture(pages: list[str]) -> list[str]:
     """Each page's text without the running heads, running feet and page numbers at its top and bottom
-    (page ``i`` of the list is page ``i + 1`` of the document). Fewer than two pages are left as they are:
-    nothing repeats."""
-    if len(pages) < 2:
-        return pages
+    (page ``i`` of the list is page ``i + 1`` of the document). On a single page nothing repeats: only a
+    browser's print head and foot are known there."""
     lines = [page.split("\n") for page in pages]
     edges = [_edges(number, page_lines) for number, page_lines in enumerate(lines, start=1)]
     offset = _page_offset(edges, len(pages))
@@ -74,7 +82,7 @@ def strip_furniture(pages: list[str]) -> list[str]:
         numbered = offset is not None and edge.number is not None and edge.number - edge.page == offset
         if numbered and (edge.rest == "" or (heads[edge.rest] >= 2 and edge.words <= MAX_WORDS)):
             return True
-        if edge.outermost and edge.roman:
+        if edge.printed or (edge.outermost and edge.roman and len(pages) > 1):
             return True
         title = edge.page == 1 and edge.index == _first_text_line(lines[0])
         return (
@@ -110,7 +118,10 @@ def _edge(page: int, index: int, line: str, outermost: bool) -> _Edge:
         rest = _signature(beside)
         number = found if rest else None  # numbers beside numbers are a table row, not a page number
     words = len(text.split())
-    return _Edge(page, index, outermost, _signature(text), number, rest, words, bool(_ROMAN.match(text)))
+    printed = bool(_PRINT_STAMP.match(text) or _PRINT_ADDRESS.match(text))
+    return _Edge(
+        page, index, outermost, _signature(text), number, rest, words, bool(_ROMAN.match(text)), printed
+    )
 
 
 def _signature(text: str) -> str:
