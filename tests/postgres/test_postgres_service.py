@@ -66,7 +66,9 @@ def test_a_database_that_dies_mid_query_gives_503_and_the_service_recovers(tmp_p
 
         asker = threading.Thread(target=keep_asking)
         asker.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30  # the load must be answered before the database dies, bounded
+        while 200 not in statuses and time.monotonic() < deadline:
+            time.sleep(0.05)
         database.kill()
         time.sleep(1.0)
         started = time.monotonic()
