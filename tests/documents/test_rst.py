@@ -131,3 +131,19 @@ def test_each_sentence_knows_the_heading_sentence_above_it(faq_pipeline: Pipelin
     assert rows[answer] == heading and rows[heading] == -1
     crash = next(row for row, s in enumerate(sentences) if "heartbeat queue" in s.text)
     assert sentences[rows[crash]].text == "What happens if it is down or crashes?"
+
+
+README_TXT = Path(__file__).parent / "data" / "freetype-readme.txt"
+
+
+def test_a_plain_text_readme_has_its_underlined_titles_as_headings() -> None:
+    text = README_TXT.read_text(encoding="utf-8")
+    extracted = extract(README_TXT.read_bytes(), README_TXT.name)
+    assert extracted.text == text and extracted.structure.kind == "text"  # cited as stored
+    labels = [h.label for h in extracted.structure.headings]
+    assert labels[:3] == ["FreeType 2.12.1", "FreeType 2.12.1 › Mailing Lists", "FreeType 2.12.1 › Bugs"]
+    at = extracted.structure.heading_at
+    assert at(text.index("The lists are moderated")) == "FreeType 2.12.1 › Mailing Lists"
+    # dashed rules between a text's entries (a blank line on both sides) are not titles
+    entries = "what: column\nwhy: renamed\n\n--------------------------\n\nwhat: hwclock\nwhy: renamed\n"
+    assert extract(entries.encode(), "deprecated.txt").structure.headings == ()

@@ -6,8 +6,8 @@ serves that text so that every ``start``/``end`` offset stays exact (a PDF's tex
 heads and page numbers, ``formats.furniture``, and names its numbered sections, ``formats.numbered``).
 Markdown, reStructuredText and plain text are cited as stored (their bytes decoded, nothing rewritten);
 Markdown's ``#`` and underlined (setext) headings and pipe tables, and reStructuredText's section titles
-(``formats.rst``), are located in that text so citations can name their heading and table chunks keep
-their header row.
+(``formats.rst``, also read in plain text, whose READMEs underline their titles the same way), are
+located in that text so citations can name their heading and table chunks keep their header row.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def extract(raw: bytes, name: str, *, ocr: bool = True) -> Extracted:
         text = decode_text(raw, name)
         if kind == sniff.MARKDOWN:
             return Extracted(text, markdown_structure(text))
-        return Extracted(text, rst_structure(text) if kind == sniff.RST else Structure())
+        return Extracted(text, rst_structure(text, "rst" if kind == sniff.RST else "text"))
     key = (hashlib.sha256(raw).hexdigest(), kind, ocr)
     with _RECENT_LOCK:
         if key in _RECENT:

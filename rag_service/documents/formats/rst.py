@@ -22,8 +22,11 @@ _ADORNMENT = re.compile(r"""^([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])\1{2,}\s*$"
 """A line of one punctuation character repeated: an underline, an overline or a transition."""
 
 
-def rst_structure(text: str) -> Structure:
-    """Heading regions of reStructuredText ``text`` (section titles, with their path of parents)."""
+def rst_structure(text: str, kind: str = "rst") -> Structure:
+    """Heading regions of reStructuredText ``text`` (section titles, with their path of parents). Plain
+    text (``kind="text"``) is read the same way: a README.txt underlines its titles as reStructuredText
+    does ("FreeType 2.12.1" over "====="), and the strict rule (a blank line above, an underline at least
+    as long as the title) keeps out the dashed rules that separate its entries."""
     lines = text.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
@@ -42,7 +45,7 @@ def rst_structure(text: str) -> Structure:
         level = styles.index(style) + 1
         headings.add(offsets[title_line], level, lines[title_line].strip())
         i = after
-    return Structure(kind="rst", headings=headings.regions(len(text)))
+    return Structure(kind=kind, headings=headings.regions(len(text)))
 
 
 def _title(lines: list[str], i: int) -> tuple[int, tuple[str, bool], int] | None:
