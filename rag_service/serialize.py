@@ -84,9 +84,13 @@ def citations_footer(citations: Sequence[Mapping[str, Any]]) -> str:
     for c in citations:
         voice = " — reader comment" if c["voice"] != "author" else ""
         quote = " ".join(str(c["quote"]).split())
+        # where a reader of the file finds the quote: its page (PDF) and section (any format with headings)
+        where = "".join(
+            f", {label}" for label in (c.get("page") and f"page {c['page']}", c.get("heading")) if label
+        )
         lines.append(
-            f"[{c['n']}] {c['title']} ({c['source']}, {c['section']}{voice}, chars {c['start']}–{c['end']}): "
-            f"\u201c{quote}\u201d"
+            f"[{c['n']}] {c['title']} ({c['source']}, {c['section']}{voice}{where}, "
+            f"chars {c['start']}–{c['end']}): \u201c{quote}\u201d"
         )
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from rag_service.documents.markup import prose
 from rag_service.embedding.base import BaseEmbedder
 from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
+from rag_service.serialize import sources_footer
 
 DATA = Path(__file__).parent / "data"
 MANUAL = DATA / "libtasn1-manual.pdf"
@@ -318,3 +319,16 @@ def test_a_single_page_printed_by_a_browser_loses_its_print_head_and_foot() -> N
     assert strip_furniture([page]) == ["Relay station guide\nThe station reports the river level every hour."]
     kept = "Notes\nSee the guide at\nhttps://example.org/guide"  # an address without a page count is text
     assert strip_furniture([kept]) == [kept]
+
+
+def test_the_plain_text_sources_name_the_page_and_section_of_a_pdf_quote(manuals: Pipeline) -> None:
+    """The footer the CLI and the OpenAI-compatible replies print: a reader of the PDF finds the quote by
+    its page and section, not by character offsets into extracted text."""
+    answer = manuals.ask("What does asn1Coding generate?")
+    footer = sources_footer(answer)
+    cited = next(c for c in answer.citations if "asn1Coding generates" in c.quote)
+    line = next(line for line in footer.splitlines() if line.startswith(f"[{cited.n}]"))
+    assert (
+        f"(libtasn1-manual.pdf, body, page {cited.page}, 3 Utilities › 3.2 Invoking asn1Coding, chars "
+        in line
+    )
