@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag_service.answer import sections
 from rag_service.answer.answer_types import (
     OTHER,
     PERSON,
@@ -69,7 +70,7 @@ from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
-from rag_service.answer.sections import heading_rows, with_headings
+from rag_service.answer.sections import heading_labels, heading_rows, with_headings
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.config import Settings
 from rag_service.conversation import own_question
@@ -193,6 +194,10 @@ class ExtractiveAnswerer:
                 self._document_rows.setdefault(s.source, []).append(row)
         self._companions = Companions(index, lines.headline)
         self._heading_rows = heading_rows(index)
+        by_label: dict[str, frozenset[str]] = {}
+        self._heading_terms = [
+            by_label.setdefault(label, frozenset(terms(label))) for label in heading_labels(index)
+        ]
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {
@@ -393,7 +398,9 @@ class ExtractiveAnswerer:
     def _scores(self, question: str, kind: str, rows: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         """Rank of each candidate; ``-inf`` for lines that may not answer this question on their own."""
         weights = self._lexical_weights(question)
-        scores = cosine + LEXICAL_WEIGHT * self.stats.overlap(weights, rows) - self._fragment_penalty[rows]
+        share = sections.HEADING_SHARE  # read here so that a test can turn the share off
+        lexical = self.stats.overlap(weights, rows) + share * self._heading_overlap(weights, rows)
+        scores = cosine + LEXICAL_WEIGHT * lexical - self._fragment_penalty[rows]
         sentences = self._content.sentences
         photo = bool(self._photo_terms & set(self._terms(question)))
         for i, row in enumerate(rows):
@@ -406,6 +413,21 @@ class ExtractiveAnswerer:
             elif fills:
                 scores[i] += FILLER_BONUS
         return scores
+
+    def _heading_overlap(self, weights: dict[str, float], rows: np.ndarray) -> np.ndarray:
+        """Per row: the share of the question's IDF mass found in the words of the sentence's heading and
+        not in the sentence itself. Under "## Bugs" the sentence "Please report them to the mailing list"
+        is about bugs though it never says so; ``answer.sections`` explains the cosine half of this."""
+        total = sum(weights.values())
+        out = np.zeros(len(rows), dtype=np.float32)
+        if not total:
+            return out
+        for i, row in enumerate(rows):
+            heading = self._heading_terms[int(row)]
+            if heading:
+                own = self.stats.sentence_terms[int(row)]
+                out[i] = sum(w for t, w in weights.items() if t in heading and t not in own) / total
+        return out
 
     def _lexical_weights(self, question: str) -> dict[str, float]:
         """IDF of the question's words; in a condensed follow-up, the words of its context (the previous

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag_service.answer import sections
-from rag_service.answer.sections import heading_rows
+from rag_service.answer.sections import heading_labels, heading_rows
 from rag_service.config import Settings
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.rst import rst_structure
@@ -147,3 +147,39 @@ def test_a_plain_text_readme_has_its_underlined_titles_as_headings() -> None:
     # dashed rules between a text's entries (a blank line on both sides) are not titles
     entries = "what: column\nwhy: renamed\n\n--------------------------\n\nwhat: hwclock\nwhy: renamed\n"
     assert extract(entries.encode(), "deprecated.txt").structure.headings == ()
+
+
+@pytest.fixture(scope="module")
+def readme_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
+    tmp = tmp_path_factory.mktemp("readme")
+    (tmp / "docs").mkdir()
+    shutil.copy(README_TXT, tmp / "docs" / README_TXT.name)
+    settings = Settings(  # type: ignore[call-arg]
+        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
+    )
+    ingest_seeds(settings, embedder)
+    return Pipeline.load(settings, embedder)
+
+
+def test_the_words_of_a_short_heading_count_for_the_sentences_under_it(
+    readme_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under "Mailing Lists" (two words: no vector of its own) the lists themselves never say "mailing
+    list"; with the heading's words lent to them they are quoted, without they are not."""
+    question = "What are the FreeType mailing lists?"
+    quotes = " ".join(c.quote for c in readme_pipeline.ask(question).citations)
+    assert "freetype-announce@nongnu.org" in quotes, quotes
+    cited = next(c for c in readme_pipeline.ask(question).citations if "freetype-announce" in c.quote)
+    assert cited.heading == "FreeType 2.12.1 › Mailing Lists"
+    monkeypatch.setattr(sections, "HEADING_SHARE", 0.0)
+    without = " ".join(c.quote for c in readme_pipeline.ask(question).citations)
+    assert "freetype-announce@nongnu.org" not in without, without
+
+
+def test_each_sentence_knows_its_innermost_heading_label(readme_pipeline: Pipeline) -> None:
+    index = readme_pipeline.index
+    labels = heading_labels(index)
+    sentences = index.content.sentences
+    moderated = next(row for row, s in enumerate(sentences) if s.text.startswith("The lists are moderated"))
+    assert labels[moderated] == "Mailing Lists"  # the innermost heading, not its path
+    assert len(labels) == len(sentences) and all(isinstance(label, str) for label in labels)
