@@ -70,7 +70,7 @@ from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
-from rag_service.answer.sections import heading_labels, heading_rows, with_headings
+from rag_service.answer.sections import innermost_headings, with_headings
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.config import Settings
 from rag_service.conversation import own_question
@@ -193,11 +193,9 @@ class ExtractiveAnswerer:
             ):
                 self._document_rows.setdefault(s.source, []).append(row)
         self._companions = Companions(index, lines.headline)
-        self._heading_rows = heading_rows(index)
+        self._heading_rows, labels = innermost_headings(index)
         by_label: dict[str, frozenset[str]] = {}
-        self._heading_terms = [
-            by_label.setdefault(label, frozenset(terms(label))) for label in heading_labels(index)
-        ]
+        self._heading_terms = [by_label.setdefault(label, frozenset(terms(label))) for label in labels]
         other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
         self._other_rows = np.array(other, dtype=np.int64)
         names = {

@@ -31,17 +31,18 @@ weight of its heading's words in its lexical overlap."""
 def heading_rows(index: LoadedIndex) -> np.ndarray:
     """For each sentence row, the row of the sentence that opens its innermost heading; -1 when it has
     none (no heading, or one too short to be a sentence) or is that heading."""
-    return _innermost(index)[0]
+    return innermost_headings(index)[0]
 
 
 def heading_labels(index: LoadedIndex) -> list[str]:
     """For each sentence row, its innermost heading as written ("Bugs", not the path "FreeType › Bugs");
     "" when it has none. A heading of any length counts: "## Installing" has no vector, but its word
     still says what the sentences under it are about."""
-    return _innermost(index)[1]
+    return innermost_headings(index)[1]
 
 
-def _innermost(index: LoadedIndex) -> tuple[np.ndarray, list[str]]:
+def innermost_headings(index: LoadedIndex) -> tuple[np.ndarray, list[str]]:
+    """``heading_rows`` and ``heading_labels`` in one pass over the index."""
     sentences = index.content.sentences
     rows_out = np.full(len(sentences), -1, dtype=np.int64)
     labels_out = [""] * len(sentences)
