@@ -5,21 +5,19 @@ their provenance in ``data/README.md``) go through the real extractor, ingest, i
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from rag_service.config import Settings
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.furniture import strip_furniture
 from rag_service.documents.formats.numbered import Heading, NumberedHeadings, follows
 from rag_service.documents.markup import prose
 from rag_service.embedding.base import BaseEmbedder
-from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
 from rag_service.serialize import sources_footer
+from tests.documents.indexed import index_files
 
 DATA = Path(__file__).parent / "data"
 MANUAL = DATA / "libtasn1-manual.pdf"
@@ -172,16 +170,7 @@ def test_contents_lines_with_dot_leaders_are_markup(line: str, kept: str) -> Non
 
 @pytest.fixture(scope="module")
 def manuals(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
-    tmp = tmp_path_factory.mktemp("pdf-layout")
-    (tmp / "docs").mkdir()
-    for path in (MANUAL, SPEC):
-        shutil.copy(path, tmp / "docs" / path.name)
-    settings = Settings(  # type: ignore[call-arg]
-        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0, ocr=False
-    )
-    report = ingest_seeds(settings, embedder)
-    assert sorted(report.added) == sorted([MANUAL.name, SPEC.name]) and report.skipped == []
-    return Pipeline.load(settings, embedder)
+    return index_files(tmp_path_factory.mktemp("pdf-layout"), embedder, MANUAL, SPEC)
 
 
 def test_no_sentence_is_a_contents_line_or_a_running_head(manuals: Pipeline) -> None:

@@ -3,21 +3,19 @@ FAQ written in it is answered through the real ingest, index and answerer."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from rag_service.answer import sections
 from rag_service.answer.sections import heading_labels, heading_rows
-from rag_service.config import Settings
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.rst import rst_structure
 from rag_service.documents.markup import guess_title, prose, prose_length
 from rag_service.documents.wraps import soft_breaks
 from rag_service.embedding.base import BaseEmbedder
-from rag_service.ingest import ingest_seeds
 from rag_service.pipeline import Pipeline
+from tests.documents.indexed import index_files
 
 FAQ = Path(__file__).parent / "data" / "activitywatch-faq.rst"
 
@@ -75,15 +73,7 @@ def test_an_underline_keeps_the_line_break_above_it() -> None:
 
 @pytest.fixture(scope="module")
 def faq_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
-    tmp = tmp_path_factory.mktemp("rst")
-    (tmp / "docs").mkdir()
-    shutil.copy(FAQ, tmp / "docs" / FAQ.name)
-    settings = Settings(  # type: ignore[call-arg]
-        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
-    )
-    report = ingest_seeds(settings, embedder)
-    assert report.added == [FAQ.name] and report.skipped == []
-    return Pipeline.load(settings, embedder)
+    return index_files(tmp_path_factory.mktemp("rst"), embedder, FAQ)
 
 
 def test_a_real_faq_is_answered_from_its_section_with_the_section_named(faq_pipeline: Pipeline) -> None:
@@ -151,14 +141,7 @@ def test_a_plain_text_readme_has_its_underlined_titles_as_headings() -> None:
 
 @pytest.fixture(scope="module")
 def readme_pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: BaseEmbedder) -> Pipeline:
-    tmp = tmp_path_factory.mktemp("readme")
-    (tmp / "docs").mkdir()
-    shutil.copy(README_TXT, tmp / "docs" / README_TXT.name)
-    settings = Settings(  # type: ignore[call-arg]
-        seeds_dir=tmp / "docs", index_dir=tmp / "index", answerability_threshold=0.0
-    )
-    ingest_seeds(settings, embedder)
-    return Pipeline.load(settings, embedder)
+    return index_files(tmp_path_factory.mktemp("readme"), embedder, README_TXT)
 
 
 def test_the_words_of_a_short_heading_count_for_the_sentences_under_it(
