@@ -15,9 +15,12 @@ note: an answer from them would be about another year. A question about where a 
 does the talk end?") is answered from that document's last or first sentences
 (``rag_service.answer.position``).
 
-Ranking: cosine similarity, plus ``LEXICAL_WEIGHT`` times the IDF-weighted share of the question's
-content words that the sentence contains, plus ``FILLER_BONUS`` when the question asks for a date,
-number, name or place and the sentence holds one (``rag_service.answer.answer_types``).
+Ranking: cosine similarity (raised toward its heading's, ``rag_service.answer.sections``), plus
+``NEIGHBOUR_WEIGHT`` times the better cosine of the sentences just before and after it (a sentence
+continuing a passage on the question, ``rag_service.answer.neighbours``), plus ``LEXICAL_WEIGHT`` times
+the IDF-weighted share of the question's content words that the sentence contains, plus
+``FILLER_BONUS`` when the question asks for a date, number, name or place and the sentence holds one
+(``rag_service.answer.answer_types``).
 
 What is never an answer on its own: a line that repeats the document's title, a heading or a table's
 header row (from the document's structure map: they are shown with citations instead); and, unless the
@@ -69,6 +72,7 @@ from rag_service.answer.citations import span_citation
 from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
+from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, neighbour_rows, with_neighbours
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
 from rag_service.answer.sections import innermost_headings, with_headings
 from rag_service.answer.terms import TermStats, joined_names
@@ -170,10 +174,11 @@ class ExtractiveAnswerer:
         margin: float = MARGIN,
         min_sentences: int = MIN_SENTENCES,
         span: float = SCORE_SPAN,
+        neighbour_weight: float = NEIGHBOUR_WEIGHT,
     ) -> None:
         """``model`` None answers every question that retrieves something (training collects features
-        that way); the service always has one. ``min_sentences`` and ``span`` are open so that
-        ``rag-service tune-answer-length`` can score other values through this same code."""
+        that way); the service always has one. ``min_sentences``, ``span`` and ``neighbour_weight`` are
+        open so that ``rag-service tune-answer-length`` can score other values through this same code."""
         content = index.content
         self._index = index
         self._content = content
@@ -193,6 +198,7 @@ class ExtractiveAnswerer:
             ):
                 self._document_rows.setdefault(s.source, []).append(row)
         self._companions = Companions(index, lines.headline)
+        self._neighbours = neighbour_rows(index, lines.title | lines.short | lines.caption)
         self._heading_rows, labels = innermost_headings(index)
         by_label: dict[str, frozenset[str]] = {}
         self._heading_terms = [by_label.setdefault(label, frozenset(terms(label))) for label in labels]
@@ -212,6 +218,7 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.min_sentences = min_sentences
         self.span = span
+        self.neighbour_weight = neighbour_weight
 
     @classmethod
     def from_settings(
@@ -287,9 +294,10 @@ class ExtractiveAnswerer:
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
         vectors = self._content.sentence_vectors
-        scores = self._scores(
-            question, kind, array, with_headings(cosine, array, self._heading_rows, vectors, query_vector)
-        )
+        raised = with_headings(cosine, array, self._heading_rows, vectors, query_vector)
+        weight = self.neighbour_weight
+        context = with_neighbours(raised, array, self._neighbours, vectors, query_vector, weight)
+        scores = self._scores(question, kind, array, context)
         missing = self._missing_numbers(own, array[np.isfinite(scores)])
         if missing:
             return self._not_found(probability, False, f"The passages found never mention {missing}.")

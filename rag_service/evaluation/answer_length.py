@@ -1,9 +1,13 @@
-"""``rag-service tune-answer-length``: how many sentences an extractive answer quotes, chosen by
-cross-validation on public questions with reference answers.
+"""``rag-service tune-answer-length``: how many sentences an extractive answer quotes, and how much a
+sentence's neighbours count in choosing them, chosen by cross-validation on public questions with
+reference answers.
 
 Too few sentences miss half of a reference answer, too many bury it: token F1 against the references
 measures both. The answerer quotes at least ``min_sentences`` sentences of the best sentence's
-document, and more while they score within ``span`` of the best (``rag_service.answer.extractive``).
+document, and more while they score within ``span`` of the best (``rag_service.answer.extractive``);
+a sentence's rank includes ``neighbour_weight`` times its better neighbour's similarity
+(``rag_service.answer.neighbours``). The three are chosen together: a neighbour weight that favours
+runs of sentences interacts with how many are quoted.
 This command indexes a ClapNQ-format folder with the real ingest, asks every answerable question once
 with abstention switched off, and scores each point of a small grid through the answerer's own code.
 
@@ -25,15 +29,19 @@ from typing import Any
 import numpy as np
 
 from rag_service.answer.extractive import MIN_SENTENCES, SCORE_SPAN, ExtractiveAnswerer
+from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT
 from rag_service.config import Settings
 from rag_service.retrieval.lexical import content_terms
 
 MINIMA = (1, 2, 3)
 SPANS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.6)
 """0.0 quotes exactly the minimum; 0.6 is close to "always ``max_sentences``" on these scores."""
+NEIGHBOUR_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
+"""0.0 ranks a sentence by itself alone."""
 FOLDS = 5
 FOLD_SEEDS = (0, 1, 2)
-Point = tuple[int, float]
+Point = tuple[int, float, float]
+"""(minimum, span, neighbour weight)"""
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Asked:
 
 
 def grid() -> list[Point]:
-    return list(itertools.product(MINIMA, SPANS))
+    return list(itertools.product(MINIMA, SPANS, NEIGHBOUR_WEIGHTS))
 
 
 def f1_table(answerer: ExtractiveAnswerer, asked: Sequence[Asked]) -> dict[Point, np.ndarray]:
@@ -53,9 +61,9 @@ def f1_table(answerer: ExtractiveAnswerer, asked: Sequence[Asked]) -> dict[Point
     from rag_service.evaluation.qa import token_f1
 
     table = {}
-    for minimum, span in grid():
-        answerer.min_sentences, answerer.span = minimum, span
-        table[(minimum, span)] = np.array(
+    for minimum, span, weight in grid():
+        answerer.min_sentences, answerer.span, answerer.neighbour_weight = minimum, span, weight
+        table[(minimum, span, weight)] = np.array(
             [
                 0.0
                 if (x := answerer.answer(a.question, a.vector, a.hits)).not_found
@@ -83,9 +91,12 @@ def cross_validate(table: dict[Point, np.ndarray]) -> list[dict[str, Any]]:
     return results
 
 
-def report(table: dict[Point, np.ndarray], folds: list[dict[str, Any]], source: str, questions: int) -> str:
+def report(table: dict[Point, np.ndarray], source: str, questions: int) -> str:
+    """The Markdown report: out-of-fold F1 of the joint choice, and of the choice with the neighbour
+    weight held at 0 (what the neighbours add, measured the same way), then the in-sample grid."""
     best = max(table, key=lambda p: float(table[p].mean()))
-    shipped = (MIN_SENTENCES, SCORE_SPAN)
+    shipped = (MIN_SENTENCES, SCORE_SPAN, NEIGHBOUR_WEIGHT)
+    alone = {p: f1 for p, f1 in table.items() if p[2] == 0.0}
     lines = [
         "# Answer length: how many sentences the extractive answer quotes",
         "",
@@ -95,26 +106,33 @@ def report(table: dict[Point, np.ndarray], folds: list[dict[str, Any]], source: 
         "",
         "## Cross-validated (5 folds; the point is chosen on four, scored on the fifth)",
         "",
-        "| fold seed | out-of-fold token F1 | points chosen by the folds (minimum, span) |",
-        "|---|---|---|",
+        "| fold seed | out-of-fold token F1 | without neighbours | points chosen by the folds "
+        "(minimum, span, neighbour weight) |",
+        "|---|---|---|---|",
     ]
-    for f in folds:
-        points = ", ".join(f"({m}, {s:g})" for m, s in f["chosen"])
-        lines.append(f"| {f['seed']} | {f['f1']:.3f} | {points} |")
+    for f, g in zip(cross_validate(table), cross_validate(alone), strict=True):
+        points = ", ".join(f"({m}, {s:g}, {w:g})" for m, s, w in f["chosen"])
+        lines.append(f"| {f['seed']} | {f['f1']:.3f} | {g['f1']:.3f} | {points} |")
     lines += [
         "",
-        f"Chosen on all questions: minimum {best[0]}, span {best[1]:g}. Shipped: minimum {shipped[0]}, "
-        f"span {shipped[1]:g}.",
+        f"Chosen on all questions: minimum {best[0]}, span {best[1]:g}, neighbour weight {best[2]:g}. "
+        f"Shipped: minimum {shipped[0]}, span {shipped[1]:g}, neighbour weight {shipped[2]:g}.",
         "",
         "## Every point, in-sample (for the shape of the curve, not as a result)",
         "",
-        "| minimum \\ span | " + " | ".join(f"{s:g}" for s in SPANS) + " |",
-        "|---" * (len(SPANS) + 1) + "|",
     ]
-    for minimum in MINIMA:
-        cells = " | ".join(f"{table[(minimum, s)].mean():.3f}" for s in SPANS)
-        lines.append(f"| {minimum} | {cells} |")
-    return "\n".join(lines) + "\n"
+    for weight in NEIGHBOUR_WEIGHTS:
+        lines += [
+            f"Neighbour weight {weight:g}:",
+            "",
+            "| minimum \\ span | " + " | ".join(f"{s:g}" for s in SPANS) + " |",
+            "|---" * (len(SPANS) + 1) + "|",
+        ]
+        for minimum in MINIMA:
+            cells = " | ".join(f"{table[(minimum, s, weight)].mean():.3f}" for s in SPANS)
+            lines.append(f"| {minimum} | {cells} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +165,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             max_sentences=settings.answer_max_sentences,
         )
         table = f1_table(answerer, asked)
-    text = report(table, cross_validate(table), str(args.qa), len(asked))
+    text = report(table, str(args.qa), len(asked))
     print(text)
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
