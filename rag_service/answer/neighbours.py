@@ -34,13 +34,13 @@ def neighbour_rows(index: LoadedIndex, metadata: np.ndarray) -> np.ndarray:
     boolean per row: lines that never answer on their own). A heading between two sentences is a
     break, not skipped: the passage before it is about something else."""
     sentences = index.content.sentences
-    out = np.full((len(sentences), 2), -1, dtype=np.int64)
+    out = np.full((len(sentences), 2), -1, dtype=np.int32)  # 8 bytes a sentence
     by_section: dict[tuple[str, str], list[int]] = {}
     for row, s in enumerate(sentences):
         by_section.setdefault((s.source, s.section), []).append(row)
     for rows in by_section.values():
         rows.sort(key=lambda row: sentences[row].start)
-        ordered = np.asarray(rows, dtype=np.int64)
+        ordered = np.asarray(rows, dtype=np.int32)
         out[ordered[1:], 0] = ordered[:-1]
         out[ordered[:-1], 1] = ordered[1:]
     if len(sentences):
