@@ -1,12 +1,11 @@
 """What the sentences beside a sentence say about the question.
 
 A point is often made over two or three sentences, and only one of them uses the question's words. In
-"One of our tasks is to get them involved in space exploration. Such an approach will create
-opportunities for Russia in terms of raising funds.", the second sentence answers "What would Russia gain
-from involving other countries?" but resembles it less than the first, whose topic it continues ("such an
-approach"). So a sentence's rank gains ``NEIGHBOUR_WEIGHT`` times the better of its two neighbours'
-cosine with the question: of two sentences that resemble the question alike, the one in a passage about
-it ranks first, and a continuation can join the sentence it continues.
+"The city closed its centre to cars in 2015. The measure cut air pollution by a third.", the second
+sentence answers "What did closing the city centre to cars achieve?" but resembles it less than the
+first, whose topic it continues ("the measure"). So a sentence's rank gains ``NEIGHBOUR_WEIGHT`` times
+the better of its two neighbours' cosine with the question: of two sentences that resemble the question
+alike, the one in a passage about it ranks first, and a continuation can join the sentence it continues.
 
 A neighbour is the sentence just before or after in the same document and section (a reader's comment
 never lends to the article above it) that may answer on its own: a title, heading, byline or caption is
