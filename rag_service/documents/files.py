@@ -1,13 +1,13 @@
 """Source documents: finding the files of the documents folder, reading them safely, and their metadata.
 
 A document is any regular file directly inside the documents folder (``RAG_SEEDS_DIR``) with one of the
-accepted suffixes (``.pdf .docx .html .htm .md .markdown .rst .rest .txt``) whose real path lies inside
-that folder (any other file, and a subfolder, is reported as not read, with the suffixes it would need):
-a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it points at through
-``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason, and so is a file over
-the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. What the file holds is told by its
-content, not its suffix (``formats.sniff``); ``formats.extract`` turns it into the text that citations
-index into (``document.text[start:end]`` gives back the cited characters) and its structure map.
+accepted suffixes (``.pdf .docx .odt .epub .html .htm .md .markdown .rst .rest .txt``) whose real path lies
+inside that folder (any other file, and a subfolder, is reported as not read, with the suffixes it would
+need): a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it points at
+through ``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason, and so is a
+file over the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. What the file holds is told
+by its content, not its suffix (``formats.sniff``); ``formats.extract`` turns it into the text that
+citations index into (``document.text[start:end]`` gives back the cited characters) and its structure map.
 
 A file that cannot be used (binary, undecodable, empty, encrypted, a zip bomb, a broken sidecar) raises
 ``DocumentError`` with a one-line reason naming the file but never the server's absolute paths: ingest

@@ -81,6 +81,32 @@ def test_upload_a_pdf_then_ask_and_get_the_page_cited(managed) -> None:
     assert cited["source"] == "orchard.docx" and cited["heading"] == "Orchard survey 2025 › Findings › Pests"
 
 
+def test_upload_an_odt_and_an_epub_then_ask_and_list_them(managed) -> None:
+    """Real files written by pandoc (``tests/documents/data/README.md``), uploaded with the media types
+    browsers send for them."""
+    client, _ = managed
+    data = Path(__file__).parents[1] / "documents" / "data"
+    response = _upload(
+        client,
+        (
+            "building.odt",
+            (data / "nodejs-building.odt").read_bytes(),
+            "application/vnd.oasis.opendocument.text",
+        ),
+        ("book.epub", (data / "nodejs-path-timers.epub").read_bytes(), "application/epub+zip"),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["added"] == ["book.epub", "building.odt"]
+    by_name = {d["name"]: d for d in client.get("/api/documents").json()["documents"]}
+    assert (by_name["building.odt"]["type"], by_name["book.epub"]["type"]) == ("odt", "epub")
+    assert by_name["book.epub"]["title"] == "Node.js API: path and timers"
+    answer = _ask(client, "What does path.basename return?")
+    cited = next(c for c in answer["citations"] if "last portion of a path" in c["quote"])
+    assert cited["source"] == "book.epub" and cited["heading"] == "Path › path.basename(path[, suffix])"
+    text = client.get("/api/sources/book.epub").json()["text"]
+    assert text[cited["start"] : cited["end"]] == cited["quote"]
+
+
 def test_list_and_inspect_documents(managed) -> None:
     client, settings = managed
     _upload_pdf_and_html(client)

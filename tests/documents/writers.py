@@ -124,3 +124,13 @@ def zip_bomb_docx(inflated_mb: int = 64) -> bytes:
             for _ in range(inflated_mb):
                 member.write(block)
     return out.getvalue()
+
+
+def zip_archive(members: dict[str, bytes]) -> bytes:
+    """A zip archive of ``members`` (path → bytes), in that order: OpenDocument and EPUB files put their
+    ``mimetype`` first."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()

@@ -187,7 +187,8 @@ def _change(report: IngestReport, accepted: list[Accepted], refused: list[Skippe
 @router.post("/documents", response_model=DocumentsChange, dependencies=[ApiKeyDep], responses=WRITE_ERRORS)
 async def upload_documents(
     files: Annotated[
-        list[UploadFile], File(description="one or more documents (.pdf .docx .html .md .rst .txt)")
+        list[UploadFile],
+        File(description="one or more documents (.pdf .docx .odt .epub .html .md .rst .txt)"),
     ],
     pipeline: PipelineDep,
     settings: SettingsDep,

@@ -1,9 +1,10 @@
 """Turning a file's bytes into the text the index cites and the structure map that goes with it.
 
-One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML and
-Word are *extracted*: the text the service cites is what the reader produced, and ``GET /api/sources``
-serves that text so that every ``start``/``end`` offset stays exact (a PDF's text leaves out its running
-heads and page numbers, ``formats.furniture``, and names its numbered sections, ``formats.numbered``).
+One entry point, ``extract``, picks the reader by content (``sniff.detect``), not by name. PDF, HTML,
+Word, OpenDocument text and EPUB are *extracted*: the text the service cites is what the reader
+produced, and ``GET /api/sources`` serves that text so that every ``start``/``end`` offset stays exact
+(a PDF's text leaves out its running heads and page numbers, ``formats.furniture``, and names its
+numbered sections, ``formats.numbered``).
 Markdown, reStructuredText and plain text are cited as stored (their bytes decoded, nothing rewritten);
 Markdown's ``#`` and underlined (setext) headings and pipe tables, and reStructuredText's section titles
 (``formats.rst``, also read in plain text, whose READMEs underline their titles the same way), are
@@ -50,10 +51,10 @@ _RECENT_LOCK = threading.Lock()
 def extract(raw: bytes, name: str, *, ocr: bool = True) -> Extracted:
     """Read ``raw`` (the bytes of the file called ``name``) with the reader its content calls for.
 
-    Raises ``DocumentError`` with a one-line reason for anything that cannot be read. The last few
-    PDF, Word and HTML extractions are remembered by content hash: an upload is extracted once to be
-    checked before it is written, and the ingest that follows reuses that work (OCR of a scan takes
-    seconds a page) instead of doing it again."""
+    Raises ``DocumentError`` with a one-line reason for anything that cannot be read. The last few PDF,
+    Word, OpenDocument, EPUB and HTML extractions are remembered by content hash: an upload is extracted
+    once to be checked before it is written, and the ingest that follows reuses that work (OCR of a scan
+    takes seconds a page) instead of doing it again."""
     kind = sniff.detect(raw, name)
     if kind in (sniff.TEXT, sniff.MARKDOWN, sniff.RST):
         text = decode_text(raw, name)
@@ -82,6 +83,14 @@ def _extract_binary(raw: bytes, name: str, kind: str, ocr: bool) -> Extracted:
         from rag_service.documents.formats.docx import extract_docx
 
         builder, meta = extract_docx(raw, name)
+    elif kind == sniff.ODT:
+        from rag_service.documents.formats.odt import extract_odt
+
+        builder, meta = extract_odt(raw, name)
+    elif kind == sniff.EPUB:
+        from rag_service.documents.formats.epub import extract_epub
+
+        builder, meta = extract_epub(raw, name)
     else:
         from rag_service.documents.formats.html import extract_html
 

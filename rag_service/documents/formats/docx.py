@@ -1,10 +1,7 @@
 """Word (.docx): paragraphs, headings and tables in document order, through python-docx.
 
-A .docx is a zip archive, which makes it the classic carrier of a zip bomb (a few kilobytes that
-inflate to gigabytes). The archive's own directory is checked before any member is inflated: too many
-members, a total inflated size over ``MAX_INFLATED_BYTES``, or a member that inflates more than
-``MAX_RATIO`` times is refused. python-docx parses the XML with lxml, which resolves no external
-entities.
+A .docx is a zip archive, checked before anything is inflated (``formats.archive``: zip bombs).
+python-docx parses the XML with lxml, which resolves no external entities.
 
 Headings are paragraphs whose style is "Heading N" (or "Title"); list paragraphs get a "- " mark;
 tables become one line per row with the first row recorded as the header.
@@ -14,23 +11,20 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from rag_service.documents.formats.archive import open_archive
 from rag_service.documents.formats.builder import TextBuilder
 from rag_service.errors import DocumentError
 
-MAX_INFLATED_BYTES = 200 * 1024 * 1024
-MAX_RATIO = 200
-MAX_MEMBERS = 10_000
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.I)
 
 
 def extract_docx(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
-    _check_archive(raw, name)
+    open_archive(raw, name, "a Word document")
     try:
         document = docx.Document(io.BytesIO(raw))
     except Exception as exc:  # python-docx raises many kinds (KeyError, ValueError, XMLSyntaxError, ...)
@@ -75,24 +69,3 @@ def _unique_cells(cells: list) -> list:
         if not any(cell._tc is other._tc for other in seen):
             seen.append(cell)
     return seen
-
-
-def _check_archive(raw: bytes, name: str) -> None:
-    try:
-        members = zipfile.ZipFile(io.BytesIO(raw)).infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise DocumentError(f"{name}: a damaged zip archive ({exc}), not a readable Word document") from exc
-    if len(members) > MAX_MEMBERS:
-        raise DocumentError(f"{name}: {len(members)} files inside the archive; refused as a zip bomb")
-    total = sum(m.file_size for m in members)
-    if total > MAX_INFLATED_BYTES:
-        raise DocumentError(
-            f"{name}: inflates to {total // 2**20} MB (limit {MAX_INFLATED_BYTES // 2**20} MB); "
-            "refused as a zip bomb"
-        )
-    for m in members:
-        if m.file_size > 1_000_000 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise DocumentError(
-                f"{name}: {m.filename} inflates {m.file_size // max(m.compress_size, 1)} times; "
-                "refused as a zip bomb"
-            )

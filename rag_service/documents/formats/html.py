@@ -41,6 +41,20 @@ _BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", 
 
 
 def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
+    main, meta = read_page(raw, name)
+    builder = TextBuilder("html")
+    write_page(main, builder)
+    if heading := _content_title(main, builder):
+        meta["title"] = heading
+    if not builder.text.strip():
+        raise DocumentError(f"{name}: the page has no readable text once navigation and scripts are removed")
+    return builder, meta
+
+
+def read_page(raw: bytes, name: str) -> tuple[lxml_html.HtmlElement, dict[str, str]]:
+    """The page's main content with its chrome, scripts and permalinks removed, and the metadata its
+    head declares (``<title>``, author). An EPUB's chapters are pages read this way, one after another
+    into one text (``formats.epub``)."""
     try:
         root = _parse(raw)
     except (etree.ParserError, ValueError) as exc:
@@ -49,14 +63,12 @@ def extract_html(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
     _drop_chrome(root)
     _drop_permalinks(root)
-    main = _main(root)
-    builder = TextBuilder("html")
+    return _main(root), meta
+
+
+def write_page(main: lxml_html.HtmlElement, builder: TextBuilder) -> None:
+    """The headings, paragraphs, lists and tables of ``main`` (from ``read_page``), in order."""
     _walk(main, builder)
-    if heading := _content_title(main, builder):
-        meta["title"] = heading
-    if not builder.text.strip():
-        raise DocumentError(f"{name}: the page has no readable text once navigation and scripts are removed")
-    return builder, meta
 
 
 def _parse(raw: bytes) -> lxml_html.HtmlElement:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 from rag_service.errors import DocumentError
 
 PDF, DOCX, HTML, MARKDOWN, RST, TEXT = "pdf", "docx", "html", "markdown", "rst", "text"
+ODT, EPUB = "odt", "epub"
 SUFFIXES = {
     ".pdf": PDF,
     ".docx": DOCX,
+    ".odt": ODT,
+    ".epub": EPUB,
     ".html": HTML,
     ".htm": HTML,
     ".md": MARKDOWN,
@@ -45,8 +49,8 @@ _BINARY_SIGNATURES = {
 
 
 def detect(raw: bytes, name: str) -> str:
-    """The kind of ``raw``: one of PDF, DOCX, HTML, MARKDOWN, RST, TEXT; ``DocumentError`` for other
-    binaries."""
+    """The kind of ``raw``: one of PDF, DOCX, ODT, EPUB, HTML, MARKDOWN, RST, TEXT; ``DocumentError`` for
+    other binaries."""
     head = raw[:1024]
     if b"%PDF-" in head:
         return PDF
@@ -67,15 +71,39 @@ def _claims(name: str) -> str | None:
     return SUFFIXES.get(name[dot:].lower()) if dot >= 0 else None
 
 
+_ZIP_MIMETYPES = {
+    "application/vnd.oasis.opendocument.text": ODT,
+    "application/vnd.oasis.opendocument.text-template": ODT,
+    "application/epub+zip": EPUB,
+}
+_OTHER_OPENDOCUMENT = {
+    "spreadsheet": "an OpenDocument spreadsheet (.ods)",
+    "presentation": "an OpenDocument presentation (.odp)",
+    "graphics": "an OpenDocument drawing (.odg)",
+}
+
+
 def _zip_kind(raw: bytes, name: str) -> str:
+    """A zip archive's kind by what it holds: Word's ``word/document.xml``, or the ``mimetype`` member that
+    OpenDocument files and EPUB books start with."""
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
-    except (zipfile.BadZipFile, ValueError) as exc:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        names = set(archive.namelist())
+        declared = ""
+        if "mimetype" in names and archive.getinfo("mimetype").file_size <= 200:
+            declared = archive.read("mimetype").decode("ascii", "replace").strip()
+    except (zipfile.BadZipFile, ValueError, OSError, zlib.error) as exc:
         raise DocumentError(
             f"{name}: a binary file (a damaged zip archive: {exc}), not a readable document"
         ) from exc
     if "word/document.xml" in names:
         return DOCX
+    if declared in _ZIP_MIMETYPES:
+        return _ZIP_MIMETYPES[declared]
+    other = declared.rsplit(".", 1)[-1] if declared.startswith("application/vnd.oasis.opendocument.") else ""
+    if other in _OTHER_OPENDOCUMENT:
+        raise DocumentError(f"{name}: {_OTHER_OPENDOCUMENT[other]}, not a text document this service reads")
     raise DocumentError(
-        f"{name}: a binary file (a zip archive without word/document.xml), not a Word document"
+        f"{name}: a binary file (a zip archive that is not a Word document, an OpenDocument text or an "
+        "EPUB book), not a document this service reads"
     )
