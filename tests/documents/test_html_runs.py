@@ -96,3 +96,26 @@ def test_a_page_without_a_declared_charset_is_read_as_utf8_and_a_declared_charse
     assert extract(declared, "old.html").text == "\u201cQuoted\u201d café text."
     xhtml = '<?xml version="1.0" encoding="UTF-8"?><html><body><p>Crème brûlée.</p></body></html>'.encode()
     assert extract(xhtml, "page.xhtml.html").text == "Crème brûlée."
+
+
+TEXINFO = Path(__file__).parent / "data" / "libffi-the-basics.html"
+
+
+def test_a_gnu_manuals_pagers_are_not_text_and_its_heading_titles_the_page() -> None:
+    extracted = extract(TEXINFO.read_bytes(), TEXINFO.name)
+    lines = extracted.text.splitlines()
+    assert not [line for line in lines if line.startswith(("Next:", "Up:"))]  # top (rel) and foot copies
+    assert lines[0] == "2.1 The Basics" and extracted.title == "2.1 The Basics"
+    assert "Function: ffi_status ffi_prep_cif (ffi_cif *cif, ffi_abi abi, unsigned int nargs, " in extracted.text
+
+
+def test_a_next_link_in_running_text_or_beside_a_heading_stays() -> None:
+    page = (
+        "<html><body><p>Read on in <a rel='next' href='b.html'>the next part</a>, which explains the "
+        "rest of the setup in detail for every platform we support today and tomorrow, at length, with "
+        "examples of each step and what can go wrong and how to recover from it.</p>"
+        "<div><h2>Contents</h2><a rel='next' href='c.html'>Chapter two</a></div></body></html>"
+    )
+    text = extract(page.encode(), "parts.html").text
+    assert "Read on in the next part, which explains" in text
+    assert "Contents" in text and "Chapter two" in text

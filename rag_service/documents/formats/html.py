@@ -33,6 +33,9 @@ _CHROME_NAME = re.compile(
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _PERMALINK_TEXT = re.compile(r"[¶#§🔗]?")
 _XML_DECLARATION = re.compile(r"\ufeff?\s*<\?xml[^>]*encoding", re.I)
+_PAGER_REL = {"next", "prev", "previous", "up"}
+PAGER_CHARS = 200
+"""A pager is short: "Next: Simple Example, Up: Using libffi [Index]" is 47 characters."""
 _BREAK = "\x00"
 """A ``<br>`` in a run of inline text, while the source's own line breaks are only spaces."""
 _BLOCKS = {"p", "li", "pre", "blockquote", "dt", "dd", "figcaption", "caption", "address", "summary",
@@ -62,6 +65,7 @@ def read_page(raw: bytes, name: str) -> tuple[lxml_html.HtmlElement, dict[str, s
     meta = _meta(root)
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
     _drop_chrome(root)
+    _drop_pagers(root)
     _drop_permalinks(root)
     return _main(root), meta
 
@@ -129,6 +133,46 @@ def _drop_chrome(root: lxml_html.HtmlElement) -> None:
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _drop_pagers(root: lxml_html.HtmlElement) -> None:
+    """Remove the pagers of multi-page manuals: the short block around links marked ``rel="next"``,
+    ``"prev"`` or ``"up"``. GNU Texinfo puts "Next: Simple Example, Up: Using libffi [Index]" at the top
+    and foot of every page of every GNU manual, in a ``<div class="header">`` that names no navigation;
+    read as text it was each page's first line, and its title when the page's own heading came second.
+    The block dropped is the largest ancestor of the link still under ``PAGER_CHARS`` of text, most of
+    it link text: a sentence of running text that happens to hold such a link stays. The same pager again
+    without its ``rel`` marks (Texinfo's copy at the foot of the page) goes too."""
+    doomed = []
+    for link in root.iter("a"):
+        if not _PAGER_REL & set((link.get("rel") or "").lower().split()):
+            continue
+        block = None
+        for ancestor in link.iterancestors():
+            if ancestor.tag in ("body", "main", "article", "html") or not _is_pager(ancestor):
+                break
+            block = ancestor
+        if block is not None:
+            doomed.append(block)
+    texts = {" ".join(block.text_content().split()) for block in doomed}
+    doomed += [
+        element
+        for element in root.iter("div", "p", "nav", "table")
+        if texts and " ".join(element.text_content().split()) in texts and _is_pager(element)
+    ]
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _is_pager(element: lxml_html.HtmlElement) -> bool:
+    """Short, mostly link text, and no heading: a chapter page that is only its title and a list of
+    its sections is not a pager."""
+    if any(True for _ in element.iter(*_HEADINGS)):
+        return False
+    text = " ".join(element.text_content().split())
+    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+    return len(text) <= PAGER_CHARS and linked * 2 >= len(text.replace(" ", "")) - text.count(" ")
 
 
 def _drop_permalinks(root: lxml_html.HtmlElement) -> None:
