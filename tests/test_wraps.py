@@ -85,6 +85,13 @@ def test_lines_that_are_lines_keep_their_breaks(text: str) -> None:
     assert soft_breaks(text) == text
 
 
+def test_a_line_opening_with_a_markdown_link_in_lower_case_continues_the_sentence() -> None:
+    text = "For more information, see\n[this MSDN page][MSDN-Rel-Path]."
+    assert soft_breaks(text) == text.replace("\n", " ")
+    toml = "opt-level = 0\n[profile.release]\nopt-level = 3"  # a bare bracket is no link
+    assert "\n[profile.release]" in soft_breaks(toml)
+
+
 def test_a_paragraph_on_one_line_is_untouched() -> None:
     long = "A sentence that runs on and on about rockets and satellites and orbits " * 4
     text = f"Heading of the piece\n{long.strip()}\nAnother paragraph starts Here and runs on as well."
@@ -102,6 +109,7 @@ def test_a_paragraph_on_one_line_is_untouched() -> None:
             "Tidy helps you tidy.",
         ),
         ("\n\n   \n", None),
+        ("<!--\nlicence: MIT\nauthors: many\n-->\n# Path\n", "Path"),
     ],
 )
 def test_a_file_s_own_title_skips_markup(text: str, title: str | None) -> None:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag_service.documents.markup import prose_length
+from rag_service.documents.markup import comment_spans, prose_length
 from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v7"
+SPLITTER_VERSION = "recursive-chars-v8"
 """v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
 v4: a full stop after an initial or a common abbreviation does not end a sentence.
 v5: a line break where a hard-wrapped line ran out of room is a space (``documents.wraps``), and a
@@ -41,7 +41,9 @@ v7: a PDF's running heads, running feet and page numbers are dropped (``formats.
 numbered sections are headings and a sentence cut by a page break is one; a table-of-contents line (dot
 leaders to a page number) is markup; in HTML, the text and inline elements between two blocks are one
 paragraph (``<br>`` a line break), permalink anchors are dropped and a page that declares no charset is
-read as UTF-8."""
+read as UTF-8.
+v8: the pagers of multi-page HTML manuals are dropped (GNU Texinfo's "Next: …, Up: …"), and a sentence
+inside an HTML comment of a Markdown file is not kept (``markup.comment_spans``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
@@ -117,6 +119,7 @@ def split_document(
     sentences: list[Sentence] = []
     seen_ids: dict[str, int] = {}
     title = document.meta.title
+    comments = comment_spans(document.text) if document.structure.kind == "markdown" else []
     for section in document.sections:
         norm = normalise(document.text[section.start : section.end], section.start)
         if not norm.text:
@@ -131,11 +134,18 @@ def split_document(
         for n_start, n_end in _sentence_spans(norm.text):
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
-            if prose_length(text) >= MIN_SENTENCE_WORDS:  # a logo, badge or link list says nothing
+            # a logo, badge or link list says nothing; neither does a comment, never rendered
+            if prose_length(text) >= MIN_SENTENCE_WORDS and not _within(comments, start, end):
                 sentences.append(
                     Sentence(document.name, section.name, section.voice, title, start, end, text)
                 )
     return chunks, sentences
+
+
+def _within(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``start``–``end`` lies inside one of the ordered, disjoint ``spans``."""
+    i = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= start and end <= spans[i][1]
 
 
 def _table_header(document: Document, start: int) -> str:

@@ -6,7 +6,10 @@ align="center"><img …>``), its build badges (``[![Build Status][badge]][link]`
 (``[link]: https://…``), a Sphinx label (``(ssl-certificates)=``), a directive (``.. code-block::
 python``), and in any format a table-of-contents line (``Naming . . . . . 3``). Such a line must not be
 a document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
-left once markup is set aside; ``guess_title`` finds the title a file gives itself.
+left once markup is set aside; ``guess_title`` finds the title a file gives itself. An HTML comment in
+Markdown (``<!-- YAML added: v0.1.25 -->``, Node.js's API docs write one above every function) is never
+rendered, and may span lines: ``comment_spans`` finds them, outside code fences, so that no sentence
+inside one is quoted.
 """
 
 from __future__ import annotations
@@ -41,6 +44,20 @@ _LEADERS = re.compile(
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EMPHASIS = re.compile(r"[*_`\[\]]+")
 _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+
+
+def comment_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the HTML comments of Markdown ``text`` that do not start inside a
+    fenced code block (where ``<!--`` is code being shown), in order."""
+    fences = [m.start() for m in _FENCE.finditer(text)]
+    spans = []
+    for match in _COMMENT.finditer(text):
+        inside = sum(1 for f in fences if f < match.start()) % 2 == 1  # an odd count of fences before it
+        if not inside:
+            spans.append(match.span())
+    return spans
 
 
 def prose(line: str) -> str:
@@ -61,6 +78,7 @@ def prose_length(text: str) -> int:
 def guess_title(text: str) -> str | None:
     """The title a text or Markdown file gives itself: a front matter ``title:``, else its first line with
     prose (``#`` marks and emphasis dropped), or the alternative text of a logo standing before it."""
+    text = _COMMENT.sub("", text)
     if text.startswith("---\n") and (end := text.find("\n---", 4)) > 0:
         if match := _FRONT_MATTER_TITLE.search(text[4:end]):
             return match.group(1)[:TITLE_CHARS]

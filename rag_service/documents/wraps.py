@@ -13,7 +13,8 @@ next line does not start a block (a list item, a heading or its underline, a tab
 fence, a reStructuredText directive), the line is not a heading, rule or table row itself (a list item may
 wrap), and either
 
-- the next line starts in lower case ("… how the ferries / gave way …"), or
+- the next line starts in lower case ("… how the ferries / gave way …"; past a Markdown link's bracket:
+  "… see / [this MSDN page][…]."), or
 - the line ends on a comma or a word that cannot end a sentence ("of", "the", "and" …), or
 - the section is hard-wrapped and the line is full (within ``FULL`` of the section's usual width) and
   ends on a lower-case word: a writer broke it because the next word did not fit. (A heading or a title
@@ -52,6 +53,9 @@ _WHOLE_LINE = re.compile(r"(?:#|\||```|~~~|" + _ADORNMENT + ")")
 _CLOSED = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
 """A line ending a sentence keeps its break (what follows in lower case is a user name or code, not
 prose), and so does one introducing a list."""
+_LINK_OPENER = re.compile(r"^\[(?=[^\]\n]+\][\[(])")
+"""The bracket of a Markdown link ("[this MSDN page][ref]", "[text](url)") opening a line; a bare bracket
+is not one ("[profile.release]" in a TOML block is code)."""
 _OPEN_ENDING = re.compile(
     r"(?:,|\b(?:the|a|an|of|to|and|or|nor|in|on|at|for|with|by|from|into|onto|that|which|who|whom|whose|"
     r"as|is|are|was|were|be|been|being|not|but|than|its|their|his|her|our|your|this|these|those|such))$",
@@ -91,11 +95,17 @@ def _wrap_width(lines: list[str]) -> int | None:
     return width
 
 
+def _opening(line: str) -> str:
+    """The first character of ``line`` past a Markdown link's bracket: a line starting with the link
+    "[this MSDN page][…]" starts in lower case."""
+    return _LINK_OPENER.sub("", line, count=1)[:1]
+
+
 def _soft(line: str, following: str, width: int | None) -> bool:
     if not line or not following or _BLOCK_START.match(following) or _WHOLE_LINE.match(line):
         return False  # a paragraph break, a new block, or a line nothing continues
     if _CLOSED.search(line):
         return False
-    if following[0].islower() or _OPEN_ENDING.search(line):
+    if _opening(following).islower() or _OPEN_ENDING.search(line):
         return True
     return width is not None and len(line) >= FULL * width and line[-1].islower()

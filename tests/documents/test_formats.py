@@ -272,3 +272,30 @@ print("ok")
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+NODE_PATH = Path(__file__).parent / "data" / "nodejs-path.md"
+
+
+def test_a_markdown_comment_is_never_a_sentence_but_stays_in_the_cited_text(tmp_path: Path) -> None:
+    """Node.js's API docs write ``<!-- YAML added: v0.1.25 changes: … -->`` above every function: never
+    rendered, it was quoted as sentences ("<!-- YAML added: v0.9.3")."""
+    (tmp_path / NODE_PATH.name).write_bytes(NODE_PATH.read_bytes())
+    sources, _ = scan_sources(tmp_path)
+    document = load_document(sources[0])
+    _, sentences = split_document(document, make_splitter(800, 120))
+    texts = [s.text for s in sentences]
+    assert "<!-- YAML" in document.text  # cited as stored
+    assert not [t for t in texts if "<!--" in t or "-->" in t or t.startswith(("added:", "- version:"))]
+    assert "The `path.basename()` method returns the last portion of a `path`, similar to the Unix " in (
+        " ".join(texts)
+    )
+    assert "For more information, see [this MSDN page][MSDN-Rel-Path]." in texts  # a link opening a line
+
+
+def test_a_comment_shown_inside_a_code_fence_is_code_not_markup(tmp_path: Path) -> None:
+    text = "# HTML\n\nWrite a comment like this:\n\n```html\n<!--\nA note for other writers here.\n-->\n```\n"
+    (tmp_path / "comments.md").write_text(text)
+    sources, _ = scan_sources(tmp_path)
+    _, sentences = split_document(load_document(sources[0]), make_splitter(800, 120))
+    assert "A note for other writers here." in [s.text for s in sentences]
