@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag_service.documents.markup import comment_spans, prose_length
+from rag_service.documents.markup import prose_length, unrendered_spans
 from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
@@ -43,7 +43,7 @@ leaders to a page number) is markup; in HTML, the text and inline elements betwe
 paragraph (``<br>`` a line break), permalink anchors are dropped and a page that declares no charset is
 read as UTF-8.
 v8: the pagers of multi-page HTML manuals are dropped (GNU Texinfo's "Next: …, Up: …"), and a sentence
-inside an HTML comment of a Markdown file is not kept (``markup.comment_spans``)."""
+inside a Markdown file's front matter or an HTML comment is not kept (``markup.unrendered_spans``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
@@ -119,7 +119,7 @@ def split_document(
     sentences: list[Sentence] = []
     seen_ids: dict[str, int] = {}
     title = document.meta.title
-    comments = comment_spans(document.text) if document.structure.kind == "markdown" else []
+    hidden = unrendered_spans(document.text) if document.structure.kind == "markdown" else []
     for section in document.sections:
         norm = normalise(document.text[section.start : section.end], section.start)
         if not norm.text:
@@ -134,8 +134,8 @@ def split_document(
         for n_start, n_end in _sentence_spans(norm.text):
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
-            # a logo, badge or link list says nothing; neither does a comment, never rendered
-            if prose_length(text) >= MIN_SENTENCE_WORDS and not _within(comments, start, end):
+            # a logo, badge or link list says nothing; front matter and comments are never rendered
+            if prose_length(text) >= MIN_SENTENCE_WORDS and not _within(hidden, start, end):
                 sentences.append(
                     Sentence(document.name, section.name, section.voice, title, start, end, text)
                 )

@@ -6,10 +6,12 @@ align="center"><img …>``), its build badges (``[![Build Status][badge]][link]`
 (``[link]: https://…``), a Sphinx label (``(ssl-certificates)=``), a directive (``.. code-block::
 python``), and in any format a table-of-contents line (``Naming . . . . . 3``). Such a line must not be
 a document's title, and it is not a sentence the answerer may quote. ``prose_length`` counts the words
-left once markup is set aside; ``guess_title`` finds the title a file gives itself. An HTML comment in
-Markdown (``<!-- YAML added: v0.1.25 -->``, Node.js's API docs write one above every function) is never
-rendered, and may span lines: ``comment_spans`` finds them, outside code fences, so that no sentence
-inside one is quoted.
+left once markup is set aside; ``guess_title`` finds the title a file gives itself. Two things in a
+Markdown file are never rendered and may span lines: a front matter block opening the file (``---``,
+``title: …``, ``author: …``, ``---``: static site generators' metadata, read by ``front_matter``) and an
+HTML comment (``<!-- YAML added: v0.1.25 -->``, Node.js's API docs write one above every function).
+``unrendered_spans`` finds both, comments outside code fences only, so that no sentence inside them is
+quoted.
 """
 
 from __future__ import annotations
@@ -43,17 +45,35 @@ _LEADERS = re.compile(
 . . . . . 4"), which points at the text rather than saying anything."""
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EMPHASIS = re.compile(r"[*_`\[\]]+")
-_FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\n(.*?\n)?(?:---|\.\.\.|\+\+\+)[ \t]*(?:\n|\Z)", re.S)
+"""YAML (``---`` … ``---``) or TOML (``+++`` … ``+++``) front matter, opening the file."""
+_FIELD = re.compile(r"^([A-Za-z][\w-]*)\s*[:=]\s*(.*?)\s*$", re.MULTILINE)
 
 
-def comment_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) offsets of the HTML comments of Markdown ``text`` that do not start inside a
-    fenced code block (where ``<!--`` is code being shown), in order."""
-    fences = [m.start() for m in _FENCE.finditer(text)]
-    spans = []
-    for match in _COMMENT.finditer(text):
+def front_matter(text: str) -> tuple[int, dict[str, str]]:
+    """Where the front matter opening ``text`` ends (0 when there is none) and its one-line fields, keys
+    lower-cased, quotes and list brackets dropped (``authors: [Ann, Bo]`` is "Ann, Bo")."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return 0, {}
+    fields: dict[str, str] = {}
+    for key, value in _FIELD.findall(match.group(2) or ""):
+        value = value.strip().strip("[]").replace('"', "").replace("'", "").strip()
+        if value:
+            fields.setdefault(key.lower(), value)
+    return match.end(), fields
+
+
+def unrendered_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets, in order, of what a Markdown renderer never shows in ``text``: its front
+    matter, and the HTML comments that do not start inside a fenced code block (where ``<!--`` is code
+    being shown)."""
+    end, _ = front_matter(text)
+    spans = [(0, end)] if end else []
+    fences = [m.start() for m in _FENCE.finditer(text, end)]
+    for match in _COMMENT.finditer(text, end):
         inside = sum(1 for f in fences if f < match.start()) % 2 == 1  # an odd count of fences before it
         if not inside:
             spans.append(match.span())
@@ -78,11 +98,10 @@ def prose_length(text: str) -> int:
 def guess_title(text: str) -> str | None:
     """The title a text or Markdown file gives itself: a front matter ``title:``, else its first line with
     prose (``#`` marks and emphasis dropped), or the alternative text of a logo standing before it."""
-    text = _COMMENT.sub("", text)
-    if text.startswith("---\n") and (end := text.find("\n---", 4)) > 0:
-        if match := _FRONT_MATTER_TITLE.search(text[4:end]):
-            return match.group(1)[:TITLE_CHARS]
-        text = text[end + 4 :]
+    end, fields = front_matter(text)
+    if fields.get("title"):
+        return fields["title"][:TITLE_CHARS]
+    text = _COMMENT.sub("", text[end:])
     for line in text.splitlines():
         words = prose(line)
         if _WORD.search(words):

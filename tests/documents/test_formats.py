@@ -299,3 +299,25 @@ def test_a_comment_shown_inside_a_code_fence_is_code_not_markup(tmp_path: Path) 
     sources, _ = scan_sources(tmp_path)
     _, sentences = split_document(load_document(sources[0]), make_splitter(800, 120))
     assert "A note for other writers here." in [s.text for s in sentences]
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        '---\ntitle: "Release notes for the 2.0 series"\ndate: 2026-01-01\nauthors: [Jane Writer]\n---\n',
+        '+++\ntitle = "Release notes for the 2.0 series"\nauthor = "Jane Writer"\n+++\n',
+    ],
+    ids=["yaml", "toml"],
+)
+def test_front_matter_gives_title_and_author_and_is_never_a_sentence(tmp_path: Path, front: str) -> None:
+    body = "\n# Release notes\n\nVersion 2.0 removes the legacy configuration loader and adds uploads.\n"
+    (tmp_path / "notes.md").write_text(front + body)
+    sources, _ = scan_sources(tmp_path)
+    document = load_document(sources[0])
+    assert (document.meta.title, document.meta.author) == ("Release notes for the 2.0 series", "Jane Writer")
+    assert document.text.startswith(front)  # cited as stored
+    _, sentences = split_document(document, make_splitter(800, 120))
+    assert [s.text for s in sentences] == [
+        "# Release notes",
+        "Version 2.0 removes the legacy configuration loader and adds uploads.",
+    ]

@@ -23,6 +23,7 @@ from rag_service.documents.formats import sniff
 from rag_service.documents.formats.builder import HeadingTrail
 from rag_service.documents.formats.plain import decode_text
 from rag_service.documents.formats.rst import rst_structure
+from rag_service.documents.markup import front_matter
 from rag_service.models import Region, Structure
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -59,7 +60,9 @@ def extract(raw: bytes, name: str, *, ocr: bool = True) -> Extracted:
     if kind in (sniff.TEXT, sniff.MARKDOWN, sniff.RST):
         text = decode_text(raw, name)
         if kind == sniff.MARKDOWN:
-            return Extracted(text, markdown_structure(text))
+            _, fields = front_matter(text)  # title and author, as static site generators declare them
+            author = fields.get("author") or fields.get("authors")
+            return Extracted(text, markdown_structure(text), fields.get("title"), author)
         return Extracted(text, rst_structure(text, "rst" if kind == sniff.RST else "text"))
     key = (hashlib.sha256(raw).hexdigest(), kind, ocr)
     with _RECENT_LOCK:
