@@ -167,3 +167,17 @@ def test_an_odt_whose_xml_declares_an_entity_does_not_expand_it() -> None:
     text = extract(raw, "entity.odt").text
     assert text.startswith("Plain words.")
     assert "aaaaaaaaaa" not in text
+
+
+def test_an_odt_with_malformed_numbers_is_read_not_refused() -> None:
+    """A hand-edited file's heading level or space count that is not a number reads as 1, not a crash."""
+    content = (
+        b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+        b'<text:h text:outline-level="two">Setup</text:h><text:p>Run it<text:s text:c="x"/>now.</text:p>'
+        b"</office:text></office:body></office:document-content>"
+    )
+    raw = zip_archive({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": content})
+    extracted = extract(raw, "edited.odt")
+    assert extracted.text == "Setup\n\nRun it now."
+    assert [h.label for h in extracted.structure.headings] == ["Setup"]

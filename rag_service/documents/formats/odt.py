@@ -81,8 +81,7 @@ class _Reader:
                 continue
             if tag == H:
                 notes: list[etree._Element] = []
-                level = int(child.get(_q("text:outline-level")) or 1)
-                self.builder.heading(level + self.shift, _inline(child, notes))
+                self.builder.heading(_level(child) + self.shift, _inline(child, notes))
                 self._notes(notes)
             elif tag == P:
                 self._paragraph(child)
@@ -167,6 +166,13 @@ def extract_odt(raw: bytes, name: str) -> tuple[TextBuilder, dict[str, str]]:
     return builder, meta
 
 
+def _level(heading: etree._Element) -> int:
+    """A heading's ``text:outline-level`` (1–10 in the standard); 1 when missing or not a number, so a
+    hand-edited file cannot stop the read with a ValueError."""
+    value = (heading.get(_q("text:outline-level")) or "").strip()
+    return min(int(value), 10) if value.isdigit() and int(value) > 0 else 1
+
+
 def _inline(element: etree._Element, notes: list[etree._Element]) -> str:
     """The text of a paragraph or heading: spans and links read through, ``text:s`` as its count of
     spaces, a tab as a space, ``text:line-break`` as a line break; footnotes are collected in ``notes``
@@ -175,7 +181,8 @@ def _inline(element: etree._Element, notes: list[etree._Element]) -> str:
     for child in element:
         tag = child.tag
         if tag == SPACE:
-            parts.append(" " * int(child.get(_q("text:c")) or 1))
+            count = child.get(_q("text:c")) or "1"
+            parts.append(" " * (min(int(count), 100) if count.isdigit() else 1))
         elif tag == TAB:
             parts.append(" ")
         elif tag == BREAK:
