@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_SEEDS_DIR=/app/seeds \
     RAG_INDEX_DIR=/app/index \
     RAG_PROMPTS_DIR=/app/prompts \
-    RAG_INGEST_ON_START=missing
+    RAG_INGEST_ON_START=changed
 
 # Tesseract reads scanned PDF pages (English data included); without it such pages are left out with a note.
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \

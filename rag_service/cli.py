@@ -115,6 +115,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.embedding_threads:  # workers on every core, each with every core, would thrash
         os.environ["RAG_EMBEDDING_THREADS"] = str(max(1, cores // workers))
     print(f"serving with {workers} worker processes on http://{host}:{port}", flush=True)
+    os.environ["RAG_SUPERVISOR_PID"] = str(os.getpid())  # each worker exits when this process dies
     # A replacement worker loads the model and index before it counts as started (see worker_app).
     common["timeout_worker_healthcheck"] = 120
     uvicorn.run("rag_service.cli:worker_app", factory=True, workers=workers, **common)
@@ -125,8 +126,10 @@ def worker_app() -> Any:
     """The app of one worker process (spawned: logging is set up again). It starts serving only once
     loaded, so a SIGHUP restart never hands a client to a worker that is still loading."""
     from rag_service.api.app import create_app
+    from rag_service.api.orphans import exit_with_parent
 
     configure_logging()
+    exit_with_parent()
     return create_app(load_first=True)
 
 

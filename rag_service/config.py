@@ -42,10 +42,28 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(
         50, gt=0, le=4096, description="largest document file read or accepted by upload, in MB"
     )
+    max_document_chars: int = Field(
+        5_000_000, ge=1000, description="longest text one document may extract to (about 2,000 pages)"
+    )
     ocr: bool = Field(True, description="read PDF pages without a text layer with Tesseract when installed")
+    allow_hardlinks: bool = Field(
+        False,
+        description="read document files that have several names (hard links); off because a hard link "
+        "can bring a file from anywhere on the disk into the documents folder",
+    )
     max_upload_files: int = Field(20, ge=1, le=1000, description="files accepted in one upload request")
     max_upload_mb: float = Field(
-        100, gt=0, le=8192, description="total size of one upload request (held in memory while it arrives)"
+        100, gt=0, le=8192, description="total size of one upload request (files over 1 MB spool to disk)"
+    )
+    max_uploads: int = Field(
+        2, ge=1, le=64, description="upload requests received at once; more get 503 with Retry-After"
+    )
+    write_budget_seconds: float = Field(
+        300,
+        gt=0,
+        le=86_400,
+        description="longest time an ingest started over HTTP (an upload, a delete, POST /api/ingest) may "
+        "take, and longest a write waits for another; an upload over it is refused and undone",
     )
 
     # Where the index lives: files with FAISS (nothing to start), or PostgreSQL with pgvector.
@@ -141,8 +159,10 @@ class Settings(BaseSettings):
     grounding_threshold: float = Field(0.7, ge=0.0, le=1.0)
 
     # HTTP.
-    ingest_on_start: Literal["missing", "always", "never"] = Field(
-        "missing", description="build the index when the server starts: only if none exists, always, or never"
+    ingest_on_start: Literal["changed", "missing", "always", "never"] = Field(
+        "changed",
+        description="update the index when the server starts: if it is missing or disagrees with the "
+        "folder (finishing work a crash interrupted), only if missing, always, or never",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -157,10 +177,19 @@ class Settings(BaseSettings):
     max_headers: int = Field(100, ge=10, description="request headers accepted before answering 431")
     max_header_bytes: int = Field(16_384, ge=1024, description="total size of request headers (431 beyond)")
     max_concurrency: int = Field(64, ge=1, description="requests in flight before answering 503")
+    render_threads: int = Field(1, ge=1, le=16, description="threads that render PDF pages for viewing")
+    max_waiting_renders: int = Field(
+        8, ge=0, le=1000, description="page renders that may wait for a thread; more get 503 with Retry-After"
+    )
     client_timeout: float = Field(
         15.0, gt=0, description="seconds a client may take to send its request body"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names requests may be addressed to (the Host header); empty: localhost, "
+        "127.0.0.1, ::1 and RAG_HOST. Guards a local service against DNS rebinding",
+    )
     log_questions: bool = False
 
     @model_validator(mode="after")

@@ -6,6 +6,9 @@
     ├── IndexMismatchError     index built with another model/format/dimension, or damaged (HTTP 503)
     ├── StoreUnavailableError  the index database is down or too slow; retry later (HTTP 503)
     ├── DocumentError          a seed file cannot be read or decoded         (HTTP 422 on ingest)
+    ├── BudgetExceededError    an ingest over its time budget, undone        (HTTP 422)
+    ├── WorkCancelled          the client of a write has gone; work stopped  (HTTP 499, never seen)
+    ├── BusyError              another write holds the lock too long         (HTTP 503)
     ├── InvalidRequestError    a client mistake the schema cannot express    (HTTP 400)
     ├── NotFoundError          an unknown document name                      (HTTP 404)
     └── UpstreamError          the LLM server failed                         (HTTP 502)
@@ -38,6 +41,18 @@ class StoreUnavailableError(RagError):
 
 class DocumentError(RagError):
     """One document file cannot be used; ingest skips it with this message as the reason."""
+
+
+class BudgetExceededError(RagError):
+    """An ingest started over HTTP ran past RAG_WRITE_BUDGET_SECONDS; it was stopped and undone."""
+
+
+class WorkCancelled(RagError):
+    """The client that asked for a write has gone, and the work was stopped."""
+
+
+class BusyError(RagError):
+    """Another write held the lock for longer than this one may wait; retrying later may work."""
 
 
 class InvalidRequestError(RagError):

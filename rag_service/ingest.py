@@ -10,19 +10,20 @@ cache, and everything is rebuilt.
 
 One bad file never stops an ingest: a file that cannot be read safely or decoded (see
 ``rag_service.documents.files``) is skipped with a one-line reason, recorded in the report and in the index
-manifest (so ``/api/health`` shows it whoever ran the ingest). If an earlier version of that file was
-indexed, that version is kept rather than silently dropped: answers stay available until the file is
-fixed, and the reason says so. That holds only for content problems: a file the scan refuses (a link
-out of the folder, a device) is dropped even if an earlier version was indexed.
+manifest (so ``/api/health`` shows it whoever ran the ingest). An earlier indexed version of that file is
+removed, and the reason says so: its text exists in no file any more, and the service never quotes text
+that no file holds.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from rag_service.budget import Budget
 from rag_service.config import Settings
 from rag_service.documents.chunking import (
     SPLITTER_VERSION,
@@ -78,7 +79,12 @@ class IngestReport:
 
 
 def read_options(settings: Settings) -> ReadOptions:
-    return ReadOptions(max_bytes=int(settings.max_document_mb * 1024 * 1024), ocr=settings.ocr)
+    return ReadOptions(
+        max_bytes=int(settings.max_document_mb * 1024 * 1024),
+        ocr=settings.ocr,
+        max_chars=settings.max_document_chars,
+        hardlinks=settings.allow_hardlinks,
+    )
 
 
 def index_settings(settings: Settings, embedder: Embedder) -> IndexSettings:
@@ -100,9 +106,11 @@ def ingest_seeds(
     *,
     store: IndexStore | None = None,
     show_progress: bool = False,
+    budget: Budget | None = None,
 ) -> IngestReport:
     """Bring the index (``store``, by default the files in ``settings.index_dir``) up to date with
-    ``settings.seeds_dir``."""
+    ``settings.seeds_dir``. With a ``budget`` the work stops (raising) once it is spent: between two
+    documents read, or two batches embedded, never while the index is written."""
     started = time.perf_counter()
     report = IngestReport()
     store = store or make_store(settings)
@@ -120,16 +128,15 @@ def ingest_seeds(
                 documents.append(old)
                 report.unchanged.append(source.name)
                 continue
+            if budget is not None:
+                budget.check()
             try:
                 documents.append(load_document(source, options))
             except DocumentError as exc:
                 unreadable.append(SkippedFile(source.name, str(exc)))
                 continue
             (report.changed if old is not None else report.added).append(source.name)
-        # Files the scan refused (links out of the folder, devices) are dropped outright; only a file that
-        # is safe to read but whose content is bad keeps its earlier version.
-        documents.extend(_keep_previous(unreadable, old_docs))
-        report.skipped += unreadable
+        report.skipped += _say_removed(unreadable, old_docs)
         documents.sort(key=lambda d: d.name)
         report.removed = sorted(set(old_docs) - {d.name for d in documents})
         report.skipped.sort(key=lambda s: s.name)
@@ -139,23 +146,24 @@ def ingest_seeds(
             report.sentences = len(previous.content.sentences)
             report.version = previous.version
         else:
-            content = build_content(documents, embedder, settings, previous, report, show_progress)
+            checkpoint = budget.check if budget is not None else None
+            content = build_content(
+                documents, embedder, settings, previous, report, show_progress, checkpoint=checkpoint
+            )
             report.version = store.write(content, wanted, skipped)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _keep_previous(unreadable: list[SkippedFile], old_docs: dict[str, Document]) -> list[Document]:
-    """Earlier indexed versions of files whose content can no longer be used: kept, and the reason says so."""
-    kept = []
-    for i, skipped in enumerate(unreadable):
-        old = old_docs.get(skipped.name)
-        if old is not None:
-            kept.append(old)
-            reason = skipped.reason + " (the previous version stays indexed)"
-            unreadable[i] = SkippedFile(skipped.name, reason)
-    return kept
+def _say_removed(unreadable: list[SkippedFile], old_docs: dict[str, Document]) -> list[SkippedFile]:
+    """The reasons of files that can no longer be used, saying when an earlier indexed version went."""
+    return [
+        SkippedFile(s.name, s.reason + " (its earlier version was removed from the index)")
+        if s.name in old_docs
+        else s
+        for s in unreadable
+    ]
 
 
 def build_content(
@@ -166,6 +174,8 @@ def build_content(
     report: IngestReport | None = None,
     show_progress: bool = False,
     with_sentences: bool = True,
+    *,
+    checkpoint: Callable[[], None] | None = None,
 ) -> IndexContent:
     """Chunk, split into sentences and embed ``documents`` (in the given order), reusing ``previous``'s
     vectors for unchanged documents and for any text it already embedded.
@@ -183,6 +193,8 @@ def build_content(
 
     files = tqdm(documents, desc="chunking", unit="file", disable=not show_progress, leave=False)
     for document in files:
+        if checkpoint is not None:
+            checkpoint()
         files.set_postfix_str(document.name, refresh=True)
         old = reused.get(document.name)
         if (
@@ -202,7 +214,13 @@ def build_content(
         before = previous.content
         cache = vector_cache(before.chunks, before.sentences, before.chunk_vectors, before.sentence_vectors)
     vectors = content_vectors(
-        chunks, sentences, embedder, cache, with_windows=with_sentences, show_progress=show_progress
+        chunks,
+        sentences,
+        embedder,
+        cache,
+        with_windows=with_sentences,
+        show_progress=show_progress,
+        checkpoint=checkpoint,
     )
     report.embedded += vectors.embedded
     return IndexContent(

@@ -26,6 +26,7 @@ cannot ground an answer in passages that do not contain it, and saying so is the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -41,11 +42,18 @@ from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.grounding import GroundingChecker
 from rag_service.answer.llm import LLMGenerator, make_chat_model, upstream_error
 from rag_service.answer.not_found import says_not_found
+from rag_service.budget import Budget
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag_service.embedding.base import BaseEmbedder, Embedder
 from rag_service.embedding.torch_backend import TorchEmbedder
-from rag_service.errors import InvalidRequestError, RagError, StoreUnavailableError, UpstreamError
+from rag_service.errors import (
+    BusyError,
+    InvalidRequestError,
+    RagError,
+    StoreUnavailableError,
+    UpstreamError,
+)
 from rag_service.followups import QuotedSentences
 from rag_service.ingest import IngestReport, index_settings, ingest_seeds
 from rag_service.models import Answer, Message, ScoredChunk
@@ -122,7 +130,7 @@ class Pipeline:
             )
             self.condenser = LLMCondenser(chat_model, self.prompts.condense)
         self._state = self._derive(index)
-        self._ingest_lock = threading.Lock()
+        self._ingest_lock = threading.RLock()
         self._reload_lock = threading.Lock()
         self._unloadable: str | None = None
         """A current version that failed to load: not retried until the store moves on."""
@@ -190,10 +198,24 @@ class Pipeline:
             log.info("now serving index %s", index.version)
             return True
 
-    def ingest(self, *, show_progress: bool = False) -> IngestReport:
+    @contextlib.contextmanager
+    def writing(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the one lock of this process's writes to the folder and index; ``BusyError`` after
+        ``wait`` seconds (default ``RAG_WRITE_BUDGET_SECONDS``: no write takes longer, see ``Budget``)."""
+        wait = self.settings.write_budget_seconds if wait is None else wait
+        if not self._ingest_lock.acquire(timeout=wait):
+            raise BusyError(f"another write has held the documents for over {wait:g} s: retry shortly")
+        try:
+            yield
+        finally:
+            self._ingest_lock.release()
+
+    def ingest(self, *, show_progress: bool = False, budget: Budget | None = None) -> IngestReport:
         """Re-index the seeds folder and swap the result in; questions keep being answered meanwhile."""
-        with self._ingest_lock:
-            report = ingest_seeds(self.settings, self.embedder, store=self.store, show_progress=show_progress)
+        with self.writing():
+            report = ingest_seeds(
+                self.settings, self.embedder, store=self.store, show_progress=show_progress, budget=budget
+            )
             if report.version != self._state.index.version:
                 self.reload()
             return report

@@ -15,6 +15,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# FastAPI's test client addresses "testserver"; every real server the tests start is on 127.0.0.1.
+# tests/reliability/test_attacks.py checks the default list (this variable unset) on its own.
+os.environ.setdefault("RAG_ALLOWED_HOSTS", '["localhost", "127.0.0.1", "::1", "testserver"]')
 
 from rag_service.bench.server import ServerProcess
 from rag_service.config import Settings

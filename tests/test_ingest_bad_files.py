@@ -71,14 +71,15 @@ def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_pa
     assert not any("PATH=" in d.text for d in index.content.documents)
 
 
-def test_a_file_that_goes_bad_keeps_its_previous_version(tmp_path, embedder) -> None:
+def test_a_file_that_goes_bad_is_no_longer_quoted(tmp_path, embedder) -> None:
+    """Its earlier text exists in no file any more: it leaves the index, and the reason says so."""
     settings = make_settings(tmp_path)
     ingest_seeds(settings, embedder)
     (settings.seeds_dir / GLAVKOSMOS).write_bytes(b"\x00\x01 now binary")
     report = ingest_seeds(settings, embedder)
-    assert report.removed == [] and [s.name for s in report.skipped] == [GLAVKOSMOS]
-    assert "previous version stays indexed" in report.skipped[0].reason
-    assert GLAVKOSMOS in load_index(settings.index_dir).documents
+    assert report.removed == [GLAVKOSMOS] and [s.name for s in report.skipped] == [GLAVKOSMOS]
+    assert "earlier version was removed from the index" in report.skipped[0].reason
+    assert GLAVKOSMOS not in load_index(settings.index_dir).documents
     # A skip that appears or disappears is recorded even when no document changed.
     (settings.seeds_dir / "empty.txt").write_bytes(b"")
     assert {s.name for s in ingest_seeds(settings, embedder).skipped} == {GLAVKOSMOS, "empty.txt"}

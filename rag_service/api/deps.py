@@ -45,24 +45,33 @@ def loaded_pipeline(request: Request) -> Pipeline:
     )
 
 
+def key_problem(settings: Settings, authorization: str | None, x_api_key: str | None) -> HTTPException | None:
+    """Why a request's key does not allow a write (403: writes disabled, 401: missing or wrong), or None.
+    Shared by the dependency and ``UploadGate``, which must decide before reading the body."""
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        return HTTPException(403, "this endpoint is disabled: set RAG_API_KEY on the server to enable it")
+    given = x_api_key
+    if given is None and authorization and authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    expected = settings.api_key.get_secret_value()
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        return HTTPException(
+            401,
+            "missing or wrong API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return None
+
+
 def require_api_key(
     settings: Annotated[Settings, Depends(get_settings)],
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> None:
     """Write endpoints need ``RAG_API_KEY``; with none configured they are disabled outright."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
-        raise HTTPException(403, "this endpoint is disabled: set RAG_API_KEY on the server to enable it")
-    given = x_api_key
-    if given is None and authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
-    expected = settings.api_key.get_secret_value()
-    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            401,
-            "missing or wrong API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    problem = key_problem(settings, authorization, x_api_key)
+    if problem is not None:
+        raise problem
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

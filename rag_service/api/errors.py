@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag_service.errors import (
+    BudgetExceededError,
+    BusyError,
     ConfigError,
     DocumentError,
     IndexMismatchError,
@@ -30,6 +32,7 @@ from rag_service.errors import (
     StoreUnavailableError,
     UpstreamError,
     UpstreamTimeoutError,
+    WorkCancelled,
 )
 
 log = logging.getLogger("rag_service.api")
@@ -41,6 +44,9 @@ STATUS: dict[type[RagError], int] = {
     IndexMismatchError: 503,
     StoreUnavailableError: 503,
     DocumentError: 422,
+    BudgetExceededError: 422,
+    WorkCancelled: 499,
+    BusyError: 503,
     InvalidRequestError: 400,
     NotFoundError: 404,
     ConfigError: 500,

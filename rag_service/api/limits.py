@@ -7,8 +7,9 @@ them (uvicorn's httptools parser sets no limit of its own).
 ``BodySizeLimit`` reads every request body itself before the app sees it: at most ``limit`` bytes (413
 otherwise, judged from Content-Length when there is one) and within ``timeout`` seconds (408 otherwise),
 so a client that trickles its body cannot hold a worker. The body is then replayed to the app. Document
-uploads (``POST /api/documents``) get their own allowance, ``upload_limit`` bytes within
-``upload_timeout`` seconds (``RAG_MAX_UPLOAD_MB``).
+uploads (``POST /api/documents``) are refused here only by their Content-Length (over ``upload_limit``);
+otherwise they pass straight to ``UploadGate`` (``rag_service.api.upload_gate``), which checks the key
+before reading and streams the body to disk.
 
 ``ConcurrencyLimit`` answers 503 with ``Retry-After`` once ``limit`` requests are in flight, instead of
 queueing without bound; the health check is exempt so probes keep working under load. It sits *inside*
@@ -48,6 +49,13 @@ async def reject(
     await send({"type": "http.response.body", "body": body})
 
 
+def too_large_upload(limit: int) -> str:
+    return (
+        f"the upload is larger than the limit of {limit / 2**20:.1f} MB (RAG_MAX_UPLOAD_MB): "
+        "send fewer or smaller files"
+    )
+
+
 class BodySizeLimit:
     UPLOAD_PATH = "/api/documents"
 
@@ -57,13 +65,11 @@ class BodySizeLimit:
         limit: int,
         timeout: float = 15.0,
         upload_limit: int | None = None,
-        upload_timeout: float | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
         self.upload_limit = upload_limit or limit
-        self.upload_timeout = upload_timeout or timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -71,7 +77,7 @@ class BodySizeLimit:
             return
         upload = scope["path"].rstrip("/") == self.UPLOAD_PATH
         limit = self.upload_limit if upload else self.limit
-        timeout = self.upload_timeout if upload else self.timeout
+        timeout = self.timeout
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             if not length.isdigit():
@@ -80,6 +86,9 @@ class BodySizeLimit:
             if int(length) > limit:
                 await reject(send, 413, self._too_large(upload))
                 return
+        if upload:  # streamed, never buffered: UploadGate checks the key first, then enforces both limits
+            await self.app(scope, receive, send)
+            return
         messages: list[Message] = []
         size = 0
         deadline = time.monotonic() + timeout
@@ -110,10 +119,7 @@ class BodySizeLimit:
 
     def _too_large(self, upload: bool) -> str:
         if upload:
-            return (
-                f"the upload is larger than the limit of {self.upload_limit} bytes (RAG_MAX_UPLOAD_MB): "
-                "send fewer or smaller files"
-            )
+            return too_large_upload(self.upload_limit)
         return f"request body is larger than the limit of {self.limit} bytes (RAG_MAX_BODY_BYTES)"
 
 

@@ -143,8 +143,24 @@ class SkippedOut(BaseModel):
     reason: str
 
 
+class DriftNames(BaseModel):
+    count: int
+    names: list[str] = Field(description="the first 20, in name order")
+
+
+class FolderState(BaseModel):
+    in_sync: bool = Field(description="whether the index holds exactly what the documents folder holds")
+    not_indexed: DriftNames = Field(description="document files the index does not hold")
+    changed: DriftNames = Field(description="files that differ from their indexed version")
+    missing: DriftNames = Field(description="indexed documents whose file is gone")
+
+
 class HealthResponse(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "out_of_date"] = Field(
+        description="out_of_date: the folder and the index disagree (an interrupted upload or ingest, or "
+        "files changed by hand); answers still come from the index. POST /api/ingest or a restart "
+        "brings it up to date"
+    )
     documents: int
     chunks: int
     sentences: int
@@ -154,6 +170,9 @@ class HealthResponse(BaseModel):
     index_type: str
     store: Literal["faiss", "postgres"] = Field(description="where the index lives (RAG_STORE)")
     skipped: list[SkippedOut] = Field(description="files the last ingest could not index, with the reason")
+    folder: FolderState | None = Field(
+        description="the documents folder against the index; null where this server has no folder"
+    )
 
 
 class SectionOut(BaseModel):

@@ -5,7 +5,9 @@ accepted suffixes (``.pdf .docx .odt .epub .html .htm .md .markdown .rst .rest .
 inside that folder (any other file, and a subfolder, is reported as not read, with the suffixes it would
 need): a symbolic link out of it (to ``/proc/self/environ``, say) would publish whatever it points at
 through ``/api/sources``, so links out, devices, FIFOs and folders are skipped with a reason, and so is a
-file over the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. What the file holds is told
+file over the size limit (``RAG_MAX_DOCUMENT_MB``), checked before it is read. A link that loops or
+leads nowhere is one skipped entry, and so is a hard link (a file with several names may be a file from
+anywhere on the disk) unless ``RAG_ALLOW_HARDLINKS`` allows it. What the file holds is told
 by its content, not its suffix (``formats.sniff``); ``formats.extract`` turns it into the text that
 citations index into (``document.text[start:end]`` gives back the cited characters) and its structure map.
 
@@ -32,6 +34,7 @@ first line with prose, ``documents.markup``), and the file name when it has none
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -80,6 +83,11 @@ class ReadOptions:
 
     max_bytes: int = DEFAULT_MAX_BYTES
     ocr: bool = True
+    max_chars: int = 5_000_000
+    """The longest text one document may extract to (``RAG_MAX_DOCUMENT_CHARS``): a small archive or a
+    compressed PDF stream can hold far more text than its size says, and ingest time follows the text."""
+    hardlinks: bool = False
+    """Whether a file with more than one name (a hard link, possibly to a file outside the folder) is read."""
 
     def ocr_state(self) -> str:
         return f"{EXTRACTION_VERSION} ocr={'on' if self.ocr and tesseract_path() else 'off'}"
@@ -109,6 +117,9 @@ def scan_sources(
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(SkippedFile(path.name, str(exc)))
+        except OSError as exc:  # one entry that vanished or cannot be opened: that entry only
+            log.warning("skipped %s: %s", path.name, exc.strerror)
+            skipped.append(SkippedFile(path.name, f"{path.name}: cannot be read ({exc.strerror})"))
     return sources, skipped
 
 
@@ -126,14 +137,27 @@ def list_sources(seeds_dir: Path) -> list[SourceFile]:
     return scan_sources(seeds_dir)[0]
 
 
-def read_inside(path: Path, root: Path, max_bytes: int | None = None) -> bytes:
+def real_path(path: Path) -> Path:
+    """``path`` with every link followed, or ``DocumentError`` for a link that loops or leads nowhere
+    (Python raises ``RuntimeError`` naming the absolute path for a loop: never shown to anyone)."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except (OSError, RuntimeError) as exc:
+        what = "a symbolic link that loops" if getattr(exc, "errno", None) in (None, errno.ELOOP) else None
+        reason = what or f"cannot be read ({getattr(exc, 'strerror', None) or 'no such file'})"
+        raise DocumentError(f"{path.name}: {reason}, not read") from None
+
+
+def read_inside(path: Path, root: Path, max_bytes: int | None = None, *, hardlinks: bool = False) -> bytes:
     """The bytes of ``path`` if it is a regular file whose real path lies inside ``root`` (resolved) and
     holds at most ``max_bytes``.
 
     Checked before opening (so a FIFO never blocks and a device is never read) and again on the open
     descriptor (so a swap between the check and the open is caught); the size is checked before reading
-    and the read stops one byte past the limit, so a file growing meanwhile cannot exhaust memory."""
-    real = path.resolve()
+    and the read stops one byte past the limit, so a file growing meanwhile cannot exhaust memory. A file
+    with more than one name is refused unless ``hardlinks``: a hard link made inside the folder to a file
+    elsewhere would publish that file, and no path check can tell it from a file of the folder."""
+    real = real_path(path)
     if real != root and root not in real.parents:
         raise DocumentError(f"{path.name}: a link to a file outside the documents folder, not read")
     try:
@@ -141,6 +165,11 @@ def read_inside(path: Path, root: Path, max_bytes: int | None = None) -> bytes:
         if not stat.S_ISREG(before.st_mode):
             kind = "a folder" if stat.S_ISDIR(before.st_mode) else "a device, FIFO or socket"
             raise DocumentError(f"{path.name}: {kind}, not a regular file")
+        if before.st_nlink > 1 and not hardlinks:
+            raise DocumentError(
+                f"{path.name}: a hard link (the file has {before.st_nlink} names, and may live outside the "
+                "documents folder), not read; copy the file in, or set RAG_ALLOW_HARDLINKS=true"
+            )
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise DocumentError(f"{path.name}: cannot be read ({exc.strerror})") from exc
@@ -156,20 +185,36 @@ def read_inside(path: Path, root: Path, max_bytes: int | None = None) -> bytes:
         return raw
 
 
+MB = 1024 * 1024
+"""The unit of every size setting (``RAG_MAX_DOCUMENT_MB``, ``RAG_MAX_UPLOAD_MB``) and of every message."""
+
+
 def check_size(name: str, size: int, max_bytes: int) -> None:
-    """``DocumentError`` for a document of ``size`` bytes over the limit (reads and uploads alike)."""
+    """``DocumentError`` for a document of ``size`` bytes over the limit (reads and uploads alike); sizes
+    are said in the unit of the setting, so a 50 MB limit reads "50 MB", not "52.4 MB"."""
     if size > max_bytes:
         raise DocumentError(
-            f"{name}: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (RAG_MAX_DOCUMENT_MB)"
+            f"{name}: {size / MB:.1f} MB, over the {max_bytes / MB:g} MB limit (RAG_MAX_DOCUMENT_MB)"
+        )
+
+
+def check_text(name: str, text: str, max_chars: int) -> None:
+    """``DocumentError`` for a document whose extracted text is over the limit."""
+    if len(text) > max_chars:
+        raise DocumentError(
+            f"{name}: {len(text):,} characters of text, over the {max_chars:,} limit "
+            "(RAG_MAX_DOCUMENT_CHARS); split it into several documents"
         )
 
 
 def load_document(source: SourceFile, options: ReadOptions = ReadOptions()) -> Document:
     path = source.path
     root = path.parent.resolve()
-    extracted = extract(read_inside(path, root, options.max_bytes), path.name, ocr=options.ocr)
+    raw = read_inside(path, root, options.max_bytes, hardlinks=options.hardlinks)
+    extracted = extract(raw, path.name, ocr=options.ocr)
     text = extracted.text
-    sidecar = _read_sidecar(path, root)
+    check_text(path.name, text, options.max_chars)
+    sidecar = _read_sidecar(path, root, options)
     meta = DocumentMeta(
         title=str(sidecar.get("title") or extracted.title or guess_title(text) or path.stem),
         author=_optional_str(sidecar.get("author") or extracted.author),
@@ -185,22 +230,28 @@ def _sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def source_hash(path: Path, root: Path, options: ReadOptions = ReadOptions()) -> str:
+    """The hash ingest gives the document file ``path`` (with its sidecar and OCR state), or
+    ``DocumentError`` when ingest would skip it."""
+    return _hash_with_sidecar(path, root, options)
+
+
 def _hash_with_sidecar(path: Path, root: Path, options: ReadOptions) -> str:
-    raw = read_inside(path, root, options.max_bytes)
+    raw = read_inside(path, root, options.max_bytes, hardlinks=options.hardlinks)
     digest = hashlib.sha256(raw)
     if b"%PDF-" in raw[:1024]:
         digest.update(b"\0" + options.ocr_state().encode())
     sidecar = _sidecar_path(path)
     if sidecar.exists() or sidecar.is_symlink():
-        digest.update(b"\0sidecar\0" + read_inside(sidecar, root))
+        digest.update(b"\0sidecar\0" + read_inside(sidecar, root, hardlinks=options.hardlinks))
     return digest.hexdigest()
 
 
-def _read_sidecar(path: Path, root: Path) -> dict:
+def _read_sidecar(path: Path, root: Path, options: ReadOptions) -> dict:
     sidecar = _sidecar_path(path)
     if not (sidecar.exists() or sidecar.is_symlink()):
         return {}
-    raw = read_inside(sidecar, root)
+    raw = read_inside(sidecar, root, hardlinks=options.hardlinks)
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
@@ -238,6 +289,14 @@ def _sections(text: str, declared: object, path: Path) -> tuple[Section, ...]:
         if end > start:
             sections.append(Section(name, start, end, voice))
     return tuple(sections) or (Section(BODY, 0, len(text)),)
+
+
+def check_sidecar(folder: Path, name: str, text: str, options: ReadOptions) -> None:
+    """``DocumentError`` when the metadata file already in ``folder`` for ``name`` does not fit ``text``
+    (a section's ``starts_at`` that the new text no longer holds): an upload that replaces a document is
+    refused with that reason rather than stored and then skipped by ingest."""
+    path = folder / name
+    _sections(text, _read_sidecar(path, folder.resolve(), options).get("sections") or [], path)
 
 
 def _optional_str(value: object) -> str | None:

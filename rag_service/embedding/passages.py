@@ -18,7 +18,7 @@ text of the chunk it was pooled from, so an incremental ingest gives the vectors
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +102,10 @@ def vector_cache(
     return cache
 
 
+CHECKPOINT_TEXTS = 256
+"""About two seconds of embedding on two cores: how late a stopped ingest notices."""
+
+
 def content_vectors(
     chunks: Sequence[Chunk],
     sentences: Sequence[Sentence],
@@ -110,9 +114,13 @@ def content_vectors(
     *,
     with_windows: bool = True,
     show_progress: bool = False,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ContentVectors:
     """Chunk, sentence and window vectors for ``chunks`` and ``sentences`` (sentence rows as linked in
-    ``chunk.sentence_ids``), embedding only what ``cache`` lacks."""
+    ``chunk.sentence_ids``), embedding only what ``cache`` lacks.
+
+    ``checkpoint`` is called before every ``CHECKPOINT_TEXTS`` passages are embedded: it raises to stop
+    the work (an ingest over its time budget, or whose client has gone)."""
     dimension = embedder.dimension
     chunk_texts = [embedding_text(c.text) for c in chunks]
     chunk_keys = [text_key(t) for t in chunk_texts]
@@ -141,15 +149,22 @@ def content_vectors(
             if (placement.start, placement.end) not in spans:
                 spans.append((placement.start, placement.end))
     keys = list(wanted)
-    passes = embedder.embed_passages(
-        [first_text[k] for k in keys], [wanted[k] for k in keys], show_progress=show_progress
-    )
-    fresh = dict(zip(keys, passes.vectors, strict=True))
-    pooled = {
-        (key, span): vector
-        for key, vectors in zip(keys, passes.spans, strict=True)
-        for span, vector in zip(wanted[key], vectors, strict=True)
-    }
+    fresh: dict[str, np.ndarray] = {}
+    pooled: dict[tuple[str, tuple[int, int]], np.ndarray | None] = {}
+    step = CHECKPOINT_TEXTS if checkpoint is not None else max(len(keys), 1)
+    for begin in range(0, len(keys), step):
+        if checkpoint is not None:
+            checkpoint()
+        part = keys[begin : begin + step]
+        passes = embedder.embed_passages(
+            [first_text[k] for k in part], [wanted[k] for k in part], show_progress=show_progress
+        )
+        fresh.update(zip(part, passes.vectors, strict=True))
+        pooled.update(
+            ((key, span), vector)
+            for key, vectors in zip(part, passes.spans, strict=True)
+            for span, vector in zip(wanted[key], vectors, strict=True)
+        )
     for row, key in enumerate(chunk_keys):
         chunk_out[row] = fresh[key] if key in fresh else cache[key]
     alone: list[int] = []

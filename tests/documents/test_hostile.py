@@ -58,10 +58,12 @@ def test_the_content_decides_the_reader_not_the_name() -> None:
 def test_size_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(b"word " * 300_000)  # 1.5 MB
     (tmp_path / "small.txt").write_text("A small file with a few words.", encoding="utf-8")
-    sources, skipped = scan_sources(tmp_path, ReadOptions(max_bytes=1_000_000))
+    sources, skipped = scan_sources(tmp_path, ReadOptions(max_bytes=1024 * 1024))
     assert [s.name for s in sources] == ["small.txt"]
     (only,) = skipped
-    assert only.name == "big.txt" and "over the 1.0 MB limit (RAG_MAX_DOCUMENT_MB)" in only.reason
+    assert (
+        only.name == "big.txt" and "big.txt: 1.4 MB, over the 1 MB limit (RAG_MAX_DOCUMENT_MB)" in only.reason
+    )
     assert load_document(sources[0]).text.startswith("A small file")
 
 

@@ -97,7 +97,7 @@ def check_concurrency_limit(url: str) -> None:
 def check_slow_client_is_cut_off(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
-            b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"question":'
         )
         started = time.monotonic()
@@ -114,7 +114,7 @@ def check_slow_client_is_cut_off(port: int) -> None:
 def _slow_sender(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     sock.sendall(
-        b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b'Content-Length: 100\r\n\r\n{"question":'
     )
     return sock
@@ -154,9 +154,11 @@ def _raw_request(port: int, head: bytes) -> bytes:
 
 
 def test_real_server_limits_headers_and_answers_head(live_server) -> None:
-    big = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n"
+    big = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n"
     assert _raw_request(live_server.port, big).split(b"\r\n")[0].split()[1] == b"431"
-    many = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(10_000))
+    many = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(
+        b"X-H%d: 1\r\n" % i for i in range(10_000)
+    )
     assert _raw_request(live_server.port, many + b"\r\n").split(b"\r\n")[0].split()[1] == b"431"
     for path in ("/", "/api/health"):
         head = httpx.head(f"{live_server.url}{path}", timeout=10)

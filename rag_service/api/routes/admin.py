@@ -10,6 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from rag_service.api.deps import ApiKeyDep, PipelineDep, get_pipeline
 from rag_service.api.schemas import ErrorResponse, HealthResponse, IngestResponse
+from rag_service.budget import Budget
+from rag_service.documents.drift import folder_drift
+from rag_service.ingest import read_options
 
 router = APIRouter(prefix="/api", tags=["service"])
 
@@ -22,8 +25,11 @@ async def health(request: Request) -> dict[str, Any]:
     pipeline = await get_pipeline(request)
     index = pipeline.index
     counts = index.manifest.counts
+    settings = pipeline.settings
+    drift = await run_in_threadpool(folder_drift, settings.seeds_dir, index, read_options(settings))
     return {
-        "status": "ok",
+        "status": "ok" if drift is None or drift.in_sync else "out_of_date",
+        "folder": None if drift is None else drift.as_dict(),
         "documents": counts["documents"],
         "chunks": counts["chunks"],
         "sentences": counts["sentences"],
@@ -44,8 +50,10 @@ async def health(request: Request) -> dict[str, Any]:
 )
 async def ingest(pipeline: PipelineDep) -> dict[str, Any]:
     """Re-index the seeds folder. Questions keep being answered from the old index until the new one is
-    swapped in. Needs the API key (``Authorization: Bearer <RAG_API_KEY>``)."""
-    report = await run_in_threadpool(pipeline.ingest)
+    swapped in. Needs the API key (``Authorization: Bearer <RAG_API_KEY>``). Stopped, with nothing
+    changed, past ``RAG_WRITE_BUDGET_SECONDS`` (``rag-service ingest`` has no such limit)."""
+    budget = Budget(pipeline.settings.write_budget_seconds, "the ingest")
+    report = await run_in_threadpool(lambda: pipeline.ingest(budget=budget))
     data = asdict(report)
     data.pop("rebuilt", None)
     return {**data, "summary": report.summary()}
