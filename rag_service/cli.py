@@ -50,6 +50,7 @@ def peak_memory_mb() -> float | None:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.answer.markdown_safe import unescape
     from rag_service.questions import require_question
     from rag_service.serialize import citations_footer
 
@@ -59,7 +60,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(data["answer"])
+    print(unescape(data["answer"]))  # a terminal shows text, not Markdown
     footer = citations_footer(data["citations"])
     if footer:
         print()

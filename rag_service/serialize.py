@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+from rag_service.answer.markdown_safe import escape, unescape
 from rag_service.models import Answer, Citation, Grounding, ScoredChunk
 
 
@@ -76,7 +77,7 @@ def sources_footer(answer: Answer) -> str:
     return citations_footer([citation_dict(c) for c in answer.citations])
 
 
-def citations_footer(citations: Sequence[Mapping[str, Any]]) -> str:
+def citations_footer(citations: Sequence[Mapping[str, Any]], *, markdown: bool = False) -> str:
     """``sources_footer`` from citations as the API returns them (the CLI also prints a server's)."""
     if not citations:
         return ""
@@ -88,16 +89,17 @@ def citations_footer(citations: Sequence[Mapping[str, Any]]) -> str:
         where = "".join(
             f", {label}" for label in (c.get("page") and f"page {c['page']}", c.get("heading")) if label
         )
-        lines.append(
-            f"[{c['n']}] {c['title']} ({c['source']}, {c['section']}{voice}{where}, "
+        text = (
+            f"{c['title']} ({c['source']}, {c['section']}{voice}{where}, "
             f"chars {c['start']}–{c['end']}): \u201c{quote}\u201d"
         )
+        lines.append(f"[{c['n']}] {escape(text) if markdown else text}")
     return "\n".join(lines)
 
 
 def with_footer(answer: Answer) -> str:
     """The answer text followed by its sources, for clients that show plain text only."""
-    footer = sources_footer(answer)
+    footer = citations_footer([citation_dict(c) for c in answer.citations], markdown=True)
     return (
         answer.text + FOOTER_SEPARATOR + footer.removeprefix(FOOTER_HEADING + "\n") if footer else answer.text
     )
@@ -105,4 +107,4 @@ def with_footer(answer: Answer) -> str:
 
 def strip_footer(text: str) -> str:
     """An earlier reply as it was before ``with_footer`` (clients send history back with footers)."""
-    return text.split(FOOTER_SEPARATOR)[0]
+    return unescape(text.split(FOOTER_SEPARATOR)[0])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag_service.answer.markdown_safe import escape
 from rag_service.models import Citation, Document, ScoredChunk
 from rag_service.store.model import IndexContent
 
@@ -57,7 +58,7 @@ def _merge(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def render(sentences: Sequence[MarkedSentence]) -> str:
-    return " ".join(s.text + "".join(f" [{n}]" for n in s.markers) for s in sentences)
+    return " ".join(escape(s.text) + "".join(f" [{n}]" for n in s.markers) for s in sentences)
 
 
 def cite_passages(

@@ -72,6 +72,7 @@ from rag_service.answer.citations import span_citation
 from rag_service.answer.companions import Companions
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
+from rag_service.answer.markdown_safe import escape
 from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, neighbour_rows, with_neighbours
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
 from rag_service.answer.sections import innermost_headings, with_headings
@@ -527,7 +528,7 @@ class ExtractiveAnswerer:
         ]  # a list item is quoted once, in its list
         for n, (row, score) in enumerate(chosen, start=1):
             part = lists[row]
-            body = " ".join(self._content.sentences[r].text for r in part)
+            body = escape(" ".join(self._content.sentences[r].text for r in part))
             sentence = self._content.sentences[row]
             if sentence.voice != "author":
                 # The first quote says whose words these are; the next ones of that section say "also".
@@ -536,7 +537,9 @@ class ExtractiveAnswerer:
                     sentence.source,
                     sentence.section,
                 )
-                where = f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d says"
+                where = escape(
+                    f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d says"
+                )
                 body = f"{'Also in the ' + sentence.section if same else where}: \u201c{body}\u201d"
             texts.append(f"{body} [{n}]")
             citations.append(span_citation(n, part, score, self._content, documents))

@@ -53,7 +53,7 @@ def _eventually_ok(server: LiveServer, seconds: float = 30) -> httpx.Response:
 
 def test_a_database_that_dies_mid_query_gives_503_and_the_service_recovers(tmp_path: Path) -> None:
     database = LocalPostgres.create()
-    server = _server(tmp_path, database.url(), RAG_DATABASE_TIMEOUT="2")
+    server = _server(tmp_path, database.url())  # the default RAG_DATABASE_TIMEOUT of 5 s
     try:
         server.wait_healthy()  # it built the index in the empty database at start-up
         assert _ask(server).status_code == 200
@@ -71,12 +71,16 @@ def test_a_database_that_dies_mid_query_gives_503_and_the_service_recovers(tmp_p
             time.sleep(0.05)
         database.kill()
         time.sleep(1.0)
-        started = time.monotonic()
-        down = _ask(server)
-        waited = time.monotonic() - started
+        waits = []
+        for _ in range(5):  # while it is down, every answer is a quick 503, not a pool timeout waited out
+            started = time.monotonic()
+            down = _ask(server)
+            waits.append(time.monotonic() - started)
+            assert down.status_code == 503
         stop.set()
         asker.join(30)
-        assert down.status_code == 503 and waited < 10  # an answer, not a hang
+        print(f"503s while the database was down took {', '.join(f'{w:.3f}' for w in waits)} s")
+        assert max(waits) < 2.5, waits  # issue #30: within 2 s (it was up to 9.95 s)
         assert int(down.headers["Retry-After"]) > 0
         assert "index database" in down.json()["detail"] and "retry" in down.json()["detail"]
         assert httpx.get(f"{server.url}/api/health", timeout=30).status_code == 503

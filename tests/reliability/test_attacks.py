@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import time
 import zipfile
@@ -391,3 +392,38 @@ def test_the_api_docs_load_nothing_from_elsewhere(served) -> None:
         assert "cdn" not in html.lower() and "/docs-assets/" in html
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
         assert client.get(f"/docs-assets/{asset}").status_code == 200
+
+
+# 11. Markup in a document never becomes live markup in the text meant for display.
+HOSTILE_NOTE = (
+    "Ferry timetables changed in <script>alert('ferry')</script> the spring of 2031.\n\n"
+    "The harbour office posts ferry timetables at [the office](javascript:alert('harbour')) daily.\n\n"
+    "Ferry timetables cite the harbour charter [1] and <javascript:alert('charter')> for their rules.\n"
+)
+
+
+def test_markup_in_a_document_is_inert_in_answers(served) -> None:
+    from markdown_it import MarkdownIt
+
+    client, _, _ = served
+    assert _upload(client, ("ferries.md", HOSTILE_NOTE.encode())).status_code == 200
+    data = client.post(
+        "/api/ask", json={"question": "What do ferry timetables cite and where are they posted?"}
+    )
+    answer = data.json()["answer"]
+    assert "ferries.md" in {c["source"] for c in data.json()["citations"]}
+    completion = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "rag-service",
+            "messages": [{"role": "user", "content": "When did ferry timetables change?"}],
+        },
+    ).json()["choices"][0]["message"]["content"]
+    for text in (answer, completion):
+        html = MarkdownIt("commonmark").render(text)
+        assert "<script" not in html and "javascript:" not in html.split("href=")[-1][:20]
+        assert "<a " not in html
+    markers = {int(n) for n in re.findall(r"(?<!\\)\[(\d+)\]", answer)}  # a document's "[1]" is escaped
+    assert markers == {c["n"] for c in data.json()["citations"]}
+    quotes = [c["quote"] for c in data.json()["citations"]]
+    assert any("[the office](javascript:" in q or "[1]" in q for q in quotes)  # the JSON keeps exact quotes

@@ -20,13 +20,19 @@ function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-// Answer text with [n] markers turned into buttons that open the cited passage.
+// Answer text with [n] markers turned into buttons that open the cited passage. The text is Markdown-safe:
+// a document's own [ ] < > ` \ arrive escaped with a backslash (so a literal "[1]" in a document reads
+// "\[1\]" and never becomes a marker); they are shown as the plain characters.
 function answerHtml(text, citations) {
   const known = new Set((citations || []).map((c) => c.n));
-  return escapeHtml(text).replace(/\[(\d+)\]/g, (m, n) =>
-    known.has(Number(n))
-      ? `<button type="button" class="cite" data-n="${n}" aria-label="[${n}] show the source">[${n}]</button>`
-      : m);
+  return text.split(/(\\.|\[\d+\])/).map((part) => {
+    const marker = /^\[(\d+)\]$/.exec(part);
+    if (marker && known.has(Number(marker[1]))) {
+      const n = marker[1];
+      return `<button type="button" class="cite" data-n="${n}" aria-label="[${n}] show the source">[${n}]</button>`;
+    }
+    return escapeHtml(/^\\.$/.test(part) ? part[1] : part);
+  }).join("");
 }
 
 function renderMessage(msg, index) {

@@ -9,6 +9,9 @@ lending it (an extra round trip, nothing next to an ingest); reads, one or two p
 for that: ``read`` runs its work again once on a fresh connection when the one it was lent turns out
 broken, and the pool replaces broken connections as they come back. So the service reconnects by
 itself, and the first question after an outage does not fail for a stale connection.
+Once a request finds the database unreachable, the next ones fail at once (503 within milliseconds,
+not after waiting out a pool timeout) while one caller a second probes it with a fresh connection (at
+most 2 s); when the probe connects, the pools are opened anew and requests go through again.
 Reads carry a ``statement_timeout`` of ``timeout``; a slow database answers 503 instead of holding a
 request. Writes (ingest) have no statement timeout: building an HNSW index may take minutes.
 
@@ -22,6 +25,7 @@ import contextlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -33,6 +37,10 @@ from rag_service.errors import StoreUnavailableError
 from rag_service.store.postgres import schema
 
 log = logging.getLogger("rag_service.store")
+FAIL_FAST = 1.5
+"""Seconds a request waits for a connection once the database looks gone (a broken connection)."""
+PROBE_EVERY = 1.0
+"""While the database is down, requests fail at once; one caller this often tries a fresh connection."""
 T = TypeVar("T")
 
 
@@ -44,6 +52,15 @@ def where(url: str) -> str:
         return "the configured database (its URL cannot be parsed)"
     host = info.get("host") or info.get("hostaddr") or "localhost"
     return f"{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}"
+
+
+def _reachable(url: str) -> bool:
+    """Whether a fresh connection to ``url`` opens (libpq waits at most 2 s)."""
+    try:
+        psycopg.connect(url, connect_timeout=2, autocommit=True).close()
+    except psycopg.Error:
+        return False
+    return True
 
 
 class Database:
@@ -65,6 +82,10 @@ class Database:
         self._reader: psycopg_pool.ConnectionPool | None = None
         """Reads: the replica when one is configured, else the primary, with a statement timeout."""
         self._lock = threading.Lock()
+        self._down_since: float | None = None
+        """When a request last found the database unreachable; None while it answers."""
+        self._last_probe = 0.0
+        self._probe_lock = threading.Lock()
 
     def _pool(self, url: str, *, reads: bool) -> psycopg_pool.ConnectionPool:
         kwargs: dict[str, Any] = {
@@ -106,9 +127,35 @@ class Database:
             reader.open(wait=False)
             self._primary, self._reader = primary, reader
 
+    def _guard(self, url: str) -> None:
+        """While the database is known to be down, fail at once (one caller a second probes it with a
+        fresh connection instead); once a probe connects, open fresh pools and carry on."""
+        down = self._down_since
+        if down is None:
+            return
+        now = time.monotonic()
+        if now - self._last_probe < PROBE_EVERY or not self._probe_lock.acquire(blocking=False):
+            raise self._down(url, now - down)
+        try:
+            self._last_probe = now
+            if not _reachable(url):
+                raise self._down(url, now - down)
+            self._close_pools()  # their reconnection back-off would keep the first requests waiting
+            self._down_since = None
+            log.info("index database %s is reachable again", where(url))
+        finally:
+            self._probe_lock.release()
+
+    def _down(self, url: str, seconds: float) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"the index database {where(url)} has not been reachable for {seconds:.0f} s: "
+            "retry in a few seconds"
+        )
+
     @contextlib.contextmanager
     def connection(self, *, write: bool = False) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection: the primary for writes, the replica (when configured) for reads."""
+        self._guard(self.url if write else self.read_url or self.url)
         self._open()
         pool = self._primary if write else self._reader
         assert pool is not None
@@ -117,13 +164,15 @@ class Database:
 
     def read(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """``work(connection)`` on a read connection, run again once on another connection when the
-        first was broken (pooled before the server restarted)."""
+        first was broken (pooled before the server restarted); that second wait is short, since a
+        broken connection usually means the server is gone."""
+        self._guard(self.read_url or self.url)
         self._open()
         pool = self._reader
         assert pool is not None
         with self.translated(self.read_url or self.url):
             for attempt in (1, 2):
-                conn = pool.getconn()
+                conn = pool.getconn(timeout=self.timeout if attempt == 1 else min(self.timeout, FAIL_FAST))
                 try:
                     return work(conn)
                 except psycopg.OperationalError:
@@ -138,6 +187,21 @@ class Database:
         """Database failures as ``StoreUnavailableError``; other errors (bugs) pass through."""
         try:
             yield
+        except (psycopg_pool.PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # A query cut by its timeout is a slow database, and a pool timeout may be a busy one: only
+            # a database that cannot be reached makes the next requests fail at once.
+            slow = isinstance(exc, psycopg.errors.QueryCanceled)
+            if not slow and (not isinstance(exc, psycopg_pool.PoolTimeout) or not _reachable(url)):
+                self._down_since = self._down_since or time.monotonic()
+            self._raise_unavailable(url, exc)
+        except psycopg_pool.PoolClosed:  # closed under it by a recovery: the next try gets the new pool
+            raise StoreUnavailableError(
+                f"the index database {where(url)} was just reconnected: retry now"
+            ) from None
+
+    def _raise_unavailable(self, url: str, exc: Exception) -> None:
+        try:
+            raise exc
         except psycopg_pool.PoolTimeout:
             raise StoreUnavailableError(
                 f"the index database {where(url)} gave no connection within {self.timeout:g} s "
@@ -154,8 +218,11 @@ class Database:
             ) from None
 
     def close(self) -> None:
+        self._close_pools()
+
+    def _close_pools(self) -> None:
         with self._lock:
             for pool in (self._primary, self._reader):
                 if pool is not None:
-                    pool.close()
+                    pool.close(timeout=0)
             self._primary = self._reader = None

@@ -1,0 +1,28 @@
+"""Answer text that is safe to render as Markdown, with the document's words unchanged.
+
+Most OpenAI-compatible chat clients render an assistant's reply as Markdown, and Markdown passes HTML
+through. A document's ``<script>``, a ``[click](javascript:…)`` link or an ``<javascript:…>`` autolink
+quoted verbatim into the reply would become live markup there, and a literal ``[1]`` in a document would
+look like one of the service's citation markers. So the text meant for display (``answer`` and the
+``/v1`` message content) escapes, with a backslash, the characters that open links, images, HTML and
+code: ``\\ [ ] < > ` ``. Every Markdown renderer shows them as the plain characters; nothing else is
+touched (emphasis and headings cannot carry script). The exact quotes, with their offsets, stay in the
+JSON ``citations``; ``unescape`` gives back the plain text for terminals and for history sent back.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPECIAL = re.compile(r"([\\\[\]<>`])")
+_ESCAPED = re.compile(r"\\([\\\[\]<>`])")
+
+
+def escape(text: str) -> str:
+    """``text`` with every character that could start a link, image, tag or code span escaped."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def unescape(text: str) -> str:
+    """What ``escape`` was given (also the plain reading of an escaped answer with its markers)."""
+    return _ESCAPED.sub(r"\1", text)
