@@ -170,3 +170,24 @@ def test_unsupported_sentences_are_flagged(page, live_server) -> None:
         "1 of 2 sentences are not supported" in warning.inner_text()
         and "Mars in 2019." in warning.inner_text()
     )
+
+
+def test_a_documents_own_brackets_and_tags_show_as_text(page, tmp_path, embedder) -> None:
+    """Issue #30: a literal "[1]" in a document is never a citation button, a tag never markup."""
+    from tests.conftest import make_settings, seeds_server
+
+    seeds = make_settings(tmp_path).seeds_dir
+    (seeds / "charter.md").write_text(
+        "# Ferry rules\n\nFerry timetables in the northern harbour are set by the harbour charter [1] and "
+        "the <b>tide tables</b> published each spring.\n",
+        encoding="utf-8",
+    )
+    with seeds_server(tmp_path, embedder) as server:
+        page.goto(server.url)
+        ask(page, "What sets the ferry timetables in the northern harbour?")
+        answer = last_answer(page)
+        text = answer.locator(".text").inner_text()
+        assert "harbour charter [1] and the <b>tide tables</b> published" in text
+        assert answer.locator(".text b").count() == 0
+        buttons = answer.locator(".text button.cite")
+        assert buttons.count() >= 1 and "charter" not in buttons.first.inner_text()
