@@ -42,6 +42,7 @@ from rag_service.documents.files import (
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.sniff import SUFFIXES
 from rag_service.errors import DocumentError, NotFoundError, StoreUnavailableError
+from rag_service.store.files import fsync_path
 
 MAX_NAME_CHARS = 120
 MAX_NAME_BYTES = 200
@@ -172,7 +173,7 @@ class UploadBatch:
                 self._placed.append((target, aside))
                 os.replace(staged.temporary, target)
                 accepted.append(Accepted(staged.name, aside is not None))
-            _sync(self.folder)
+            fsync_path(self.folder)
         except OSError as exc:
             self.rollback()
             raise _unwritable(exc) from None
@@ -190,7 +191,7 @@ class UploadBatch:
                 target.unlink(missing_ok=True)
         self._placed.clear()
         self.discard()
-        _sync(self.folder)
+        fsync_path(self.folder)
 
     def finish(self) -> None:
         """The request succeeded: the set-aside earlier versions go."""
@@ -208,7 +209,7 @@ class UploadBatch:
 def clean_leftovers(folder: Path) -> list[str]:
     """Remove what killed uploads left in ``folder`` (files of processes no longer running, or of this
     one's pid from before a restart); returns one line for each thing done, for the log."""
-    done = []
+    done: list[str] = []
     if not folder.is_dir():
         return done
     for path in folder.iterdir():
@@ -256,14 +257,6 @@ def _inside(folder: Path, name: str) -> Path:
     if target.parent.resolve() != folder.resolve() or target.is_symlink() or target.is_dir():
         raise DocumentError(f"{name}: a folder or link of that name is in the way; rename the file")
     return target
-
-
-def _sync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _unwritable(exc: OSError) -> StoreUnavailableError:

@@ -135,7 +135,7 @@ def write_index(
         record = manifest.as_record()
         (tmp / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
         for name in (*DATA_FILES, MANIFEST):
-            _fsync(tmp / name)
+            fsync_path(tmp / name)
         # Named by what readers see: the data files and the list of skipped files (which /api/health shows).
         named = {"files": record["files"], "skipped": record["skipped"]}
         digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()[:10]
@@ -145,12 +145,12 @@ def write_index(
             shutil.rmtree(tmp)
         else:
             os.rename(tmp, final)
-        _fsync(index_dir)
+        fsync_path(index_dir)
         pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex}"
         pointer.write_text(version + "\n", encoding="utf-8")
-        _fsync(pointer)
+        fsync_path(pointer)
         os.replace(pointer, index_dir / CURRENT)
-        _fsync(index_dir)
+        fsync_path(index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -277,7 +277,8 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
