@@ -432,3 +432,31 @@ def test_markup_in_a_document_is_inert_in_answers(served) -> None:
     assert markers == {c["n"] for c in data.json()["citations"]}
     quotes = [c["quote"] for c in data.json()["citations"]]
     assert any("[the office](javascript:" in q or "[1]" in q for q in quotes)  # the JSON keeps exact quotes
+
+
+# 5. Work whose client has gone is stopped and undone.
+@pytest.mark.slow
+def test_an_upload_whose_client_leaves_is_stopped_and_undone(tmp_path: Path, embedder) -> None:
+    from tests.conftest import seeds_server
+
+    lines = [
+        f"Ferry {i} leaves pier {i % 17} at {i % 24} hours with {i * 7 % 301} passengers."
+        for i in range(25_000)
+    ]
+    big = "\n".join(lines).encode()  # 1.7 MB of distinct sentences: over a minute of embedding here
+    with seeds_server(tmp_path, embedder, RAG_API_KEY="attack-key") as server:
+        before = httpx.get(f"{server.url}/api/health", timeout=30).json()["index_version"]
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
+                f"{server.url}/api/documents", headers=KEY, files=[("files", ("ferries.txt", big))], timeout=8
+            )  # the client gives up while the upload is being indexed
+        seeds = tmp_path / "seeds"
+        deadline = time.monotonic() + 60
+        while (seeds / "ferries.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not (seeds / "ferries.txt").exists()
+        assert not [p for p in seeds.iterdir() if p.name.startswith(".upload-")]
+        health = httpx.get(f"{server.url}/api/health", timeout=30).json()
+        assert health["index_version"] == before and health["folder"]["in_sync"]
+        posts = [line for line in server.output().splitlines() if "\"POST\"" in line]
+        assert posts and "\"status\": 499" in posts[-1], posts  # stopped as gone, not finished
