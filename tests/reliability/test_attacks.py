@@ -458,5 +458,5 @@ def test_an_upload_whose_client_leaves_is_stopped_and_undone(tmp_path: Path, emb
         assert not [p for p in seeds.iterdir() if p.name.startswith(".upload-")]
         health = httpx.get(f"{server.url}/api/health", timeout=30).json()
         assert health["index_version"] == before and health["folder"]["in_sync"]
-        posts = [line for line in server.output().splitlines() if "\"POST\"" in line]
-        assert posts and "\"status\": 499" in posts[-1], posts  # stopped as gone, not finished
+        posts = [line for line in server.output().splitlines() if '"POST"' in line]
+        assert posts and '"status": 499' in posts[-1], posts  # stopped as gone, not finished
