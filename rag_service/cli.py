@@ -17,8 +17,8 @@ from rag_service.errors import ConfigError, RagError
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.embedding.factory import make_embedder
     from rag_service.ingest import ingest_seeds
-    from rag_service.pipeline import make_embedder
 
     report = ingest_seeds(settings, make_embedder(settings), show_progress=not args.quiet)
     print(report.summary())

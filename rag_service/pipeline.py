@@ -28,25 +28,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
-import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 
 from rag_service.answer.citations import split_marked
 from rag_service.answer.compose import AnswerComposer, Evidence
+from rag_service.answer.events import Clock, StreamEvent, pieces
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.grounding import GroundingChecker
-from rag_service.answer.llm import LLMGenerator, make_chat_model, upstream_error
+from rag_service.answer.llm import LLMGenerator, generate, make_chat_model, upstream_error
 from rag_service.answer.not_found import says_not_found
 from rag_service.budget import Budget
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
-from rag_service.embedding.base import BaseEmbedder, Embedder
-from rag_service.embedding.torch_backend import TorchEmbedder
+from rag_service.embedding.base import Embedder
+from rag_service.embedding.factory import make_embedder
 from rag_service.errors import (
     BusyError,
     InvalidRequestError,
@@ -66,20 +65,7 @@ from rag_service.store.factory import make_store
 from rag_service.store.model import LoadedIndex
 from rag_service.store.protocol import IndexStore
 
-_PIECE = re.compile(r"\S+\s*")
-
-
 log = logging.getLogger("rag_service.pipeline")
-
-
-@dataclass(frozen=True)
-class Delta:
-    """A piece of answer text, streamed before the citations are final."""
-
-    text: str
-
-
-StreamEvent = Delta | Answer
 
 
 @dataclass(frozen=True)
@@ -89,20 +75,6 @@ class IndexState:
     answerer: ExtractiveAnswerer
     composer: AnswerComposer
     quotes: QuotedSentences
-
-
-def make_embedder(settings: Settings) -> BaseEmbedder:
-    common = {
-        "batch_size": settings.embedding_batch_size,
-        "cache_size": settings.query_cache_size,
-        "threads": settings.embedding_threads,
-    }
-    if settings.embedding_backend in ("onnx", "onnx-int8"):
-        from rag_service.embedding.onnx_backend import OnnxEmbedder
-
-        quantized = settings.embedding_backend == "onnx-int8"
-        return OnnxEmbedder(settings.embedding_model, settings.onnx_dir, quantized=quantized, **common)
-    return TorchEmbedder(settings.embedding_model, **common)
 
 
 class Pipeline:
@@ -263,7 +235,7 @@ class Pipeline:
             require_unicode(message.content, f"history[{i}]")
         params = self.search_params(top_k)
         state = self._state
-        clock = _Clock()
+        clock = Clock()
         standalone = self._condense(question, history)
         clock.lap("condense")
         query_vector = self.embedder.embed_query(standalone)
@@ -290,7 +262,7 @@ class Pipeline:
             pieces_at_end = True
         else:
             try:
-                text = yield from self._generate(self.generator, evidence, stream=live and not pieces_at_end)
+                text = yield from generate(self.generator, evidence, stream=live and not pieces_at_end)
                 clock.lap("llm")
                 answer = self._compose_generated(state, evidence, text)
             except UpstreamError as exc:
@@ -302,26 +274,8 @@ class Pipeline:
         clock.lap("grounding")
         answer = replace(answer, timings_ms=clock.result())
         if live and pieces_at_end:
-            yield from _pieces(answer.text)
+            yield from pieces(answer.text)
         yield answer
-
-    def _generate(
-        self, generator: LLMGenerator, evidence: Evidence, stream: bool
-    ) -> Generator[Delta, None, str]:
-        """The model's reply; with ``stream``, its tokens are yielded as they come."""
-        messages = generator.messages(evidence.standalone, evidence.hits)
-        if not stream:
-            return generator.complete(messages)
-        parts: list[str] = []
-        started = False  # leading whitespace is held back, so an empty reply can still be a 502
-        for token in generator.stream(messages):
-            parts.append(token)
-            if started:
-                yield Delta(token)
-            elif "".join(parts).strip():
-                started = True
-                yield Delta("".join(parts).lstrip())
-        return "".join(parts)
 
     def _compose_generated(self, state: IndexState, evidence: Evidence, text: str) -> Answer:
         if says_not_found(text):
@@ -339,28 +293,6 @@ class Pipeline:
             if not self.settings.llm_fallback:
                 raise upstream_error(exc, self.settings.llm_base_url) from exc
             return RuleCondenser().condense(question, history)
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self._start = self._last = time.perf_counter()
-        self._laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self._laps[name] = self._laps.get(name, 0.0) + (now - self._last) * 1000
-        self._last = now
-
-    def result(self) -> dict[str, float]:
-        laps = {k: round(v, 3) for k, v in self._laps.items()}
-        laps["total"] = round((time.perf_counter() - self._start) * 1000, 3)
-        return laps
-
-
-def _pieces(text: str) -> Iterator[Delta]:
-    words = _PIECE.findall(text)
-    for i in range(0, len(words), 4):
-        yield Delta("".join(words[i : i + 4]))
 
 
 def _last_answer(history: Sequence[Message]) -> str:

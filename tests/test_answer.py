@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from rag_service.answer.extractive import NOT_FOUND_TEXT
+from rag_service.answer.extract import NOT_FOUND_TEXT
 from rag_service.answer.lines import CAPTION, repeats_title, title_case
 from rag_service.errors import InvalidRequestError
 from tests.conftest import first_turns

@@ -7,9 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag_service.answer.compose import STRICT_NOTE
+from rag_service.answer.events import Delta
 from rag_service.api.app import create_app
 from rag_service.errors import UpstreamError, UpstreamTimeoutError
-from rag_service.pipeline import Delta, Pipeline
+from rag_service.pipeline import Pipeline
 from tests.conftest import SPUTNIK
 from tests.fakes import ScriptedChatModel
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag_service.answer.citations import MarkedSentence, cite_passages, render
-from rag_service.answer.extractive import NOT_FOUND_TEXT, Extract
+from rag_service.answer.extract import NOT_FOUND_TEXT, Extract
 from rag_service.answer.grounding import Claim, GroundingChecker
 from rag_service.models import Answer, Grounding, ScoredChunk
 from rag_service.store.model import LoadedIndex

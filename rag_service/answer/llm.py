@@ -9,7 +9,8 @@ detail that says what to check. What the model writes is never trusted: the pipe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -22,6 +23,10 @@ from rag_service.documents.chunking import embedding_text
 from rag_service.errors import UpstreamError, UpstreamTimeoutError
 from rag_service.models import ScoredChunk
 from rag_service.prompts import Prompts
+
+if TYPE_CHECKING:
+    from rag_service.answer.compose import Evidence
+from rag_service.answer.events import Delta
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -119,3 +124,20 @@ def upstream_error(exc: Exception, base_url: str) -> UpstreamError:
             f"{where} answered HTTP {exc.status_code}: check RAG_LLM_MODEL and RAG_LLM_API_KEY"
         )
     return UpstreamError(f"{where} failed ({type(exc).__name__}): see the server log")
+
+
+def generate(generator: LLMGenerator, evidence: Evidence, stream: bool) -> Generator[Delta, None, str]:
+    """The model's reply to ``evidence``; with ``stream``, its tokens are yielded as they come."""
+    messages = generator.messages(evidence.standalone, evidence.hits)
+    if not stream:
+        return generator.complete(messages)
+    parts: list[str] = []
+    started = False  # leading whitespace is held back, so an empty reply can still be a 502
+    for token in generator.stream(messages):
+        parts.append(token)
+        if started:
+            yield Delta(token)
+        elif "".join(parts).strip():
+            started = True
+            yield Delta("".join(parts).lstrip())
+    return "".join(parts)

@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
+from rag_service.answer.events import StreamEvent
 from rag_service.api.access_log import note
 from rag_service.api.schemas import ErrorResponse
 from rag_service.config import Settings
 from rag_service.models import Answer
-from rag_service.pipeline import StreamEvent
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 413, 422, 431, 502, 503, 504)

@@ -79,8 +79,8 @@ def _http(
 
     from pydantic import SecretStr
 
+    from rag_service.embedding.factory import make_embedder
     from rag_service.ingest import ingest_seeds
-    from rag_service.pipeline import make_embedder
 
     url = _database(server, "bench_http")
     db_settings = settings.model_copy(

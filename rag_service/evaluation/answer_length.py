@@ -143,8 +143,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.embedding.factory import make_embedder
     from rag_service.evaluation.qa import corpus_pipeline, load_qa
-    from rag_service.pipeline import make_embedder
 
     embedder = make_embedder(settings)
     files, questions = load_qa(args.qa)

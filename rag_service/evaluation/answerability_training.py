@@ -234,7 +234,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.pipeline import make_embedder
+    from rag_service.embedding.factory import make_embedder
 
     embedder = make_embedder(settings)
     started = time.perf_counter()

@@ -182,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.pipeline import make_embedder
+    from rag_service.embedding.factory import make_embedder
 
     labels = [name.strip() for name in args.stores.split(",") if name.strip()]
     with benchmark_stores(settings, labels) as stores:

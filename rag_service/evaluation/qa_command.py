@@ -39,10 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.embedding.factory import make_embedder
     from rag_service.evaluation import report as eval_report
     from rag_service.evaluation.dataset import load_cases
     from rag_service.evaluation.qa import run_qa
-    from rag_service.pipeline import make_embedder
 
     embedder = make_embedder(settings)
     cases = load_cases(args.conversations) if args.conversations else []

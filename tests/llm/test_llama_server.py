@@ -7,10 +7,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from rag_service.answer.events import Delta
 from rag_service.api.app import create_app
 from rag_service.bench.server import free_port
 from rag_service.config import Settings
-from rag_service.pipeline import Delta, Pipeline
+from rag_service.pipeline import Pipeline
 from rag_service.retrieval.lexical import content_terms
 from tests.api.test_ask import parse_sse
 from tests.conftest import LiveServer, make_settings

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
+from rag_service.answer.events import Delta, StreamEvent
 from rag_service.api.access_log import note
 from rag_service.api.common import ERRORS, first_event, log_answer
 from rag_service.api.deps import PipelineDep, SettingsDep
@@ -30,7 +31,6 @@ from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import AskRequest, AskResponse, validate_limits
 from rag_service.errors import RagError
 from rag_service.models import Message
-from rag_service.pipeline import Delta, StreamEvent
 from rag_service.serialize import answer_dict
 
 log = logging.getLogger("rag_service.api")

@@ -23,13 +23,13 @@ from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from rag_service.answer.events import Delta
 from rag_service.api.common import ERRORS, first_event, log_answer
 from rag_service.api.deps import PipelineDep, SettingsDep
 from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import HistoryMessage, Text, validate_limits
 from rag_service.errors import InvalidRequestError, RagError
 from rag_service.models import Answer, Message
-from rag_service.pipeline import Delta
 from rag_service.questions import require_question
 from rag_service.serialize import answer_dict, strip_footer, with_footer
 

@@ -1,0 +1,83 @@
+"""What the extractive answerer hands on (``Extract``), and how its text is written from the chosen
+sentences: each quote, or a list it introduces, with its citation marker; a non-author voice introduced
+as such ("A reader in the comments of … says: …"); the document's own characters made safe to render
+as Markdown (``answer.markdown_safe``); or the standard "not in the documents" reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag_service.answer.citations import span_citation
+from rag_service.answer.companions import Companions
+from rag_service.answer.markdown_safe import escape
+from rag_service.models import Citation
+from rag_service.store.model import LoadedIndex
+
+NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    citations: tuple[Citation, ...]
+    not_found: bool
+    answerability: float | None
+    """The model's probability that the passages answer (None when nothing was retrieved)."""
+    notes: tuple[str, ...] = ()
+    parts: tuple[tuple[int, ...], ...] = ()
+    """Sentence rows behind each citation, in citation order (for the grounding check)."""
+
+
+class ExtractWriter:
+    def __init__(self, index: LoadedIndex, companions: Companions) -> None:
+        self._index = index
+        self._content = index.content
+        self._companions = companions
+
+    def compose(
+        self,
+        chosen: list[tuple[int, float]],
+        probability: float | None,
+        retrieved: frozenset[int] = frozenset(),
+    ) -> Extract:
+        texts, citations, parts = [], [], []
+        documents = self._index.documents
+        lists = {row: self._companions.with_list(row, retrieved) for row, _ in chosen}
+        brought = {item for part in lists.values() for item in part[1:]}
+        chosen = [
+            pair for pair in chosen if pair[0] not in brought
+        ]  # a list item is quoted once, in its list
+        for n, (row, score) in enumerate(chosen, start=1):
+            part = lists[row]
+            body = escape(" ".join(self._content.sentences[r].text for r in part))
+            sentence = self._content.sentences[row]
+            if sentence.voice != "author":
+                # The first quote says whose words these are; the next ones of that section say "also".
+                previous = self._content.sentences[chosen[n - 2][0]] if n > 1 else None
+                same = previous is not None and (previous.source, previous.section) == (
+                    sentence.source,
+                    sentence.section,
+                )
+                where = escape(
+                    f"A {sentence.voice} in the {sentence.section} of \u201c{sentence.title}\u201d says"
+                )
+                body = f"{'Also in the ' + sentence.section if same else where}: \u201c{body}\u201d"
+            texts.append(f"{body} [{n}]")
+            citations.append(span_citation(n, part, score, self._content, documents))
+            parts.append(part)
+        if not texts:
+            return self.not_found(probability, False)
+        return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
+
+    def not_found(self, probability: float | None, readers_only: bool, note: str | None = None) -> Extract:
+        """The standard reply; ``readers_only`` adds a note that only reader comments speak to it."""
+        notes = (
+            (
+                "Only reader comments under an article touch on this; they are not the documents' "
+                "position and are not used as an answer.",
+            )
+            if readers_only
+            else ()
+        )
+        return Extract(NOT_FOUND_TEXT, (), True, probability, notes + ((note,) if note else ()))
