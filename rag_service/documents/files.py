@@ -142,9 +142,12 @@ def real_path(path: Path) -> Path:
     (Python raises ``RuntimeError`` naming the absolute path for a loop: never shown to anyone)."""
     try:
         return Path(os.path.realpath(path, strict=True))
-    except (OSError, RuntimeError) as exc:
-        what = "a symbolic link that loops" if getattr(exc, "errno", None) in (None, errno.ELOOP) else None
-        reason = what or f"cannot be read ({getattr(exc, 'strerror', None) or 'no such file'})"
+    except RuntimeError:
+        raise DocumentError(f"{path.name}: a symbolic link that loops, not read") from None
+    except OSError as exc:
+        reason = (
+            "a symbolic link that loops" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
+        )
         raise DocumentError(f"{path.name}: {reason}, not read") from None
 
 

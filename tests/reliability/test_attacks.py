@@ -99,28 +99,36 @@ def test_an_anonymous_upload_is_refused_before_its_body(live_server: LiveServer)
     assert b"missing or wrong API key" in reply
 
 
+@pytest.mark.slow
 def test_uploads_beyond_the_upload_slots_get_503(tmp_path: Path, embedder) -> None:
-    with_one = make_settings(tmp_path, api_key="attack-key", max_uploads=1)
-    ingest_seeds(with_one, embedder)
-    app = create_app(with_one, pipeline=Pipeline.load(with_one, embedder))
-    with TestClient(app) as client:
-        gate = _find_gate(client.app)
-        gate.in_flight = 1  # one upload still arriving
-        refused = _upload(client, ("notes.txt", NOTE.encode()))
-        assert refused.status_code == 503 and refused.headers["retry-after"]
-        assert "RAG_MAX_UPLOADS" in refused.json()["detail"]
-        gate.in_flight = 0
-        assert _upload(client, ("notes.txt", NOTE.encode())).status_code == 200
+    """On a real server with one upload slot: while one client is still sending its upload, the next
+    upload is turned away at once; once that client is gone, uploads are taken again."""
+    from tests.conftest import seeds_server
 
-
-def _find_gate(app):
-    from rag_service.api.upload_gate import UploadGate
-
-    layer = app.middleware_stack
-    while layer is not None and not isinstance(layer, UploadGate):
-        layer = getattr(layer, "app", None)
-    assert layer is not None
-    return layer
+    upload = [("files", ("n.txt", NOTE.encode()))]
+    with seeds_server(tmp_path, embedder, RAG_API_KEY="attack-key", RAG_MAX_UPLOADS="1") as server:
+        head = (
+            b"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer attack-key\r\n"
+            b"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n"
+            b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="slow.txt"\r\n\r\n'
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+            slow.sendall(head + b"a slow upload " * 100)  # and then nothing more for now
+            deadline = time.monotonic() + 10
+            while True:  # the slow upload holds the slot once a second one is refused
+                refused = httpx.post(f"{server.url}/api/documents", headers=KEY, files=upload)
+                if refused.status_code == 503 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert refused.status_code == 503 and refused.headers["retry-after"]
+            assert "RAG_MAX_UPLOADS" in refused.json()["detail"]
+        deadline = time.monotonic() + 30
+        while True:  # the slow client has gone: its slot is free again
+            taken = httpx.post(f"{server.url}/api/documents", headers=KEY, files=upload, timeout=60)
+            if taken.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert taken.status_code == 200, taken.text
 
 
 # 3. A name over 255 bytes is shortened; a request's files land together or not at all.

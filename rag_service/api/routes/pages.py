@@ -17,7 +17,7 @@ from rag_service.api.deps import PipelineDep
 from rag_service.api.render_pool import RenderPool
 from rag_service.api.schemas import ErrorResponse, PageHighlight
 from rag_service.documents.files import read_inside
-from rag_service.documents.formats.pdf_view import locate, render_page
+from rag_service.documents.formats.pdf_view import Highlight, locate, render_page
 from rag_service.errors import InvalidRequestError, NotFoundError
 from rag_service.ingest import read_options
 from rag_service.models import Document
@@ -80,7 +80,7 @@ def _page_png(doc: Document, number: int, pipeline: Pipeline) -> bytes:
     return png
 
 
-def _locate(doc: Document, pipeline: Pipeline, number: int, passage: str) -> Any:
+def _locate(doc: Document, pipeline: Pipeline, number: int, passage: str) -> Highlight:
     return locate(_pdf_bytes(doc, pipeline), doc.name, number, passage)
 
 

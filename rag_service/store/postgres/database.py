@@ -193,29 +193,27 @@ class Database:
             slow = isinstance(exc, psycopg.errors.QueryCanceled)
             if not slow and (not isinstance(exc, psycopg_pool.PoolTimeout) or not _reachable(url)):
                 self._down_since = self._down_since or time.monotonic()
-            self._raise_unavailable(url, exc)
+            raise self._unavailable(url, exc) from None
         except psycopg_pool.PoolClosed:  # closed under it by a recovery: the next try gets the new pool
             raise StoreUnavailableError(
                 f"the index database {where(url)} was just reconnected: retry now"
             ) from None
 
-    def _raise_unavailable(self, url: str, exc: Exception) -> None:
-        try:
-            raise exc
-        except psycopg_pool.PoolTimeout:
-            raise StoreUnavailableError(
+    def _unavailable(self, url: str, exc: Exception) -> StoreUnavailableError:
+        """The error a client sees for ``exc``: which database, what happened, what to do."""
+        if isinstance(exc, psycopg_pool.PoolTimeout):
+            return StoreUnavailableError(
                 f"the index database {where(url)} gave no connection within {self.timeout:g} s "
                 "(down, or every connection busy): retry in a few seconds"
-            ) from None
-        except psycopg.errors.QueryCanceled:
-            raise StoreUnavailableError(
+            )
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return StoreUnavailableError(
                 f"the index database {where(url)} did not answer within {self.timeout:g} s: retry later"
-            ) from None
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            log.warning("index database %s: %s", where(url), type(exc).__name__)
-            raise StoreUnavailableError(
-                f"the index database {where(url)} cannot be reached: retry in a few seconds"
-            ) from None
+            )
+        log.warning("index database %s: %s", where(url), type(exc).__name__)
+        return StoreUnavailableError(
+            f"the index database {where(url)} cannot be reached: retry in a few seconds"
+        )
 
     def close(self) -> None:
         self._close_pools()
