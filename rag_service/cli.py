@@ -200,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     answerability_training.add_arguments(p)
     p.set_defaults(run=answerability_training.run)
 
+    from rag_service.reader import command as reader_command
+
+    p = sub.add_parser(
+        "train-reader",
+        help="fine-tune the reader (a question-sentence cross-encoder) on SQuAD 2.0; writes it with its card",
+    )
+    reader_command.add_arguments(p)
+    p.set_defaults(run=reader_command.run)
+
     from rag_service.evaluation import answer_length
 
     p = sub.add_parser(

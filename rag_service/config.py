@@ -143,6 +143,15 @@ class Settings(BaseSettings):
         description="a model file written by `rag-service train-answerability` (default: the packaged one)",
     )
 
+    reader: bool = Field(
+        True,
+        description="read the best candidate sentences with the trained reader (ordering, declining); "
+        "false gives the answerer without it, and its figures",
+    )
+    reader_dir: Path | None = Field(
+        None, description="a folder written by `rag-service train-reader` (default: the packaged reader)"
+    )
+
     # Generation: the offline extractive answerer, or any OpenAI-compatible chat server.
     llm_backend: Literal["extractive", "openai"] = "extractive"
     llm_base_url: str = "http://127.0.0.1:11434/v1"

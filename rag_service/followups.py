@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
+from rag_service.answer.markdown_safe import link_text
 from rag_service.documents.chunking import embedding_text
 from rag_service.models import ScoredChunk
 from rag_service.store.model import IndexContent
@@ -33,6 +34,9 @@ class QuotedSentences:
         rows: dict[str, list[int]] = {}
         for row, sentence in enumerate(self._content.sentences):
             rows.setdefault(sentence.text, []).append(row)
+            shown = link_text(sentence.text)  # how an answer shows a Markdown sentence
+            if shown != sentence.text:
+                rows.setdefault(shown, []).append(row)
         return rows
 
     @cached_property

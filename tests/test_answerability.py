@@ -132,7 +132,7 @@ def test_a_filler_must_add_something_the_question_does_not_say() -> None:
 
 
 def test_the_operating_point_setting_moves_the_threshold(seeds_pipeline) -> None:
-    model = load_model()
+    model = load_model(with_reader=True)  # the reader is on by default
     for point in OPERATING_POINTS:
         settings = Settings(answer_operating_point=point)
         answerer = ExtractiveAnswerer.from_settings(seeds_pipeline.index, content_terms, settings)

@@ -136,8 +136,13 @@ def test_wrapped_files_are_titled_by_their_own_heading(wrapped_pipeline: Pipelin
     titles = {d.name: d.meta.title for d in wrapped_pipeline.index.content.documents}
     assert titles == {
         "apache-license-2.0.txt": "Apache License",
+        "aws-cli-s3-config.rst": "AWS CLI S3 Configuration",
+        "cargo-faq.html": "Frequently Asked Questions",
         "gpl-3.0.txt": "GNU GENERAL PUBLIC LICENSE",
+        "libtasn1-manual.pdf": "Libtasn1",
+        "numpy-ma-readme.rst": "A guide to masked arrays in NumPy",
         "pip-https-certificates.md": "HTTPS Certificates",
+        "pyenv-virtualenv-readme.md": "pyenv-virtualenv",
         "rust-book-release-profiles.html": "Customizing Builds with Release Profiles",
         "rust-book-what-is-ownership.html": "What Is Ownership?",
     }

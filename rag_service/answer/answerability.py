@@ -22,6 +22,9 @@ from typing import Any
 
 OPERATING_POINTS = ("prefer_answering", "balanced", "prefer_declining")
 MODEL_FILE = "answerability.json"
+READER_MODEL_FILE = "answerability-reader.json"
+"""The gate refitted with the reader's features (``answer.reading``); the first file is the gate of the
+path without the reader (``RAG_READER=false``)."""
 MODEL_VERSION = 1
 
 
@@ -58,11 +61,14 @@ class AnswerabilityModel:
         )
 
 
-def packaged_path() -> Path:
-    return Path(str(resources.files("rag_service.answer") / MODEL_FILE))
+def packaged_path(with_reader: bool = False) -> Path:
+    return Path(
+        str(resources.files("rag_service.answer") / (READER_MODEL_FILE if with_reader else MODEL_FILE))
+    )
 
 
-def load_model(path: Path | None = None) -> AnswerabilityModel:
-    """The shipped model, or the one at ``path`` (a file written by ``rag-service train-answerability``)."""
-    source = path or packaged_path()
+def load_model(path: Path | None = None, with_reader: bool = False) -> AnswerabilityModel:
+    """The shipped model (with or without the reader's features), or the one at ``path`` (a file
+    written by ``rag-service train-answerability``)."""
+    source = path or packaged_path(with_reader)
     return AnswerabilityModel.from_record(json.loads(source.read_text(encoding="utf-8")))

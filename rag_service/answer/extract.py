@@ -1,7 +1,8 @@
 """What the extractive answerer hands on (``Extract``), and how its text is written from the chosen
 sentences: each quote, or a list it introduces, with its citation marker; a non-author voice introduced
 as such ("A reader in the comments of … says: …"); the document's own characters made safe to render
-as Markdown (``answer.markdown_safe``); or the standard "not in the documents" reply.
+as Markdown (``answer.markdown_safe``), a Markdown document's links shown as their text; or the standard
+"not in the documents" reply.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from rag_service.answer.citations import span_citation
 from rag_service.answer.companions import Companions
-from rag_service.answer.markdown_safe import escape
+from rag_service.answer.markdown_safe import escape, link_text
 from rag_service.models import Citation
 from rag_service.store.model import LoadedIndex
 
@@ -50,8 +51,11 @@ class ExtractWriter:
         ]  # a list item is quoted once, in its list
         for n, (row, score) in enumerate(chosen, start=1):
             part = lists[row]
-            body = escape(" ".join(self._content.sentences[r].text for r in part))
             sentence = self._content.sentences[row]
+            body = " ".join(self._content.sentences[r].text for r in part)
+            if documents[sentence.source].structure.kind == "markdown":
+                body = link_text(body)  # a link reads as its text; the citation keeps the stored bytes
+            body = escape(body)
             if sentence.voice != "author":
                 # The first quote says whose words these are; the next ones of that section say "also".
                 previous = self._content.sentences[chosen[n - 2][0]] if n > 1 else None

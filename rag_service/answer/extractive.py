@@ -1,19 +1,16 @@
 """The offline answerer: decide whether the passages answer, then quote the sentences that do.
 
-Design: every sentence of every document was embedded at ingest, so answering costs one dot product per
-candidate sentence (the sentences of the retrieved chunks) on top of retrieval.
+Every sentence was embedded at ingest, so ranking costs a dot product per candidate sentence.
 
 Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
-margins, question-word coverage and answer-type presence gives the probability that the passages
-answer; below the operating point's threshold the reply is "not in the documents", with no citations.
-On top of it, one rule: a question naming someone or something (a run of capitalised words inside it) no
-word of which any document writes in any form is declined with a note naming it (``TermStats.unknown_names``):
-similarity cannot see that "In which year did Yuri Gagarin fly to space?" is about a man the documents
-never mention, since everything else in it is on their topic. Likewise a question naming a year that
-none of the sentences that could answer it names ("What is the budget for 2017?") is declined with a
-note: an answer from them would be about another year. A question about where a document goes ("how
-does the talk end?") is answered from that document's last or first sentences
-(``rag_service.answer.position``).
+coverage, answer-type presence and the reader's scores; below the operating point's threshold the reply
+is "not in the documents". Rules add notes: a question naming someone no document mentions
+(``TermStats.unknown_names``), or a year no sentence that could answer names
+(``rag_service.answer.numbers_asked``), is declined; a question about where a document goes is
+answered from its first or last sentences (``rag_service.answer.position``); an elliptical follow-up
+about something new is answered about it or declined (``rag_service.answer.ellipsis``).
+
+The reader (``answer.reading``) reads the best candidates: its scores join the gate, its best sentence leads.
 
 Ranking (``rag_service.answer.scoring``): cosine similarity, raised toward its heading's
 (``rag_service.answer.sections``) and by ``NEIGHBOUR_WEIGHT`` times the better cosine of the sentences
@@ -25,9 +22,9 @@ How much to say depends on the evidence: two sentences, and more (up to ``max_se
 score close to the best (``SCORE_SPAN``), so a question whose answer is spread over a passage gets more
 of it than one a single sentence answers; all from the best sentence's document (in document order,
 except that a sentence holding the asked-for name, date, number or place comes first), plus at most one
-sentence of another document scoring within ``margin`` of the best. A
-sentence that introduces a list (ends with ":") brings the list items that follow it, as one citation,
-and a table row its header row (``answer.companions``).
+sentence of another document scoring within ``margin`` of the best. A sentence that introduces a list
+(ends with ":") brings the list items that follow it, as one citation, and a table row its header row
+(``answer.companions``).
 
 Voice (``rag_service.answer.voices``): reader comments answer only questions about them, each quote
 introduced as such, and a question only the comments speak to is declined with a note. The text of an
@@ -37,25 +34,21 @@ answer is written by ``rag_service.answer.extract``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from rag_service.answer.answer_types import (
-    OTHER,
-    SEVERAL,
-    SLOT_TYPES,
-    named_in,
-    question_type,
-    versions,
-    years,
-)
+from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, question_type
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.companions import Companions
+from rag_service.answer.ellipsis import NEW_SUBJECT_NOTE, about_new_subject, new_subject
 from rag_service.answer.extract import Extract, ExtractWriter
 from rag_service.answer.features import answerability_features
 from rag_service.answer.lines import line_kinds
 from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, neighbour_rows, with_neighbours
+from rag_service.answer.numbers_asked import missing_note, missing_numbers
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
+from rag_service.answer.reading import SentenceReading, reader_features, reorder
 from rag_service.answer.scoring import SentenceScorer
 from rag_service.answer.sections import innermost_headings, with_headings
 from rag_service.answer.selection import SentenceSelector
@@ -64,6 +57,7 @@ from rag_service.answer.voices import NO_READERS_NOTE, Voices
 from rag_service.config import Settings
 from rag_service.conversation import own_question
 from rag_service.models import ScoredChunk
+from rag_service.reader.model import Reader
 from rag_service.store.model import LoadedIndex
 
 REPEAT_PENALTY = 0.3
@@ -98,10 +92,12 @@ class ExtractiveAnswerer:
         min_sentences: int = MIN_SENTENCES,
         span: float = SCORE_SPAN,
         neighbour_weight: float = NEIGHBOUR_WEIGHT,
+        reader: Reader | None = None,
     ) -> None:
         """``model`` None answers every question that retrieves something (training collects features
         that way); the service always has one. ``min_sentences``, ``span`` and ``neighbour_weight`` are
-        open so that ``rag-service tune-answer-length`` can score other values through this same code."""
+        open so that ``rag-service tune-answer-length`` can score other values through this same code.
+        ``reader`` None is the path without the reader (``RAG_READER=false``)."""
         content = index.content
         self._index = index
         self._content = content
@@ -131,18 +127,21 @@ class ExtractiveAnswerer:
         self.min_sentences = min_sentences
         self.span = span
         self.neighbour_weight = neighbour_weight
+        self.reading = SentenceReading(reader, content.sentences) if reader is not None else None
 
     @classmethod
     def from_settings(
         cls, index: LoadedIndex, terms: Callable[[str], list[str]], settings: Settings
     ) -> ExtractiveAnswerer:
-        model = load_model(settings.answerability_model)
+        from rag_service.reader.model import shared_reader
+
+        reader = shared_reader(settings.reader_dir) if settings.reader else None
+        model = load_model(settings.answerability_model, with_reader=reader is not None)
         threshold = settings.answerability_threshold
         if threshold is None:
             threshold = model.threshold(settings.answer_operating_point)
-        return cls(
-            index, terms, model=model, threshold=threshold, max_sentences=settings.answer_max_sentences
-        )
+        limit = settings.answer_max_sentences
+        return cls(index, terms, model=model, threshold=threshold, max_sentences=limit, reader=reader)
 
     def features(
         self, question: str, query_vector: np.ndarray, hits: Sequence[ScoredChunk]
@@ -151,8 +150,37 @@ class ExtractiveAnswerer:
         rows, _ = self._author_rows(hits)
         if not rows:
             return None
-        cosine = self._content.sentence_vectors[np.asarray(rows)] @ query_vector
-        return answerability_features(question, query_vector, hits, self._index, self.stats, rows, cosine)
+        array = np.asarray(rows)
+        cosine = self._content.sentence_vectors[array] @ query_vector
+        _, logits = self._rank(question, query_vector, array, cosine)
+        read = () if logits is None else (logits,)
+        return self._features(question, query_vector, hits, rows, cosine, *read)
+
+    def _features(
+        self, question: str, vector: np.ndarray, hits: Sequence[ScoredChunk], rows: list[int], *arrays: Any
+    ) -> dict[str, float]:
+        """The gate's features; ``arrays`` are the rows' cosines and, with the reader, its logits."""
+        cosine, *logits = arrays
+        values = answerability_features(question, vector, hits, self._index, self.stats, rows, cosine)
+        return values | reader_features(logits[0]) if logits else values
+
+    def _rank(
+        self, question: str, query_vector: np.ndarray, array: np.ndarray, cosine: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each candidate's rank (``-inf``: may not answer) and, with the reader, its logits."""
+        kind = question_type(own_question(question))
+        if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
+            kind = question_type(question)
+        vectors = self._content.sentence_vectors
+        raised = with_headings(cosine, array, self._heading_rows, vectors, query_vector)
+        weight = self.neighbour_weight
+        context = with_neighbours(raised, array, self._neighbours, vectors, query_vector, weight)
+        scores = self._scorer.scores(question, kind, array, context)
+        new, _ = new_subject(question, self._terms)
+        if new:  # "And of user games?": only sentences about games may answer
+            scores[~about_new_subject(new, array, self.stats)] = -np.inf
+        logits = self.reading.read(question, array, scores) if self.reading is not None else None
+        return scores, logits
 
     def answer(
         self,
@@ -172,11 +200,11 @@ class ExtractiveAnswerer:
             return self._writer.not_found(None, False, NO_READERS_NOTE)
         array = np.asarray(rows)
         cosine = self._content.sentence_vectors[array] @ query_vector
+        scores, logits = self._rank(question, query_vector, array, cosine)
         probability = 1.0
         if self.model is not None:
-            features = answerability_features(
-                question, query_vector, hits, self._index, self.stats, rows, cosine
-            )
+            read = () if logits is None else (logits,)
+            features = self._features(question, query_vector, hits, rows, cosine, *read)
             probability = self.model.probability(features)
         own = own_question(question)  # the user's words, without a follow-up's context
         unknown = self.stats.unknown_names(own)
@@ -193,18 +221,18 @@ class ExtractiveAnswerer:
         kind = question_type(own)
         if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
             kind = question_type(question)
-        vectors = self._content.sentence_vectors
-        raised = with_headings(cosine, array, self._heading_rows, vectors, query_vector)
-        weight = self.neighbour_weight
-        context = with_neighbours(raised, array, self._neighbours, vectors, query_vector, weight)
-        scores = self._scorer.scores(question, kind, array, context)
-        missing = self._missing_numbers(own, array[np.isfinite(scores)])
+        new, subject = new_subject(question, self._terms)
+        if new and not np.isfinite(scores).any():
+            return self._writer.not_found(probability, False, NEW_SUBJECT_NOTE.format(subject[:NAME_CHARS]))
+        missing = missing_numbers(self._index, own, array[np.isfinite(scores)])
         if missing:
-            return self._writer.not_found(probability, False, f"The passages found never mention {missing}.")
+            return self._writer.not_found(probability, False, missing_note(missing, hits))
         if said:
             scores -= REPEAT_PENALTY * np.isin(array, np.fromiter(said, dtype=np.int64))
         # A name, date, number or place comes first; longer answers read best in the document's order.
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
+        if logits is not None:
+            chosen = reorder(chosen, array, logits, said)
         if not chosen:
             return self._writer.not_found(probability, False)
         for name in joined_names(own):
@@ -212,28 +240,6 @@ class ExtractiveAnswerer:
         return self._writer.compose(
             self._companions.with_headers(chosen, frozenset(rows)), probability, frozenset(rows)
         )
-
-    def _missing_numbers(self, own: str, rows: np.ndarray) -> str:
-        """The years and dotted numbers (a release "7.0", a section "4.2") the user's own words name that
-        neither the sentences that may answer it nor their documents' titles nor the headings they stand
-        under name ("What was the budget for 2017?" over passages about other years, "When was PyYAML
-        7.0 released?" over a README naming no release): an answer from them would be about another
-        year or release. Empty when there are none."""
-        asked_years, asked_versions = years(own), versions(own)
-        if not asked_years and not asked_versions:
-            return ""
-        sentences, documents = self._content.sentences, self._index.documents
-        named_years: set[str] = set()
-        named_versions: set[str] = set()
-        for row in rows:
-            s = sentences[row]
-            heading = documents[s.source].structure.heading_at(s.start) or ""  # "Budget › 2017"
-            text = f"{s.text} {s.title} {heading}"
-            named_years |= years(text)
-            named_versions |= versions(text)
-        missing = sorted(asked_years - named_years)
-        missing += sorted(v for v in asked_versions if not named_in(v, named_versions))
-        return ", ".join(missing)
 
     def _position_answer(
         self,

@@ -1,10 +1,10 @@
 """What kind of line a sentence is: the document's title again, a heading, a byline, a photo caption or
 credit, a headline in Title Case, or running text.
 
-The answerer never quotes metadata as an answer on its own (a title or heading is shown with its
-citation instead), and lets short lines (bylines, credits) answer only when they hold the name, date or
-number asked for. Read off the text and the document's structure map once per index, with no knowledge
-of any particular document.
+The answerer never quotes a question (a FAQ's own question line) or metadata as an answer on its own (a
+title or heading is shown with its citation instead), and lets short lines (bylines, credits) answer only
+when they hold the name, date or number asked for. Read off the text and the document's structure map
+once per index, with no knowledge of any particular document.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ CAPTION = re.compile(
 """A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)". Not
 "Image: …" or "Credit: …" alone, which in technical or financial text begin ordinary lines."""
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
+_QUESTION = re.compile(r"\?['\"”’)\]]*$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class LineKinds:
     """On a photo caption or credit line."""
     headline: np.ndarray
     """A short line in Title Case (``title_case``): a headline."""
+    question: np.ndarray
+    """A sentence that asks ("Is it possible to attach Valgrind to a running program?"): a FAQ's
+    question, or a writer's rhetorical one. It says nothing, so it never answers."""
 
 
 def line_kinds(index: LoadedIndex) -> LineKinds:
@@ -75,7 +79,8 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
         # A line ending in ":" introduces what follows (a list, a command), it is no heading.
         short_line[row] = own_line and unpunctuated and not s.text.endswith(":") and len(s.text.split()) <= 12
     headline = short_line & np.array([title_case(s.text) for s in sentences], dtype=bool)
-    return LineKinds(title_line, short_line, caption, headline)
+    question = np.array([bool(_QUESTION.search(s.text)) for s in sentences], dtype=bool)
+    return LineKinds(title_line, short_line, caption, headline, question)
 
 
 def title_case(text: str) -> bool:

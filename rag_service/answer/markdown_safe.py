@@ -26,3 +26,13 @@ def escape(text: str) -> str:
 def unescape(text: str) -> str:
     """What ``escape`` was given (also the plain reading of an escaped answer with its markers)."""
     return _ESCAPED.sub(r"\1", text)
+
+
+_INLINE_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\([^()\s]*(?:\s+\"[^\"]*\")?\)")
+_REFERENCE_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
+
+
+def link_text(text: str) -> str:
+    """A Markdown sentence as it reads rendered: each link ``[text](url)``, ``[text][ref]`` or image
+    ``![alt](url)`` as its text. Answers show this; citations still point at the stored bytes."""
+    return _REFERENCE_LINK.sub(r"\1", _INLINE_LINK.sub(r"\1", text))

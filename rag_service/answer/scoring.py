@@ -6,7 +6,8 @@ sentence contains (and ``HEADING_SHARE`` of those its heading adds), plus ``FILL
 question asks for a date, number, name or place and the sentence holds one
 (``rag_service.answer.answer_types``), less a small penalty for fragments shorter than a full sentence.
 
-What is never an answer on its own gets ``-inf``: a line that repeats the document's title; unless the
+What is never an answer on its own gets ``-inf``: a line that repeats the document's title; a question
+(a FAQ's question line says nothing); unless the
 question asks for a name, date, number or place and the line holds one ("Author: Mr. …" answers "who
 wrote it?"), short lines without sentence punctuation (bylines, headings in plain text); and a photo
 caption or credit, except for a question about the photo (``rag_service.answer.lines``).
@@ -74,7 +75,12 @@ class SentenceScorer:
             if fills and kind in (PERSON, PLACE) and self._lines.headline[row]:
                 fills = False  # in a Title Case headline, a capital letter is no sign of a name
             short = self._lines.short[row] or self._lines.caption[row]
-            if self._lines.title[row] or (self._lines.caption[row] and not photo) or (short and not fills):
+            if (
+                self._lines.title[row]
+                or self._lines.question[row]
+                or (self._lines.caption[row] and not photo)
+                or (short and not fills)
+            ):
                 scores[i] = -np.inf
             elif fills:
                 scores[i] += FILLER_BONUS

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["documents", "postgres"],
+        choices=["documents", "postgres", "reader"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -46,6 +46,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report = bench_report.Report()
         with tempfile.TemporaryDirectory() as tmp:
             run_documents(report, sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
+        return 0
+    if args.only == "reader":
+        import tempfile
+
+        from rag_service.bench.reader import run_alone
+
+        with tempfile.TemporaryDirectory() as tmp:
+            report = run_alone(settings, Path(tmp), args.runs)
+        print(report.markdown(bench_report.header(settings, "rag-service bench --only reader")))
         return 0
     if args.only == "postgres":
         import shutil

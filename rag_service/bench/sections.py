@@ -31,6 +31,7 @@ from rag_service.bench import scale
 from rag_service.bench.documents import run_documents
 from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
 from rag_service.bench.loadtest import LoadResult, default_questions, run_load
+from rag_service.bench.reader import reader_section
 from rag_service.bench.report import Report
 from rag_service.bench.server import ServerProcess
 from rag_service.bench.timing import Timing, measure
@@ -150,6 +151,7 @@ def run(
             retrieval.p50 <= peer.p50,
         )
         _http(report, tmp, floor, runs)
+        reader_section(report, tmp, runs)
         if scifact is not None:
             _scifact(report, settings, embedder, scifact, tmp, floor, runs, pdf_pages)
         else:

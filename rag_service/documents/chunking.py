@@ -26,11 +26,12 @@ from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag_service.documents.glued import heading_end
 from rag_service.documents.markup import prose_length, unrendered_spans
 from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v8"
+SPLITTER_VERSION = "recursive-chars-v9"
 """v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
 v4: a full stop after an initial or a common abbreviation does not end a sentence.
 v5: a line break where a hard-wrapped line ran out of room is a space (``documents.wraps``), and a
@@ -43,7 +44,9 @@ leaders to a page number) is markup; in HTML, the text and inline elements betwe
 paragraph (``<br>`` a line break), permalink anchors are dropped and a page that declares no charset is
 read as UTF-8.
 v8: the pagers of multi-page HTML manuals are dropped (GNU Texinfo's "Next: …, Up: …"), and a sentence
-inside a Markdown file's front matter or an HTML comment is not kept (``markup.unrendered_spans``)."""
+inside a Markdown file's front matter or an HTML comment is not kept (``markup.unrendered_spans``).
+v9: a heading glued to the sentence after it is not part of the sentence (``documents.glued``), and a
+"~~~~" underline that no fence closes no longer keeps every later line break (``documents.wraps``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
@@ -132,6 +135,7 @@ def split_document(
             fields = (chunk_id, document.name, section.name, section.voice, title, start, end, text)
             chunks.append(Chunk(*fields, header=header))
         for n_start, n_end in _sentence_spans(norm.text):
+            n_start += heading_end(norm.text[n_start:n_end])  # "Heading Sentence starts …"
             start, end = norm.to_original(n_start, n_end)
             text = embedding_text(document.text[start:end])
             # a logo, badge or link list says nothing; front matter and comments are never rendered
@@ -218,3 +222,16 @@ def _chunk_id(source: str, section: str, text: str, seen: dict[str, int]) -> str
     count = seen.get(base, 0)
     seen[base] = count + 1
     return base if count == 0 else f"{base}-{count + 1}"
+
+
+def plain_sentences(text: str) -> list[tuple[int, int, str]]:
+    """The sentences of a plain text cut as ``split_document`` cuts a document's (``(start, end, text)``,
+    offsets into ``text``): the reader is trained on sentences cut exactly as it will later read them."""
+    norm = normalise(text)
+    found = []
+    for n_start, n_end in _sentence_spans(norm.text):
+        start, end = norm.to_original(n_start, n_end)
+        sentence = embedding_text(text[start:end])
+        if prose_length(sentence) >= MIN_SENTENCE_WORDS:
+            found.append((start, end, sentence))
+    return found

@@ -52,9 +52,10 @@ from rag_service.models import Document, DocumentMeta, Section
 
 SEED_SUFFIXES = tuple(SUFFIXES)
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-EXTRACTION_VERSION = "extract-v1"
+EXTRACTION_VERSION = "extract-v2"
 """Folded into the hash of every PDF with the OCR state, so that installing Tesseract (or turning OCR
-on) re-reads the scans on the next ingest instead of keeping their empty pages."""
+on) re-reads the scans on the next ingest instead of keeping their empty pages. v2: a definition list's
+label glued to its text gets its space back (``formats.labels``)."""
 SIDECAR_SUFFIX = ".meta.json"
 BODY = "body"
 log = logging.getLogger("rag_service.documents")

@@ -23,7 +23,8 @@ wrap), and either
 A line that ends a sentence keeps its break (after it, a line in lower case is a user name or code, not
 prose; a full stop followed by a capital ends the sentence anyway), and so does one ending in ``:``: it
 introduces a list, which the answerer quotes item by item.
-Code fences are left alone.
+Code fences are left alone; a fence line that nothing closes is no fence (a plain-text FAQ underlines
+its title with "~~~~", and taking it for one kept every later break in the file).
 """
 
 from __future__ import annotations
@@ -71,9 +72,13 @@ def soft_breaks(text: str) -> str:
         return text
     width = _wrap_width(lines)
     parts: list[str] = []  # lines and the one character after each (not a list of every character)
+    fences = [i for i, line in enumerate(lines) if _FENCE.match(line)]
+    if len(fences) % 2:  # one that nothing closes is an underline ("~~~~" under a title), not a fence
+        fences.pop()
+    fence_lines = set(fences)
     in_fence = False
-    for line, following in itertools.pairwise(lines):
-        fence = bool(_FENCE.match(line))
+    for i, (line, following) in enumerate(itertools.pairwise(lines)):
+        fence = i in fence_lines
         in_fence ^= fence
         soft = not in_fence and not fence and _soft(line, following, width)
         parts += (line, " " if soft else "\n")

@@ -27,6 +27,7 @@ import numpy as np
 from rag_service.answer.answerability import MODEL_VERSION, OPERATING_POINTS, packaged_path
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.features import FEATURES
+from rag_service.answer.reading import READER_FEATURES
 from rag_service.config import Settings
 from rag_service.embedding.base import Embedder
 from rag_service.retrieval.lexical import content_terms
@@ -54,8 +55,11 @@ class Row:
     features: dict[str, float]
 
 
-def collect(pipeline: Any, questions: list[tuple[str, str, bool, tuple[str, ...]]], origin: str) -> list[Row]:
-    """Features of each ``(id, question, answerable, gold files)`` over ``pipeline``'s index."""
+def collect(
+    pipeline: Any, questions: list[tuple[str, str, bool, tuple[str, ...]]], origin: str, reader: Any = None
+) -> list[Row]:
+    """Features of each ``(id, question, answerable, gold files)`` over ``pipeline``'s index (with the
+    reader's, when ``reader`` is given)."""
     index = pipeline.index
     answerer = ExtractiveAnswerer(
         index,
@@ -63,6 +67,7 @@ def collect(pipeline: Any, questions: list[tuple[str, str, bool, tuple[str, ...]
         model=None,
         threshold=0.0,
         max_sentences=pipeline.settings.answer_max_sentences,
+        reader=reader,
     )
     rows = []
     for qid, question, answerable, gold in questions:
@@ -77,16 +82,16 @@ def collect(pipeline: Any, questions: list[tuple[str, str, bool, tuple[str, ...]
     return rows
 
 
-def clapnq_rows(folder: Path, settings: Settings, embedder: Embedder) -> list[Row]:
+def clapnq_rows(folder: Path, settings: Settings, embedder: Embedder, reader: Any = None) -> list[Row]:
     from rag_service.evaluation.qa import corpus_pipeline, load_qa
 
     files, questions = load_qa(folder)
     asked = [(q.id, q.question, q.answerable, q.gold) for q in questions]
     with corpus_pipeline(files, settings, embedder, progress=False) as pipeline:
-        return collect(pipeline, asked, folder.name)
+        return collect(pipeline, asked, folder.name, reader)
 
 
-def seed_rows(cases_path: Path, settings: Settings, embedder: Embedder) -> list[Row]:
+def seed_rows(cases_path: Path, settings: Settings, embedder: Embedder, reader: Any = None) -> list[Row]:
     from rag_service.evaluation.dataset import load_cases
     from rag_service.evaluation.qa import corpus_pipeline
 
@@ -99,7 +104,7 @@ def seed_rows(cases_path: Path, settings: Settings, embedder: Embedder) -> list[
         (p.name, p.read_text(encoding="utf-8")) for p in sorted(settings.seeds_dir.iterdir()) if p.is_file()
     ]
     with corpus_pipeline(files, settings, embedder, progress=False) as pipeline:
-        return collect(pipeline, asked, cases_path.stem)
+        return collect(pipeline, asked, cases_path.stem, reader)
 
 
 def origin_weights(rows: list[Row]) -> np.ndarray:
@@ -112,21 +117,26 @@ def origin_weights(rows: list[Row]) -> np.ndarray:
     return weights**ORIGIN_BALANCE
 
 
+def feature_names(rows: list[Row]) -> list[str]:
+    """The gate's features, the reader's among them when the rows have them."""
+    return [n for n in (*FEATURES, *READER_FEATURES) if n in rows[0].features]
+
+
 def _matrix(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.array([[r.features[name] for name in FEATURES] for r in rows], dtype=np.float64)
+    x = np.array([[r.features[name] for name in feature_names(rows)] for r in rows], dtype=np.float64)
     y = np.array([r.answerable for r in rows])
     gold = np.array([r.cited_gold for r in rows])
     return x, y, gold
 
 
-def _fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+def _fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: list[str]) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
     return {
-        "features": list(FEATURES),
+        "features": names,
         "mean": mean.tolist(),
         "scale": scale.tolist(),
         "coef": model.coef_[0].tolist(),
@@ -188,7 +198,7 @@ def cross_validate(rows: list[Row]) -> tuple[np.ndarray, dict[str, Any]]:
     decisions = {point: np.zeros(len(rows)) for point in OPERATING_POINTS}
     for k in range(FOLDS):
         train, test = fold != k, fold == k
-        params = _fit(x[train], y[train], weights[train])
+        params = _fit(x[train], y[train], weights[train], feature_names(rows))
         cuts = choose_thresholds(_predict(params, x[train]), y[train], gold[train])
         prob[test] = _predict(params, x[test])
         for point in OPERATING_POINTS:
@@ -214,7 +224,7 @@ def train(rows: list[Row]) -> dict[str, Any]:
     ]
     return {
         "version": MODEL_VERSION,
-        "model": _fit(x, y, origin_weights(rows)),
+        "model": _fit(x, y, origin_weights(rows), feature_names(rows)),
         "thresholds": choose_thresholds(prob, y, gold),
         "cross_validation": figures,
         "trade_off": curve,
@@ -231,6 +241,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cases", type=Path, default=Path("eval/seeds.jsonl"), help="seeds evaluation set")
     parser.add_argument("--out", type=Path, default=None, help="model file (default: the packaged one)")
+    parser.add_argument(
+        "--no-reader",
+        action="store_true",
+        help="fit the gate of the path without the reader (RAG_READER=false)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,10 +254,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     embedder = make_embedder(settings)
     started = time.perf_counter()
     print("indexing and asking the training questions (about 2 minutes on 2 cores) ...", flush=True)
-    rows = clapnq_rows(args.qa, settings, embedder) + seed_rows(args.cases, settings, embedder)
+    from rag_service.reader.model import load_reader
+
+    reader = None if args.no_reader else load_reader(settings.reader_dir)
+    settings = settings.model_copy(update={"reader": False})  # the pipelines' own answerers go unused
+    rows = clapnq_rows(args.qa, settings, embedder, reader) + seed_rows(
+        args.cases, settings, embedder, reader
+    )
     record = train(rows)
     record["provenance"] = {
-        "command": f"rag-service train-answerability --qa {args.qa} --cases {args.cases}",
+        "command": f"rag-service train-answerability --qa {args.qa} --cases {args.cases}"
+        + (" --no-reader" if args.no_reader else ""),
+        "reader": None if reader is None else reader.version,
         "data": {
             str(args.qa / "questions.jsonl"): _digest(args.qa / "questions.jsonl"),
             str(args.qa / "corpus.jsonl"): _digest(args.qa / "corpus.jsonl"),
@@ -253,7 +276,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "trained_at": time.strftime("%Y-%m-%d", time.gmtime()),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    out = args.out or packaged_path()
+    out = args.out or packaged_path(with_reader=reader is not None)
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(summary(record))
     print(f"wrote {out}")

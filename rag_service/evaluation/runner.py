@@ -117,6 +117,7 @@ def score_turn(
         "must_mention": metrics.mention_rate(response.get("answer", ""), turn.must_mention)
         if turn.must_mention
         else None,
+        "first_holds": None,
         "grounding": (response.get("grounding") or {}).get("supported_share"),
         "answer_f1": None,
         "quote_in_reference": None,
@@ -140,6 +141,15 @@ def score_turn(
             places.append(found)
         cited = [(c["source"], c["start"], c["end"]) for c in citations]
         scores["quote_coverage"] = metrics.quote_coverage(places, cited)
+        # The answer leads with the answer: its first quote holds an expected quote or a must-mention term.
+        first = citations[:1]
+        scores["first_holds"] = float(
+            bool(first)
+            and (
+                metrics.quote_coverage(places, cited[:1]) > 0
+                or any(t.lower() in first[0]["quote"].lower() for t in turn.must_mention)
+            )
+        )
     return scores
 
 

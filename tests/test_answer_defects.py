@@ -1,0 +1,76 @@
+"""Defects a new user met on real files (issue #31), each checked on the file it was met on
+(``tests/documents/data``, provenance in its README): a FAQ's question quoted as its answer and cut at a
+line end, raw Markdown link syntax in an answer, a PDF reference list's glued labels, a heading glued to
+the sentence after it, and a follow-up about something new answered with the previous answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag_service.documents.chunking import make_splitter, split_document
+from rag_service.documents.files import SourceFile, load_document
+from rag_service.models import Message
+from rag_service.pipeline import Pipeline
+from tests.documents.indexed import index_files
+
+DATA = Path(__file__).parent / "documents" / "data"
+SEEDS = Path(__file__).parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def manuals(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
+    return index_files(
+        tmp_path_factory.mktemp("defects"),
+        embedder,
+        DATA / "valgrind-faq.txt",
+        DATA / "users-and-groups.html",
+        DATA / "systemd-uids-gids.md",
+    )
+
+
+def _sentences(path: Path) -> list[str]:
+    document = load_document(SourceFile(path.name, path, "test"))
+    return [s.text for s in split_document(document, make_splitter(800, 120))[1]]
+
+
+def test_a_faq_question_wrapped_over_two_lines_is_one_sentence_and_never_the_answer(manuals) -> None:
+    # The FAQ underlines its title with "~~~~", which once passed for a code fence that never closed.
+    assert "Is it possible to attach Valgrind to a program that is already running?" in _sentences(
+        DATA / "valgrind-faq.txt"
+    )
+    answer = manuals.ask("Is it possible to attach Valgrind to a program that is already running?")
+    assert answer.citations, answer.text
+    assert not any(c.quote.rstrip().endswith("?") for c in answer.citations), answer.text
+    assert not any(c.quote.rstrip().endswith("already") for c in answer.citations), answer.text
+
+
+def test_a_markdown_link_reads_as_its_text_while_the_citation_keeps_the_stored_bytes(manuals) -> None:
+    answer = manuals.ask("Which UID range is used for home directories managed by systemd-homed?")
+    assert "60001" in answer.text, answer.text
+    assert "](http" not in answer.text and "systemd-homed.service(8)" in answer.text
+    cited = next(c for c in answer.citations if "60001" in c.quote)
+    assert "](https://www.freedesktop.org" in cited.quote  # the quote is the file's own characters
+
+
+def test_a_follow_up_about_another_user_is_not_answered_about_the_first(manuals) -> None:
+    first = manuals.ask("What shell does user sync have?")
+    assert "/bin/sync" in first.text, first.text
+    history = [Message("user", "What shell does user sync have?"), Message("assistant", first.text)]
+    follow = manuals.ask("And of user games?", history=history)
+    assert follow.not_found or "games" in follow.citations[0].quote.lower(), follow.text
+    assert "/bin/sync" not in follow.text, follow.text
+
+
+def test_a_pdf_reference_list_keeps_a_space_between_label_and_text() -> None:
+    path = DATA / "shared-mime-info-spec.pdf"
+    text = load_document(SourceFile(path.name, path, "test")).text
+    assert "SharedMIME Shared MIME-info Database" in text and "SharedMIMEShared" not in text
+    assert "GNOME The GNOME desktop" in text and "GNOMEThe" not in text
+
+
+def test_a_heading_glued_to_the_next_sentence_is_not_quoted_with_it() -> None:
+    sentences = _sentences(SEEDS / "000_47ffcb0c647e5e31.txt")
+    assert any(s.startswith("Development of commercial space traveling") for s in sentences)
+    assert not any("traveling Development" in s for s in sentences)
