@@ -18,10 +18,22 @@ pytestmark = pytest.mark.slow
 KEY = "workers-test-key"
 
 
-def _started(server: ServerProcess) -> list[str]:
+def _log(server: ServerProcess) -> str:
+    """The whole server log (``output()`` keeps only its end, which 30 access lines can fill)."""
     assert server.log is not None
     server.log.flush()
-    return re.findall(r"Started server process \[(\d+)\]", Path(server.log.name).read_text())
+    return Path(server.log.name).read_text()
+
+
+def _started(server: ServerProcess) -> list[str]:
+    return re.findall(r"Started server process \[(\d+)\]", _log(server))
+
+
+def _ready(server: ServerProcess) -> int:
+    """Workers that finished loading. A started worker may still be loading (and, with
+    ``RAG_INGEST_ON_START=changed``, indexing what it finds in the folder): a file written before it is
+    ready is indexed by it, not by the ingest the test sends."""
+    return len(re.findall(r"\bready: ", _log(server)))
 
 
 @pytest.fixture
@@ -36,7 +48,7 @@ def two_workers(tmp_path: Path):
         RAG_QUERY_CACHE_SIZE="0",
     ).wait_healthy(timeout=180)
     deadline = time.monotonic() + 60
-    while len(_started(server)) < 2 and time.monotonic() < deadline:
+    while (len(_started(server)) < 2 or _ready(server) < 2) and time.monotonic() < deadline:
         time.sleep(0.2)
     yield server, settings
     server.stop()
@@ -55,7 +67,7 @@ def _versions(url: str, n: int) -> set[str]:
 
 def test_an_ingest_through_one_worker_is_seen_by_every_worker(two_workers) -> None:
     server, settings = two_workers
-    assert len(_started(server)) == 2, server.output()
+    assert len(_started(server)) == 2 and _ready(server) == 2, server.output()
     before = _versions(server.url, 10)
     assert len(before) == 1
     (settings.seeds_dir / "harbour.txt").write_text(
@@ -67,7 +79,7 @@ def test_an_ingest_through_one_worker_is_seen_by_every_worker(two_workers) -> No
     after = _versions(server.url, 30)
     assert after == {ingest.json()["version"]} and after != before
     # The worker that did not run the ingest switched by itself, and says so in the log.
-    assert "now serving index" in server.output()
+    assert "now serving index" in _log(server)
     with httpx.Client(base_url=server.url, timeout=30) as client:
         for _ in range(6):
             answer = client.post("/api/ask", json={"question": "Who is the harbour master of Port Evander?"})
