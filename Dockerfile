@@ -24,11 +24,13 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0
 
 COPY pyproject.toml README.md ./
+# The prompt templates: rag_service/prompt_templates links to this folder, so the package built here
+# carries them, and RAG_PROMPTS_DIR points at the same folder (a volume, to edit them in place).
+COPY prompts ./prompts
 COPY rag_service ./rag_service
 RUN pip install '.[postgres]'
 
 COPY seeds ./seeds
-COPY rag_service/prompts/*.txt rag_service/prompts/README.md ./prompts/
 COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
 
 RUN useradd --create-home --uid 10001 rag && mkdir -p /app/index && chown -R rag:rag /app

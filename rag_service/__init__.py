@@ -1,7 +1,7 @@
 """rag-service: offline-first retrieval-augmented question answering with exact citations.
 
-The package is laid out by role (README "How it works" has the map). At the base: ``config``,
-``errors``, the value types in ``models`` and the question checks in ``questions``. Building the index:
+The package is laid out by role (docs/answering.md has the map). At the base: ``config``, ``errors``,
+the value types in ``models`` and the question checks in ``questions``. Building the index:
 ``documents`` (files → documents → chunks and sentences), ``embedding``, ``store`` (the ``IndexStore``
 protocol and its file implementation) and ``ingest``. Answering: ``retrieval``, ``conversation``
 (follow-ups → standalone questions), ``prompts`` and ``answer``. ``pipeline`` composes them for the

@@ -1,4 +1,4 @@
-"""Command line: ``rag-service ingest | ask | serve | eval | bench-retrieval | bench``.
+"""Command line: rag-service COMMAND, one command per task (rag-service --help lists them).
 
 Each command is a thin wrapper over the pipeline. Errors from the service's own tree print one line
 (``error: ...`` saying what to do) and exit 1; argparse's usage errors exit 2.
@@ -108,6 +108,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers < 1:
         raise ConfigError(f"--workers is {workers}; give 1 or more (0 in RAG_WORKERS means one per core)")
     configure_logging()
+    thread_locks_for_progress_bars()
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": False}
     common["timeout_keep_alive"] = 5
     if workers == 1:
@@ -130,8 +131,22 @@ def worker_app() -> Any:
     from rag_service.api.orphans import exit_with_parent
 
     configure_logging()
+    thread_locks_for_progress_bars()
     exit_with_parent()
     return create_app(load_first=True)
+
+
+def thread_locks_for_progress_bars() -> None:
+    """tqdm guards its bars with a multiprocessing lock (a POSIX semaphore), made by the first bar, even
+    a disabled one, such as ingest's. A server process stopped by Ctrl-C while indexing at start-up
+    never released it, and the supervisor's resource tracker printed "There appear to be 2 leaked
+    semaphore objects" on every such stop. The server's bars are never shared across processes: a
+    thread lock is all they need."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
 
 
 def configure_logging() -> None:
@@ -139,6 +154,10 @@ def configure_logging() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Some libraries set DEBUG on their own loggers (bm25s: "Building index from IDs objects" at every
+    # load): the handler, not only the root logger, holds the INFO floor.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO)
     access = logging.getLogger("rag_service.access")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -147,10 +166,14 @@ def configure_logging() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag-service", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="rag-service",
+        description="Answer questions from a folder of documents, every sentence cited to its source.",
+        epilog="rag-service COMMAND --help shows a command's options. Settings: RAG_* environment variables.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
-    p = sub.add_parser("ingest", help="build or update the index from the seeds folder")
+    p = sub.add_parser("ingest", help="Build the index of the documents folder, or bring it up to date.")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--strict",
@@ -159,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_ingest)
 
-    p = sub.add_parser("ask", help="answer a question with numbered citations")
+    p = sub.add_parser("ask", help="Answer a question from the documents, with numbered sources.")
     p.add_argument("question", nargs="+", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print the full structured result as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default RAG_TOP_K)")
@@ -170,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--local", action="store_true", help="load the index in this process, never a server")
     p.set_defaults(run=_ask)
 
-    p = sub.add_parser("serve", help="serve the HTTP API and chat page")
+    p = sub.add_parser("serve", help="Serve the chat page and the HTTP API.")
     p.add_argument("--host", default=None, help="bind address (default RAG_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default RAG_PORT, 8000)")
     p.add_argument(
@@ -179,14 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_serve)
     from rag_service.evaluation import command as evaluation
 
-    p = sub.add_parser("eval", help="score answers against an evaluation set (citations, abstention, ...)")
+    p = sub.add_parser(
+        "eval", help="Score answers against a set of questions with the sources they should cite."
+    )
     evaluation.add_arguments(p)
     p.set_defaults(run=evaluation.run)
 
     from rag_service.evaluation import qa_command
 
     p = sub.add_parser(
-        "eval-qa", help="answer-level QA benchmark (ClapNQ format) beside a cosine-threshold baseline"
+        "eval-qa", help="Score answers on a public question-answering set, beside a simple baseline."
     )
     qa_command.add_arguments(p)
     p.set_defaults(run=qa_command.run)
@@ -195,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train-answerability",
-        help="fit the answerability model on public QA data (5-fold cross-validated); writes its JSON",
+        help="Train the model that decides whether the documents answer a question.",
     )
     answerability_training.add_arguments(p)
     p.set_defaults(run=answerability_training.run)
@@ -204,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train-reader",
-        help="fine-tune the reader (a question-sentence cross-encoder) on SQuAD 2.0; writes it with its card",
+        help="Train the reader, the model that reads a question and a sentence together.",
     )
     reader_command.add_arguments(p)
     p.set_defaults(run=reader_command.run)
@@ -213,28 +238,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "tune-answer-length",
-        help="cross-validate how many sentences extractive answers quote (token F1 on public QA data)",
+        help="Choose how many sentences an answer quotes, by cross-validation.",
     )
     answer_length.add_arguments(p)
     p.set_defaults(run=answer_length.run)
 
     from rag_service.evaluation import beir
 
-    p = sub.add_parser(
-        "bench-retrieval", help="nDCG@10 and Recall@100 on a BEIR data set (dense, BM25, hybrid)"
-    )
+    p = sub.add_parser("bench-retrieval", help="Measure retrieval on a public benchmark (BEIR format).")
     beir.add_arguments(p)
     p.set_defaults(run=beir.run)
 
     from rag_service.bench import loadtest
 
-    p = sub.add_parser("load", help="bounded load test of /api/ask against a server on this machine")
+    p = sub.add_parser(
+        "load", help="Send a fixed number of questions to a running server and report its speed."
+    )
     loadtest.add_arguments(p)
     p.set_defaults(run=loadtest.run)
 
     from rag_service.bench import command as bench
 
-    p = sub.add_parser("bench", help="the performance benchmark suite; writes docs/benchmarks.md")
+    p = sub.add_parser("bench", help="Measure speed and memory, and write the benchmark report.")
     bench.add_arguments(p)
     p.set_defaults(run=bench.run)
     return parser

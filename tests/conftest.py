@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +35,51 @@ SEEDS = ROOT / "seeds"
 EVAL_SET = ROOT / "eval" / "seeds.jsonl"
 GLAVKOSMOS = "000_47ffcb0c647e5e31.txt"
 SPUTNIK = "002_d2227059bacb0655.txt"
+
+
+class MissingTool(Exception):
+    """A system tool a test needs is not installed. Raised by fixtures with the command that installs
+    it; reported as the test's failure, not as an error or a skip (``make test`` installs every tool,
+    so a missing one is a set-up defect that must be seen)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report = yield
+    if call.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(MissingTool):
+        report.when = "call"  # counted and shown as a failed test naming the tool
+    return report
+
+
+HEARTBEAT_SECONDS = 45
+
+
+def _terminal_fd(config: pytest.Config) -> int:
+    """The terminal's file descriptor while pytest captures the test's output (its saved copy)."""
+    capturing = getattr(config.pluginmanager.getplugin("capturemanager"), "_global_capturing", None)
+    saved = getattr(getattr(capturing, "out", None), "targetfd_save", None)
+    return saved if isinstance(saved, int) else 1
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """A heartbeat line every 45 s of one test, so that a long test (a server build, an LLM answering
+    on a loaded machine) is never silent for more than a minute."""
+    stop = threading.Event()
+    started = time.monotonic()
+    out = _terminal_fd(item.config)
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            line = f"\n    ... {item.nodeid} still running ({time.monotonic() - started:.0f} s)\n"
+            with contextlib.suppress(OSError):
+                os.write(out, line.encode())
+
+    threading.Thread(target=beat, daemon=True, name="test-heartbeat").start()
+    try:
+        return (yield)
+    finally:
+        stop.set()
 
 
 class CountingEmbedder:

@@ -134,3 +134,18 @@ def test_help(tmp_path: Path, command: tuple[str, ...]) -> None:
 
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert run(tmp_path, "frobnicate").returncode == 2
+
+
+def test_help_lists_every_command_in_a_plain_sentence(capsys) -> None:
+    from rag_service.cli import build_parser
+
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--help"])
+    shown = capsys.readouterr().out
+    commands = next(a for a in parser._actions if a.dest == "command")
+    for name, action in zip(commands.choices, commands._choices_actions, strict=True):
+        assert name in shown
+        sentence = action.help or ""
+        assert sentence[:1].isupper() and sentence.endswith("."), (name, sentence)
+        assert "`" not in sentence and "``" not in shown, (name, sentence)

@@ -1,5 +1,6 @@
 """Deployment files checked without a Docker engine: the compose file, the Dockerfile, .env.example and
-the README agree with the app's settings, and the container's start command runs for real."""
+the documentation (README and docs/) agree with the app's settings, and the container's start command
+runs for real."""
 
 from __future__ import annotations
 
@@ -20,13 +21,17 @@ import yaml
 
 from rag_service.bench.server import free_port
 from rag_service.config import Settings
+from rag_service.config_docs import markdown_table
 from rag_service.store.postgres.local import LocalPostgres
 from tests.conftest import ROOT, SEEDS
 
 SETTINGS = {f"RAG_{name.upper()}" for name in Settings.model_fields}
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The user documentation: the README front page and the site's pages (docs/*.md).
+README = "\n".join(
+    path.read_text(encoding="utf-8") for path in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+)
 RAG = COMPOSE["services"]["rag"]
 
 
@@ -50,7 +55,7 @@ def test_every_rag_variable_set_anywhere_is_a_setting() -> None:
     substituted = set(re.findall(r"\$\{(RAG_\w+)", (ROOT / "docker-compose.yml").read_text()))
     assert substituted <= SETTINGS
     for name in compose_vars:
-        assert name in README, f"{name} is not documented in the README"
+        assert name in README + markdown_table(), f"{name} is not documented"
 
 
 def test_ports_volumes_and_health_check_match_the_app() -> None:
@@ -99,7 +104,7 @@ def test_dockerfile_commands_are_the_documented_ones() -> None:
 def _image_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     """The image's environment with its paths moved to ``tmp_path`` and a free loopback port."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
-    shutil.copytree(ROOT / "rag_service" / "prompts", tmp_path / "prompts")
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
     return {
         **os.environ,
         **dockerfile_env(),
@@ -215,3 +220,12 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
         check=False,
     )
     assert result.returncode == 1 and "unhealthy" in result.stderr
+
+
+def test_compose_mounts_folders_the_repository_has() -> None:
+    """Every host folder compose mounts exists in a checkout (the prompts moved to ``prompts/``)."""
+    for service in (RAG, PG_RAG):
+        for volume in service["volumes"]:
+            host = volume.split(":")[0]
+            if host.startswith("./"):
+                assert (ROOT / host).is_dir(), volume

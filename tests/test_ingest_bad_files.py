@@ -55,7 +55,7 @@ def test_good_files_are_indexed_and_each_bad_one_is_skipped_with_a_reason(tmp_pa
     reasons = {s.name: s.reason for s in report.skipped}
     assert set(reasons) == {*BAD, "env.txt", *NOT_DOCUMENTS, "drafts"}
     assert ".adoc files are not a format this service reads" in reasons["notes.adoc"]
-    assert ".rst" in reasons["notes.adoc"] and "without a suffix" in reasons["LICENSE"]
+    assert ".rst" in reasons["notes.adoc"] and "a file without a suffix is not a format" in reasons["LICENSE"]
     assert "subfolders are not read" in reasons["drafts"]
     assert "UTF-8" in reasons["latin1.txt"] and "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]

@@ -8,7 +8,7 @@ from rag_service.errors import ConfigError
 from rag_service.prompts import PACKAGED, VARIABLES, load_prompts
 from tests.conftest import ROOT
 
-PROMPTS = ROOT / "rag_service" / "prompts"
+PROMPTS = ROOT / "prompts"
 
 
 def test_repository_prompts_load_with_their_variables() -> None:
@@ -66,7 +66,7 @@ def test_literal_braces_are_allowed(prompts_copy: Path) -> None:
 
 
 def test_the_packaged_templates_are_the_default() -> None:
-    assert PROMPTS == PACKAGED
+    assert PROMPTS.resolve() == PACKAGED.resolve()  # the package's templates are the checkout's prompts/
     assert load_prompts() == load_prompts(PACKAGED)
     assert Settings().prompts_dir is None
 

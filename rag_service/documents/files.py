@@ -129,8 +129,8 @@ def _not_read(path: Path) -> str:
     silence, so that a folder of ``.rst`` or ``.adoc`` files does not ingest as "0 added" and no reason."""
     if path.is_dir():
         return f"{path.name}: a folder; documents in subfolders are not read (put them in the folder itself)"
-    what = f"{path.suffix} files" if path.suffix else "a file without a suffix"
-    return f"{path.name}: {what} are not a format this service reads (it reads {' '.join(SEED_SUFFIXES)})"
+    what = f"{path.suffix} files are" if path.suffix else "a file without a suffix is"
+    return f"{path.name}: {what} not a format this service reads (it reads {' '.join(SEED_SUFFIXES)})"
 
 
 def list_sources(seeds_dir: Path) -> list[SourceFile]:

@@ -13,7 +13,7 @@ from rag_service.evaluation.runner import HttpTarget, InProcessTarget, Target, r
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="evaluation set (JSON Lines; see README 'Evaluation')")
+    parser.add_argument("file", type=Path, help="evaluation set (JSON Lines; see docs/evaluation.md)")
     parser.add_argument("--url", help="evaluate a running server through its HTTP API instead of in-process")
     parser.add_argument(
         "--backend",

@@ -78,7 +78,7 @@ def load_qa(folder: Path, limit: int | None = None) -> tuple[list[tuple[str, str
     corpus, questions = folder / "corpus.jsonl", folder / "questions.jsonl"
     if not corpus.is_file() or not questions.is_file():
         raise InvalidRequestError(
-            f"{folder} needs corpus.jsonl and questions.jsonl (see README 'Evaluation')"
+            f"{folder} needs corpus.jsonl and questions.jsonl (see docs/answer-quality.md)"
         )
     files = []
     for line in corpus.read_text(encoding="utf-8").splitlines():

@@ -12,6 +12,7 @@ from rag_service.documents.files import ReadOptions, load_document, scan_sources
 from rag_service.documents.formats import extract, markdown_structure
 from rag_service.documents.formats.ocr import tesseract_path
 from rag_service.models import Document
+from tests.conftest import MissingTool
 from tests.documents import writers
 
 MARKDOWN = """# Rivers of the valley
@@ -54,7 +55,8 @@ def _load(folder: Path, name: str, raw: bytes, options: ReadOptions = DEFAULT_OP
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
-    assert tesseract_path(), "Tesseract must be installed for these tests (.ci/run installs tesseract-ocr)"
+    if not tesseract_path():
+        raise MissingTool("Tesseract OCR is not installed: apt-get install -y tesseract-ocr (make test does)")
     folder = tmp_path_factory.mktemp("formats")
     return {name: _load(folder, name, make()) for name, make in FIXTURES.items()}
 

@@ -15,7 +15,7 @@ from rag_service.pipeline import Pipeline
 from rag_service.retrieval.lexical import content_terms
 from tests.api.test_ask import parse_sse
 from tests.conftest import LiveServer, make_settings
-from tests.llm.conftest import llm_env
+from tests.llm.conftest import ALIAS, MAX_TOKENS, LlmServer, llm_env
 
 QUESTIONS = [
     "Who heads Roscosmos?",
@@ -27,14 +27,14 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def llm_pipeline(seeds_pipeline, llm_server) -> Pipeline:
+def llm_pipeline(seeds_pipeline, llm: LlmServer) -> Pipeline:
     settings = seeds_pipeline.settings.model_copy(
         update={
             "llm_backend": "openai",
-            "llm_base_url": llm_server,
-            "llm_model": "smollm2",
-            "llm_max_tokens": 120,
-            "llm_timeout": 120.0,
+            "llm_base_url": llm.url,
+            "llm_model": ALIAS,
+            "llm_max_tokens": MAX_TOKENS,
+            "llm_timeout": llm.budget,
             "llm_max_retries": 0,
         }
     )
@@ -91,17 +91,20 @@ def test_streaming_yields_tokens_then_the_checked_answer(llm_pipeline) -> None:
     assert final.grounding is not None and final.backend == "openai:smollm2"
 
 
-def test_http_chat_streams_llm_tokens(llm_server, tmp_path, embedder) -> None:
+def test_http_chat_streams_llm_tokens(llm: LlmServer, tmp_path, embedder) -> None:
     from rag_service.ingest import ingest_seeds
 
     ingest_seeds(make_settings(tmp_path), embedder)
-    server = LiveServer(tmp_path, **llm_env(llm_server))
+    server = LiveServer(tmp_path, **llm_env(llm))
     try:
         server.wait_healthy()
         import httpx
 
         with httpx.stream(
-            "POST", f"{server.url}/api/chat", json={"question": "Who heads Roscosmos?"}, timeout=180
+            "POST",
+            f"{server.url}/api/chat",
+            json={"question": "Who heads Roscosmos?"},
+            timeout=2 * llm.budget,
         ) as response:
             assert response.status_code == 200
             body = "".join(response.iter_text())
@@ -159,14 +162,14 @@ def test_server_timing_out_is_504(seeds_pipeline, llm_server) -> None:
     assert client.get("/api/health").status_code == 200
 
 
-def test_settings_from_environment(monkeypatch, llm_server) -> None:
-    for key, value in llm_env(llm_server).items():
+def test_settings_from_environment(monkeypatch, llm: LlmServer) -> None:
+    for key, value in llm_env(llm).items():
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.llm_backend == "openai" and settings.llm_model == "smollm2"
 
 
-def test_eval_compares_backends_on_the_same_set(llm_server, tmp_path) -> None:
+def test_eval_compares_backends_on_the_same_set(llm: LlmServer, tmp_path) -> None:
     import json
     import os
     import subprocess
@@ -188,7 +191,7 @@ def test_eval_compares_backends_on_the_same_set(llm_server, tmp_path) -> None:
     ingest_seeds(settings, make_embedder(settings))
     env = {
         **os.environ,
-        **llm_env(llm_server),
+        **llm_env(llm),
         "RAG_SEEDS_DIR": str(settings.seeds_dir),
         "RAG_INDEX_DIR": str(settings.index_dir),
     }
@@ -210,7 +213,7 @@ def test_eval_compares_backends_on_the_same_set(llm_server, tmp_path) -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=900,
+        timeout=300 + 12 * llm.budget,  # loading, then at most 4 LLM calls for each of 3 cases
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -103,3 +103,40 @@ def test_sighup_restarts_the_workers_without_dropping_requests(two_workers) -> N
     assert len(set(_started(server)) - first) == 2, server.output()  # both workers replaced
     assert result.errors == 0, result.statuses
     assert _versions(server.url, 4)
+
+
+def test_ctrl_c_leaves_no_leaked_semaphore(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) on ``serve --workers 2`` while its
+    workers are still indexing at start-up: the supervisor's resource tracker finds nothing to clean up
+    (tqdm's process lock was reported as 2 leaked semaphores)."""
+    import subprocess
+    import sys
+
+    from rag_service.bench.server import free_port
+
+    settings = make_settings(tmp_path)
+    log = tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_PORT": str(free_port()),
+        "RAG_WORKERS": "2",
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag_service.cli", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 180
+        while log.read_text().count("Started server process") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the workers are loading the model and indexing the folder
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) is not None
+    output = log.read_text()
+    assert output.count("Started server process") == 2, output[-3000:]
+    assert "leaked" not in output and "resource_tracker" not in output, output[-3000:]

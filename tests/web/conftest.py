@@ -1,5 +1,5 @@
 """Real headless Chromium (Debian's package) driven by Playwright. `playwright install` cannot download
-browsers here, so the system binary is used. In CI a missing browser fails; elsewhere it skips."""
+browsers here, so the system binary is used. A missing browser fails the tests that need it, naming it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer, seeds_server
+from tests.conftest import LiveServer, MissingTool, seeds_server
 
 KEY = "page-key-42"
 AXE = Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
@@ -21,10 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        message = f"Chromium not found at {CHROMIUM}: apt-get install -y chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        raise MissingTool(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -80,5 +77,5 @@ def axe_source() -> str:
     """axe-core's rules, fetched from the npm registry by ``make test`` into .venv (never served by the
     page): a missing copy fails with the command that fetches it rather than skipping the checks."""
     if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: `make test` fetches it from the npm registry")
+        raise MissingTool(f"axe-core is missing at {AXE}: `make test` fetches it from the npm registry")
     return AXE.read_text(encoding="utf-8")

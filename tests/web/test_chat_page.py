@@ -191,3 +191,23 @@ def test_a_documents_own_brackets_and_tags_show_as_text(page, tmp_path, embedder
         assert answer.locator(".text b").count() == 0
         buttons = answer.locator(".text button.cite")
         assert buttons.count() >= 1 and "charter" not in buttons.first.inner_text()
+
+
+def test_the_page_fits_the_window_and_has_an_icon(browser, live_server) -> None:
+    """On a desktop window the document itself never scrolls (the conversation and the source scroll
+    inside), with an answer and a source open too; the tab shows the page's own icon."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(live_server.url)
+        overflow = "document.documentElement.scrollHeight - window.innerHeight"
+        assert page.evaluate(overflow) <= 0, "the empty page is taller than the window"
+        ask(page, "Who heads Roscosmos?")
+        last_answer(page).locator(".text .cite").first.click()
+        page.locator("#source-panel").wait_for(state="visible")
+        assert page.evaluate(overflow) <= 0, "the page with a source open is taller than the window"
+        icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+        response = page.request.get(icon)
+        assert response.status == 200 and "svg" in response.headers["content-type"]
+    finally:
+        context.close()

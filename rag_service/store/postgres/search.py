@@ -7,7 +7,8 @@ Two ways to add the lexical side, chosen with ``RAG_DATABASE_LEXICAL``:
 * ``sql``: one round trip. Dense top-k and ``tsvector`` top-k are two CTEs of one statement, fused by
   reciprocal rank in SQL. The full-text query is the OR of the question's lexemes (``websearch`` and
   ``plainto`` AND them, which matches almost nothing for a natural-language question), ranked by
-  ``ts_rank_cd``; PostgreSQL has no IDF, so this ranks below BM25 (measured: README "Past one machine").
+  ``ts_rank_cd``; PostgreSQL has no IDF, so this ranks below BM25 (measured: docs/deployment.md,
+  "Past one machine").
 
 The HNSW search widens ``hnsw.ef_search`` to at least the candidate pool, or a LIMIT larger than
 ``ef_search`` would silently return fewer rows. Query vectors are unit length, so the cosine distance

@@ -1,8 +1,10 @@
-"""Prompt templates, read from ``RAG_PROMPTS_DIR`` or the ones shipped beside this module, and checked
-before use.
+"""Prompt templates, read from ``RAG_PROMPTS_DIR`` or the default ones, and checked before use.
 
-The defaults are package data, so ``rag-service`` works from any directory (a folder the working
-directory had to hold made ``rag-service ask`` fail outside the repository, extractive backend included).
+The defaults live in ``prompts/`` at the top of the repository, where a user edits them;
+``rag_service/prompt_templates`` is a link to that folder, so a checkout reads ``prompts/`` itself and a
+built wheel carries the same files as package data (one copy, no second set to keep in step). That
+keeps ``rag-service`` working from any directory once installed (a folder the working directory had to
+hold made ``rag-service ask`` fail outside the repository, extractive backend included).
 Each file is a LangChain ``PromptTemplate`` (f-string syntax). A file that is missing, cannot be parsed,
 lacks one of its variables or uses one it cannot be given is a ``ConfigError`` naming the file and the
 variables, raised at start-up rather than on the first question.
@@ -58,8 +60,9 @@ def load_template(path: Path, expected: frozenset[str]) -> PromptTemplate:
     return template
 
 
-PACKAGED = Path(__file__).parent
-"""The templates shipped with the package (``README.md`` here lists their variables)."""
+PACKAGED = Path(__file__).parent / "prompt_templates"
+"""The default templates: ``prompts/`` of the checkout, package data once installed (its ``README.md``
+lists their variables)."""
 
 
 def load_prompts(folder: Path | None = None) -> Prompts:
