@@ -126,7 +126,7 @@ def test_standalone_question_is_returned(seeds_pipeline) -> None:
 
 
 def test_llm_condenser_uses_the_condense_prompt_and_falls_back() -> None:
-    template = load_prompts(ROOT / "rag_service" / "prompts").condense
+    template = load_prompts(ROOT / "prompts").condense
     model = FakeListChatModel(responses=["Where did Igor Komarov say that Russia wants cooperation?", ""])
     condenser = LLMCondenser(model, template)
     hist = history("Who heads Roscosmos?", "Igor Komarov [1]\n\nSources:\n[1] x")
@@ -201,7 +201,7 @@ class TestLLMCondenser(CondenserContract):
     @pytest.fixture
     def implementation(self) -> LLMCondenser:
         model = ScriptedChatModel(outcomes=["Where did Roscosmos head Igor Komarov say that?"] * 10)
-        return LLMCondenser(model, load_prompts(ROOT / "rag_service" / "prompts").condense)
+        return LLMCondenser(model, load_prompts(ROOT / "prompts").condense)
 
 
 def test_a_follow_up_is_answered_from_what_the_previous_answer_quoted(seeds_pipeline) -> None:

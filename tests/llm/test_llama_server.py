@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag_service.answer.events import Delta
+from rag_service.answer.llm import format_passages
 from rag_service.api.app import create_app
 from rag_service.bench.server import free_port
 from rag_service.config import Settings
@@ -67,13 +68,14 @@ def test_round_trip_maps_markers_to_exact_citations(answers, llm_pipeline) -> No
 
 
 def test_grounding_marks_what_the_model_invents(answers) -> None:
-    """A sentence whose content words mostly occur in no retrieved passage is invented; every such
+    """A sentence whose content words mostly occur nowhere in what the model was shown (the passages
+    and their labels: a model that echoes a label has copied, not invented) is invented; every such
     sentence must be marked unsupported, and this model invents often enough that some are."""
     unsupported = 0
     for answer in answers.values():
         if answer.grounding is None:
             continue
-        passage_words = set().union(*(set(content_terms(h.chunk.text)) for h in answer.retrieved))
+        passage_words = set(content_terms(format_passages(answer.retrieved)))
         for check in answer.grounding.sentences:
             words = set(content_terms(check.text))
             novel = len(words - passage_words) / len(words) if words else 0.0
