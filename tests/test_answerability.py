@@ -19,7 +19,9 @@ from rag_service.answer.answerability import OPERATING_POINTS, AnswerabilityMode
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.features import FEATURES
 from rag_service.config import Settings
+from rag_service.errors import ConfigError
 from rag_service.evaluation import answerability_training as training
+from rag_service.reader.model import shared_reader
 from rag_service.retrieval.lexical import content_terms
 
 
@@ -51,6 +53,18 @@ def test_a_model_file_of_another_version_is_refused(tmp_path) -> None:
     path.write_text(json.dumps(record))
     with pytest.raises(ValueError, match="version 99"):
         load_model(path)
+
+
+def test_a_gate_fitted_on_another_reader_s_scores_is_refused(tmp_path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(_record([1.0]) | {"provenance": {"reader": "2:aaaaaaaaaaaa"}}))
+    assert load_model(path, reader_version="2:aaaaaaaaaaaa").reader == "2:aaaaaaaaaaaa"
+    with pytest.raises(ConfigError, match="train-answerability"):
+        load_model(path, reader_version="2:bbbbbbbbbbbb")
+
+
+def test_the_shipped_gate_was_fitted_on_the_shipped_reader() -> None:
+    assert load_model(with_reader=True).reader == shared_reader().version
 
 
 def test_the_shipped_model_records_how_it_was_trained_and_its_cross_validated_figures() -> None:

@@ -66,3 +66,22 @@ def test_scores_every_mode(beir_dir: Path, settings, embedder, chunk_size: int) 
 def test_not_a_beir_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError, match="not a BEIR data set"):
         load_beir(tmp_path)
+
+
+def test_the_reader_reranks_the_hybrid_top_and_every_order_is_scored(
+    beir_dir: Path, settings, embedder
+) -> None:
+    results = run_benchmark(beir_dir, settings, embedder, progress=False, reader_rerank=3)
+    rerank = results["reader_rerank"]
+    assert rerank["top"] == 3 and rerank["queries"] == 3
+    assert rerank["pairs_read"] == 9  # three documents of one sentence each, for three queries
+    assert rerank["ndcg_at_10"]["hybrid"] == pytest.approx(results["modes"]["hybrid"]["ndcg_at_10"])
+    assert rerank["ndcg_at_10"]["reader"] > 0.9  # each query's document holds its answer plainly
+    assert "reader reranking the hybrid top 3" in format_results(results)
+
+
+def test_fusion_keeps_the_items_and_prefers_what_both_orders_rank_high() -> None:
+    from rag_service.evaluation.rerank import fused
+
+    assert fused(["a", "b", "c"], ["c", "a", "b"], rrf_k=60) == ["a", "c", "b"]
+    assert sorted(fused(["x", "y"], ["y", "x"], rrf_k=1)) == ["x", "y"]

@@ -63,8 +63,13 @@ def test_scores_per_question_kind() -> None:
         "answered_gold": 0.0,
         "token_f1": 0.0,
         "quote_in_reference": 0.0,
+        "first_in_reference": None,  # a declined question has no first quote: not counted
         "answerability": None,
     }
+    assert score(answerable, cited)["first_in_reference"] == 1.0
+    lead_in = cited | {"citations": [{"source": "a.txt", "quote": "Canada's politics"}, *cited["citations"]]}
+    assert score(answerable, lead_in)["quote_in_reference"] == 1.0
+    assert score(answerable, lead_in)["first_in_reference"] == 0.0  # the answer is there, not first
     assert score(unanswerable, declined) == {"abstained": 1.0}
     assert score(unanswerable, cited) == {"abstained": 0.0}
 
@@ -121,7 +126,14 @@ def test_eval_qa_runs_end_to_end_and_writes_reports(tmp_path: Path) -> None:
     assert "cosine baseline" in result.stdout and "balanced" in result.stdout
     report = json.loads((out / "report-qa.json").read_text())
     assert len(report["questions"]) == 16 and report["service"]["answerable"] == 8
-    for key in ("answered_gold", "abstained", "balanced", "token_f1", "quote_in_reference"):
+    for key in (
+        "answered_gold",
+        "abstained",
+        "balanced",
+        "token_f1",
+        "quote_in_reference",
+        "first_in_reference",
+    ):
         assert 0.0 <= report["service"][key] <= 1.0
     assert 0.0 <= report["baseline"]["balanced"] <= 1.0
     first = report["questions"][0]

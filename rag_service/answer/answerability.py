@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rag_service.errors import ConfigError
+
 OPERATING_POINTS = ("prefer_answering", "balanced", "prefer_declining")
 MODEL_FILE = "answerability.json"
 READER_MODEL_FILE = "answerability-reader.json"
@@ -36,6 +38,8 @@ class AnswerabilityModel:
     coef: tuple[float, ...]
     intercept: float
     thresholds: dict[str, float]
+    reader: str | None = None
+    """The version of the reader whose scores it was fitted on (``Reader.version``), if any."""
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept
@@ -58,6 +62,7 @@ class AnswerabilityModel:
             coef=tuple(float(x) for x in model["coef"]),
             intercept=float(model["intercept"]),
             thresholds={k: float(v) for k, v in record["thresholds"].items()},
+            reader=record.get("provenance", {}).get("reader"),
         )
 
 
@@ -67,8 +72,20 @@ def packaged_path(with_reader: bool = False) -> Path:
     )
 
 
-def load_model(path: Path | None = None, with_reader: bool = False) -> AnswerabilityModel:
+def load_model(
+    path: Path | None = None, with_reader: bool = False, reader_version: str | None = None
+) -> AnswerabilityModel:
     """The shipped model (with or without the reader's features), or the one at ``path`` (a file
-    written by ``rag-service train-answerability``)."""
-    source = path or packaged_path(with_reader)
-    return AnswerabilityModel.from_record(json.loads(source.read_text(encoding="utf-8")))
+    written by ``rag-service train-answerability``).
+
+    With ``reader_version`` (the reader that will feed it), a gate fitted on another reader's scores is
+    refused: its weights and thresholds are calibrated to that reader's logits, and a retrained reader
+    would silently shift every operating point."""
+    source = path or packaged_path(with_reader or reader_version is not None)
+    model = AnswerabilityModel.from_record(json.loads(source.read_text(encoding="utf-8")))
+    if reader_version is not None and model.reader != reader_version:
+        raise ConfigError(
+            f"{source} was fitted on the scores of reader {model.reader}, not of the loaded reader "
+            f"{reader_version}: refit it with `rag-service train-answerability`"
+        )
+    return model

@@ -136,7 +136,7 @@ class ExtractiveAnswerer:
         from rag_service.reader.model import shared_reader
 
         reader = shared_reader(settings.reader_dir) if settings.reader else None
-        model = load_model(settings.answerability_model, with_reader=reader is not None)
+        model = load_model(settings.answerability_model, reader_version=getattr(reader, "version", None))
         threshold = settings.answerability_threshold
         if threshold is None:
             threshold = model.threshold(settings.answer_operating_point)

@@ -79,9 +79,11 @@ def run_benchmark(
     chunk_size: int = 0,
     progress: bool = True,
     stores: Sequence[tuple[str, IndexStore]] = (),
+    reader_rerank: int = 0,
 ) -> dict[str, Any]:
     """nDCG@10, Recall@100 and time per query of each retrieval mode, for each store in ``stores``
-    (default: the file store in a temporary folder), over one embedding of the corpus."""
+    (default: the file store in a temporary folder), over one embedding of the corpus; with
+    ``reader_rerank``, also the reader reranking the hybrid top that many (``evaluation.rerank``)."""
     documents, queries, qrels = load_beir(folder)
     size = chunk_size or WHOLE_DOCUMENT
     config = settings.model_copy(
@@ -115,6 +117,15 @@ def run_benchmark(
                 for mode in MODES
             }
             results["stores"][label] = {"write_and_load_seconds": seconds, "modes": modes}
+            if reader_rerank and "reader_rerank" not in results:
+                from rag_service.evaluation.rerank import rerank_scores
+                from rag_service.reader.model import shared_reader
+
+                texts = {d.name: (d.meta.title, d.text) for d in documents}
+                results["reader_rerank"] = rerank_scores(
+                    shared_reader(settings.reader_dir), retriever, texts, queries, qrels, ids, vectors,
+                    depth, reader_rerank, settings.rrf_k,
+                )  # fmt: skip
     results["modes"] = next(iter(results["stores"].values()))["modes"]
     return results
 
@@ -158,6 +169,13 @@ def format_results(results: dict[str, Any]) -> str:
                 f"| {store} | {names[mode]} | {r['ndcg_at_10']:.4f} | {r['recall_at_100']:.4f} "
                 f"| {r['ms_per_query']:.1f} |"
             )
+    if rerank := results.get("reader_rerank"):
+        figures = rerank["ndcg_at_10"]
+        lines.append(
+            f"reader reranking the hybrid top {rerank['top']}: nDCG@10 {figures['reader']:.4f} alone, "
+            f"{figures['fused']:.4f} fused with the hybrid rank, against {figures['hybrid']:.4f} "
+            f"({rerank['pairs_read']} sentences read, {rerank['ms_per_query']:.0f} ms a query)"
+        )
     return "\n".join(lines)
 
 
@@ -178,6 +196,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "one SQL statement); postgres uses RAG_DATABASE_URL, or a throw-away local server when unset",
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--reader-rerank",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score the reader reranking the hybrid top N documents (20 in the docs' figures)",
+    )
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -187,7 +212,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     labels = [name.strip() for name in args.stores.split(",") if name.strip()]
     with benchmark_stores(settings, labels) as stores:
         results = run_benchmark(
-            args.folder, settings, make_embedder(settings), args.chunk_size, not args.no_progress, stores
+            args.folder,
+            settings,
+            make_embedder(settings),
+            args.chunk_size,
+            not args.no_progress,
+            stores,
+            args.reader_rerank,
         )
     print(format_results(results))
     if args.out:

@@ -13,6 +13,8 @@ temporary folder. Every question is then asked through the service's own pipelin
   ``[n]`` markers, punctuation and English stop words (answerable questions; a declined answer is 0);
 * ``quote_in_reference``: some cited sentence has at least half of its tokens in a reference answer,
   i.e. the quote is the answer rather than a title or a lead-in (answerable questions);
+* ``first_in_reference``: the same for the answer's first quote alone, over the questions answered
+  (does the answer lead with the answer?);
 * latency of each question.
 
 The baseline is the one in the shared README: the top-1 passage by cosine with the same model (whole
@@ -145,6 +147,9 @@ def score(question: QAQuestion, response: dict[str, Any]) -> dict[str, float | N
         "quote_in_reference": float(
             not declined and quote_in_reference([c["quote"] for c in citations], question.answers)
         ),
+        "first_in_reference": None
+        if declined or not citations
+        else float(quote_in_reference([citations[0]["quote"]], question.answers)),
         "answerability": response.get("answerability"),
     }
 
@@ -163,6 +168,7 @@ def summarise(results: Sequence[QAResult]) -> dict[str, float | None]:
         "quote_in_reference": mean(
             r.scores.get("quote_in_reference") for r in results if r.question.answerable
         ),
+        "first_in_reference": mean(r.scores.get("first_in_reference") for r in results),
         "latency_p50_ms": percentile(latencies, 50) if latencies else None,
         "latency_p95_ms": percentile(latencies, 95) if latencies else None,
     }

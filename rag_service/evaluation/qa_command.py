@@ -17,6 +17,7 @@ ROWS = {
     "balanced": "balanced",
     "token_f1": "answer token F1",
     "quote_in_reference": "cited sentence in the reference answer",
+    "first_in_reference": "first quote in the reference answer (answered questions)",
     "latency_p50_ms": "latency p50 ms",
     "latency_p95_ms": "latency p95 ms",
 }

