@@ -130,6 +130,11 @@ def run_benchmark(
     return results
 
 
+def ranked_documents(retriever: Retriever, query: str, vector: Any, params: SearchParams) -> list[str]:
+    """Document ids in the order of their best chunk, as BEIR ranks documents."""
+    return metrics.ranked_sources([h.chunk.source for h in retriever.search(query, vector, params)])
+
+
 def _score(
     retriever: Retriever,
     queries: dict[str, str],
@@ -144,8 +149,7 @@ def _score(
     ndcg, recall = [], []
     t0 = time.perf_counter()
     for qid, vector in zip(ids, vectors, strict=True):
-        hits = retriever.search(queries[qid], vector, params)
-        ranked = metrics.ranked_sources([h.chunk.source for h in hits])
+        ranked = ranked_documents(retriever, queries[qid], vector, params)
         ndcg.append(metrics.ndcg_at_k(ranked, qrels[qid], 10))
         recall.append(metrics.recall_at_k(ranked, qrels[qid], 100))
     return {

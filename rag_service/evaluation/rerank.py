@@ -17,6 +17,7 @@ from typing import Any
 
 from rag_service.documents.chunking import plain_sentences
 from rag_service.evaluation import metrics
+from rag_service.evaluation.beir import ranked_documents
 from rag_service.reader.model import Candidate, Reader
 from rag_service.retrieval.hybrid import Retriever, SearchParams
 
@@ -58,8 +59,7 @@ def rerank_scores(
     pairs = 0
     started = time.perf_counter()
     for qid, vector in zip(ids, vectors, strict=True):
-        hits = retriever.search(queries[qid], vector, params)
-        ranked = metrics.ranked_sources([h.chunk.source for h in hits])
+        ranked = ranked_documents(retriever, queries[qid], vector, params)
         head, tail = ranked[:top], ranked[top:]
         best: dict[str, float] = {}
         for source in head:
