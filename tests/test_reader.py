@@ -157,3 +157,24 @@ def test_batches_keep_each_question_whole_and_the_loss_prefers_the_answer() -> N
     wrong = _group_loss(torch.tensor([-3.0, 3.0, -3.0]), [1, 0, 0])
     declined = _group_loss(torch.tensor([-3.0, -3.0]), [0, 0])
     assert right < wrong and declined < _group_loss(torch.tensor([3.0, -3.0]), [0, 0])
+
+
+def test_the_reader_reads_a_sentence_after_its_heading() -> None:
+    """Two sentences alike but for the heading they stand under: the one under the asked year wins."""
+    from rag_service.answer.reading import SentenceReading
+    from rag_service.models import Sentence
+
+    def sentence(text: str) -> Sentence:
+        return Sentence("r.md", "body", "author", "Observatory report", 0, len(text), text)
+
+    texts = [
+        "The observatory spent 2.1 million dollars, mostly on repairs to the dome and on staff.",
+        "The observatory spent 3.4 million dollars, most of it on a new telescope mirror.",
+    ]
+    reading = SentenceReading(
+        shared_reader(), [sentence(t) for t in texts], ["Spending in 2016", "Spending in 2017"]
+    )
+    logits = reading.read(
+        "How much did the observatory spend in 2017?", np.array([0, 1]), np.array([1.0, 0.9])
+    )
+    assert logits[1] > logits[0] + 0.3, logits

@@ -127,7 +127,7 @@ class ExtractiveAnswerer:
         self.min_sentences = min_sentences
         self.span = span
         self.neighbour_weight = neighbour_weight
-        self.reading = SentenceReading(reader, content.sentences) if reader is not None else None
+        self.reading = SentenceReading(reader, content.sentences, labels) if reader is not None else None
 
     @classmethod
     def from_settings(

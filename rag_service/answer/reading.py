@@ -37,9 +37,18 @@ UNREAD = -10.0
 
 
 class SentenceReading:
-    def __init__(self, reader: Reader, sentences: Sequence[Sentence]) -> None:
+    def __init__(self, reader: Reader, sentences: Sequence[Sentence], headings: Sequence[str] = ()) -> None:
+        """``headings``: each sentence row's innermost heading (``answer.sections``), read with the
+        document's title before the sentence. A sentence under "Spending in 2017" does not name the year
+        itself; without the heading the reader cannot tell it from the same sentence under 2016."""
         self._reader = reader
         self._sentences = sentences
+        self._headings = headings
+
+    def _context(self, row: int) -> str:
+        title = self._sentences[row].title
+        heading = self._headings[row] if row < len(self._headings) else ""
+        return f"{title} › {heading}" if heading and heading != title else title
 
     def read(self, question: str, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Per candidate row: the reader's logit, or NaN for rows not read (outside the best
@@ -49,7 +58,7 @@ class SentenceReading:
         if not len(finite):
             return logits
         top = finite[np.argsort(-scores[finite], kind="stable")[:READ_CANDIDATES]]
-        candidates = [Candidate(self._sentences[rows[i]].title, self._sentences[rows[i]].text) for i in top]
+        candidates = [Candidate(self._context(rows[i]), self._sentences[rows[i]].text) for i in top]
         logits[top] = self._reader.scores(question, candidates)
         return logits
 
