@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag_service.bench import ingest_sections, sections
     from rag_service.bench import report as bench_report
-    from rag_service.bench import sections
 
     if args.only == "documents":
         import tempfile
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         report = bench_report.Report()
         with tempfile.TemporaryDirectory() as tmp:
-            run_documents(report, sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
+            run_documents(report, ingest_sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
         return 0
     if args.only == "reader":
         import tempfile
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copytree(settings.seeds_dir, Path(tmp) / "seeds")
             local = settings.model_copy(update={"seeds_dir": Path(tmp) / "seeds", "query_cache_size": 0})
-            sentences = sections.bench_sentences(settings, None)
+            sentences = ingest_sections.bench_sentences(settings, None)
             sections.postgres_section(report, local, Path(tmp), args.runs, sizes, sentences, args.store_pages)
         if args.out != Path("docs/benchmarks.md"):
             command = f"rag-service bench --only postgres --sizes {args.sizes} --out {args.out}"
