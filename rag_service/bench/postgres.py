@@ -142,7 +142,7 @@ def _hnsw(report: Report, server: Any, size: int, hnsw_m: int, ef_search: int, r
 
     from rag_service.store.postgres import copy, schema
     from rag_service.store.postgres.schema import partition
-    from rag_service.store.postgres.store import build_memory
+    from rag_service.store.postgres.write import build_memory
 
     url = _database(server, f"bench_hnsw_{size}")
     schema.migrate(url, 60)
