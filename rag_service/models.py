@@ -173,6 +173,9 @@ class Citation:
     """The PDF page (from 1) the quote starts on."""
     heading: str | None = None
     """The heading path the quote lies under (HTML, Markdown, reStructuredText, Word)."""
+    answer_span: tuple[int, int] | None = None
+    """Document offsets, inside the quote, of the words that answer a who/when/how-many/where question
+    (``answer.answer_span``); first citation of an extractive answer only."""
 
 
 @dataclass(frozen=True)

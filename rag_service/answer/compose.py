@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag_service.answer.answer_span import with_answer_span
 from rag_service.answer.citations import MarkedSentence, cite_passages, render
 from rag_service.answer.extract import NOT_FOUND_TEXT, Extract
 from rag_service.answer.grounding import Claim, GroundingChecker
@@ -59,7 +60,7 @@ class AnswerComposer:
         ]
         return Answer(
             text=extract.text,
-            citations=extract.citations,
+            citations=with_answer_span(extract.citations, evidence.standalone),
             not_found=extract.not_found,
             retrieved=evidence.hits,
             standalone_question=evidence.standalone,

@@ -90,6 +90,11 @@ class CitationOut(BaseModel):
     voice: str
     page: int | None = Field(None, description="PDF page (from 1) the quote starts on")
     heading: str | None = Field(None, description="Heading path the quote lies under (HTML, Markdown, Word)")
+    answer_span: tuple[int, int] | None = Field(
+        None,
+        description="Document offsets [start, end), inside the quote, of the words that answer a who, when, "
+        "how many or where question: text[start:end] is the short answer",
+    )
 
 
 class RetrievedOut(BaseModel):

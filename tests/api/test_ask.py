@@ -27,6 +27,10 @@ def test_ask_answers_with_citations(client, seeds_pipeline) -> None:
     text = seeds_pipeline.index.documents[SPUTNIK].text
     assert text[citation["start"] : citation["end"]] == citation["quote"]
     assert data["retrieved"] and data["retrieved"][0]["title"]
+    # The words that answer, inside the first quote, by exact offsets into the document.
+    start, end = citation["answer_span"]
+    assert citation["start"] <= start < end <= citation["end"] and text[start:end] == "30"
+    assert all(c["answer_span"] is None for c in data["citations"][1:])
 
 
 def test_ask_not_found(client) -> None:

@@ -46,6 +46,9 @@ def test_conversation_citations_follow_up_and_reload(page, live_server, artifact
     assert len(partial) >= 2, f"the answer did not arrive in pieces: {seen}"
     assert all(final.startswith(t) for t in partial)
     assert answer.locator(".sources li").count() >= 1
+    # "Who" gets its name in bold, in the answer and in the first source's quote.
+    assert answer.locator(".text strong.answer-span").inner_text() == "Igor Komarov"
+    assert answer.locator(".sources li").first.locator("strong.answer-span").inner_text() == "Igor Komarov"
 
     # A citation marker opens the passage, highlighted inside its document.
     answer.locator(".text .cite").first.click()

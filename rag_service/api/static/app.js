@@ -35,6 +35,42 @@ function answerHtml(text, citations) {
   }).join("");
 }
 
+// The words that answer (a citation's answer_span: document offsets inside its quote) in bold.
+function quoteHtml(c) {
+  const flat = (s) => s.replace(/\s+/g, " ");
+  if (!c.answer_span) {
+    const quote = flat(c.quote).trim();
+    return escapeHtml(quote.length > 140 ? `${quote.slice(0, 140)}…` : quote);
+  }
+  const [a, b] = c.answer_span.map((offset) => offset - c.start);
+  const before = flat(c.quote.slice(0, a)).trimStart();
+  const words = flat(c.quote.slice(a, b));
+  let after = flat(c.quote.slice(b)).trimEnd();
+  const room = Math.max(0, 140 - before.length - words.length);
+  if (after.length > room) after = `${after.slice(0, room)}…`;
+  return `${escapeHtml(before)}<strong class="answer-span">${escapeHtml(words)}</strong>${escapeHtml(after)}`;
+}
+
+// The same words in the answer's first sentence (the text before its first marker), when they are there.
+function markAnswerSpan(container, citations) {
+  const first = citations && citations[0];
+  if (!first || !first.answer_span) return;
+  const [a, b] = first.answer_span.map((offset) => offset - first.start);
+  const words = first.quote.slice(a, b).replace(/\s+/g, " ");
+  for (const node of Array.from(container.childNodes)) {
+    if (node.nodeType !== Node.TEXT_NODE) return; // past the first sentence's marker
+    const at = node.data.indexOf(words);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + words.length);
+    const strong = document.createElement("strong");
+    strong.className = "answer-span";
+    range.surroundContents(strong);
+    return;
+  }
+}
+
 function renderMessage(msg, index) {
   const div = document.createElement("div");
   div.className = `msg ${msg.role}`;
@@ -60,6 +96,7 @@ function renderMessage(msg, index) {
   const text = document.createElement("div");
   text.className = "text";
   text.innerHTML = answerHtml(msg.content || "", msg.citations);
+  markAnswerSpan(text, msg.citations);
   div.appendChild(text);
   if (msg.citations && msg.citations.length) {
     const list = document.createElement("ol");
@@ -69,12 +106,10 @@ function renderMessage(msg, index) {
       const li = document.createElement("li");
       li.value = c.n;
       const reader = c.voice && c.voice !== "author" ? ' <span class="reader">(reader comment)</span>' : "";
-      const quote = c.quote.replace(/\s+/g, " ").trim();
-      const short = quote.length > 140 ? `${quote.slice(0, 140)}…` : quote;
       const where = [c.source, c.page ? `page ${c.page}` : "", c.heading || c.section].filter(Boolean);
       li.innerHTML = `<button type="button" class="cite" data-n="${c.n}">${escapeHtml(c.title)}` +
         `<span class="visually-hidden"> (show source ${c.n})</span></button> · ` +
-        `${where.map(escapeHtml).join(" · ")}${reader}<span class="quote">“${escapeHtml(short)}”</span>`;
+        `${where.map(escapeHtml).join(" · ")}${reader}<span class="quote">“${quoteHtml(c)}”</span>`;
       list.appendChild(li);
     }
     div.appendChild(list);
