@@ -216,14 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     qa_command.add_arguments(p)
     p.set_defaults(run=qa_command.run)
 
-    from rag_service.evaluation import answerability_training
+    from rag_service.evaluation import answerability_command
 
     p = sub.add_parser(
         "train-answerability",
         help="Train the model that decides whether the documents answer a question.",
     )
-    answerability_training.add_arguments(p)
-    p.set_defaults(run=answerability_training.run)
+    answerability_command.add_arguments(p)
+    p.set_defaults(run=answerability_command.run)
 
     from rag_service.reader import command as reader_command
 

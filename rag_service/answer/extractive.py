@@ -57,7 +57,7 @@ from rag_service.answer.voices import NO_READERS_NOTE, Voices
 from rag_service.config import Settings
 from rag_service.conversation import own_question
 from rag_service.models import ScoredChunk
-from rag_service.reader.model import Reader
+from rag_service.reader.model import ReadsPairs
 from rag_service.store.model import LoadedIndex
 
 REPEAT_PENALTY = 0.3
@@ -92,7 +92,7 @@ class ExtractiveAnswerer:
         min_sentences: int = MIN_SENTENCES,
         span: float = SCORE_SPAN,
         neighbour_weight: float = NEIGHBOUR_WEIGHT,
-        reader: Reader | None = None,
+        reader: ReadsPairs | None = None,
     ) -> None:
         """``model`` None answers every question that retrieves something (training collects features
         that way); the service always has one. ``min_sentences``, ``span`` and ``neighbour_weight`` are

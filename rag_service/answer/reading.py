@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag_service.models import Sentence
-from rag_service.reader.model import Candidate, Reader
+from rag_service.reader.model import Candidate, ReadsPairs
 
 READ_CANDIDATES = 3
 LEAD_LOGIT = 0.0
@@ -37,11 +37,15 @@ UNREAD = -10.0
 
 
 class SentenceReading:
-    def __init__(self, reader: Reader, sentences: Sequence[Sentence], headings: Sequence[str] = ()) -> None:
+    def __init__(
+        self, reader: ReadsPairs, sentences: Sequence[Sentence], headings: Sequence[str] = ()
+    ) -> None:
         """``headings``: each sentence row's innermost heading (``answer.sections``), read with the
         document's title before the sentence. A sentence under "Spending in 2017" does not name the year
         itself; without the heading the reader cannot tell it from the same sentence under 2016."""
-        self._reader = reader
+        self.reader = reader
+        self.count = READ_CANDIDATES
+        """How many candidates are read (training harvests more, ``reader.indomain``)."""
         self._sentences = sentences
         self._headings = headings
 
@@ -57,9 +61,9 @@ class SentenceReading:
         finite = np.flatnonzero(np.isfinite(scores))
         if not len(finite):
             return logits
-        top = finite[np.argsort(-scores[finite], kind="stable")[:READ_CANDIDATES]]
+        top = finite[np.argsort(-scores[finite], kind="stable")[: self.count]]
         candidates = [Candidate(self._context(rows[i]), self._sentences[rows[i]].text) for i in top]
-        logits[top] = self._reader.scores(question, candidates)
+        logits[top] = self.reader.scores(question, candidates)
         return logits
 
 

@@ -14,17 +14,13 @@ the rows that score them. Everything is written to one JSON file with the comman
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag_service.answer.answerability import MODEL_VERSION, OPERATING_POINTS, packaged_path
+from rag_service.answer.answerability import MODEL_VERSION, OPERATING_POINTS
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.features import FEATURES
 from rag_service.answer.reading import READER_FEATURES
@@ -229,70 +225,3 @@ def train(rows: list[Row]) -> dict[str, Any]:
         "cross_validation": figures,
         "trade_off": curve,
     }
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--qa", type=Path, required=True, help="ClapNQ-format folder, e.g. ../shared/benchmarks/clapnq"
-    )
-    parser.add_argument("--cases", type=Path, default=Path("eval/seeds.jsonl"), help="seeds evaluation set")
-    parser.add_argument("--out", type=Path, default=None, help="model file (default: the packaged one)")
-    parser.add_argument(
-        "--no-reader",
-        action="store_true",
-        help="fit the gate of the path without the reader (RAG_READER=false)",
-    )
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rag_service.embedding.factory import make_embedder
-
-    embedder = make_embedder(settings)
-    started = time.perf_counter()
-    print("indexing and asking the training questions (about 2 minutes on 2 cores) ...", flush=True)
-    from rag_service.reader.model import load_reader
-
-    reader = None if args.no_reader else load_reader(settings.reader_dir)
-    settings = settings.model_copy(update={"reader": False})  # the pipelines' own answerers go unused
-    rows = clapnq_rows(args.qa, settings, embedder, reader) + seed_rows(
-        args.cases, settings, embedder, reader
-    )
-    record = train(rows)
-    record["provenance"] = {
-        "command": f"rag-service train-answerability --qa {args.qa} --cases {args.cases}"
-        + (" --no-reader" if args.no_reader else ""),
-        "reader": None if reader is None else reader.version,
-        "data": {
-            str(args.qa / "questions.jsonl"): _digest(args.qa / "questions.jsonl"),
-            str(args.qa / "corpus.jsonl"): _digest(args.qa / "corpus.jsonl"),
-            str(args.cases): _digest(args.cases),
-        },
-        "rows": {o: sum(r.origin == o for r in rows) for o in sorted({r.origin for r in rows})},
-        "embedding_model": embedder.name,
-        "trained_at": time.strftime("%Y-%m-%d", time.gmtime()),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    out = args.out or packaged_path(with_reader=reader is not None)
-    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    print(summary(record))
-    print(f"wrote {out}")
-    return 0
-
-
-def summary(record: dict[str, Any]) -> str:
-    cv = record["cross_validation"]
-    lines = [
-        f"5-fold cross-validated AUC {cv['auc']:.3f}",
-        "origin | point | answered with gold | abstained | balanced",
-    ]
-    for origin, figures in cv["by_origin"].items():
-        for point in OPERATING_POINTS:
-            f = figures[point]
-            lines.append(
-                f"{origin} | {point} | {f['answered_gold']:.3f} | {f['abstained']:.3f} | {f['balanced']:.3f}"
-            )
-    return "\n".join(lines)

@@ -259,11 +259,14 @@ def run_qa(
     configure: Callable[[Settings], Settings] | None = None,
     conversations: Sequence[Case] = (),
     turn_results: list[TurnResult] | None = None,
+    reader: Any = None,
 ) -> tuple[list[QAResult], dict[str, float | None], dict[str, float | None]]:
     """Index ``folder``'s corpus in a temporary folder, ask every question, score it; and the baseline.
 
     ``conversations`` (multi-turn cases in the ``rag-service eval`` format, naming passages as
-    ``<_id>.txt``) are run through the same index, their results appended to ``turn_results``."""
+    ``<_id>.txt``) are run through the same index, their results appended to ``turn_results``.
+    ``reader`` replaces the answerer's (``reader.folds``: each question read by the reader that never
+    saw it, when the shipped one was trained on these questions)."""
     from tqdm import tqdm
 
     from rag_service.evaluation.runner import InProcessTarget, run_cases
@@ -272,6 +275,11 @@ def run_qa(
     files, questions = load_qa(folder, limit)
     results = []
     with corpus_pipeline(files, settings, embedder, progress=progress, configure=configure) as pipeline:
+        if reader is not None:
+            reading = pipeline._state.answerer.reading  # this throw-away pipeline's only index version
+            if reading is None:
+                raise InvalidRequestError("--reader-folds needs the reader on (RAG_READER=true)")
+            reading.reader = reader
         for question in tqdm(questions, desc="questions", disable=not progress, leave=False):
             started = time.perf_counter()
             response = answer_dict(pipeline.ask(question.question))

