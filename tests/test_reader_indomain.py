@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -167,8 +168,12 @@ def test_each_training_question_is_read_by_the_reader_that_never_saw_it(tmp_path
     assert folded.scores(question, [Candidate("t", "s")])[0] == folds[question]
     with pytest.raises(ConfigError, match="not a training question"):
         folded.scores("a question nobody trained on", [Candidate("t", "s")])
+    staged = SimpleNamespace(card={"training": {"second_stage": {}}}, version="3:abc")
     with pytest.raises(ConfigError, match="train-reader --clapnq"):
-        load_folded(tmp_path / "no-state", tmp_path / "qa", cases, seeds, folded)  # type: ignore[arg-type]
+        load_folded(tmp_path / "no-state", tmp_path / "qa", cases, seeds, staged)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="no second stage"):
+        unstaged = SimpleNamespace(card={"training": {}}, version="3:abc")
+        load_folded(tmp_path / "no-state", tmp_path / "qa", cases, seeds, unstaged)  # type: ignore[arg-type]
 
 
 def test_eval_qa_reads_each_question_with_its_fold_reader(tmp_path: Path) -> None:
@@ -179,21 +184,28 @@ def test_eval_qa_reads_each_question_with_its_fold_reader(tmp_path: Path) -> Non
     from tests.test_evaluation import run_cli
 
     folder = _clapnq(tmp_path)
+    shipped = tmp_path / "shipped"  # the packaged graph, its card saying it had a second stage
+    shipped.mkdir()
+    (shipped / GRAPH_FILE).symlink_to(packaged_dir() / GRAPH_FILE)
+    card = json.loads((packaged_dir() / CARD_FILE).read_text())
+    card["training"]["second_stage"] = {"folds": FOLDS}
+    (shipped / CARD_FILE).write_text(json.dumps(card))
     state = tmp_path / "state"
     for k in range(FOLDS):
         fold_dir(state, k).mkdir(parents=True)
         for name in (GRAPH_FILE, CARD_FILE):
             (fold_dir(state, k) / name).symlink_to(packaged_dir() / name)
+    env = {"RAG_READER_DIR": str(shipped)}
     reports = {}
     for name, extra in (("shipped", []), ("folds", ["--reader-folds", str(state)])):
-        result = run_cli(
-            "eval-qa", str(folder), "--out", str(tmp_path), "--name", name, "--no-progress", *extra
-        )
+        args = ("eval-qa", str(folder), "--out", str(tmp_path), "--name", name, "--no-progress", *extra)
+        result = run_cli(*args, env=env)
         assert result.returncode == 0, result.stderr[-2000:]
         reports[name] = json.loads((tmp_path / f"report-{name}.json").read_text())
     answers = {n: [q["response"]["answer"] for q in r["questions"]] for n, r in reports.items()}
     assert answers["folds"] == answers["shipped"] and len(answers["folds"]) == len(QUESTIONS)
-    missing = run_cli(
-        "eval-qa", str(folder), "--out", str(tmp_path), "--reader-folds", str(tmp_path / "none")
-    )
+    missing = run_cli("eval-qa", str(folder), "--reader-folds", str(tmp_path / "none"), env=env)
     assert missing.returncode != 0 and "train-reader --clapnq" in missing.stderr
+    # The packaged reader had no second stage: fold readers are refused, not silently used.
+    first_stage_only = run_cli("eval-qa", str(folder), "--reader-folds", str(state))
+    assert first_stage_only.returncode != 0 and "no second stage" in first_stage_only.stderr

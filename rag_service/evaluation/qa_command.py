@@ -41,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reader-folds",
         type=Path,
         default=None,
-        help="training state of `rag-service train-reader --clapnq`: read each question with the "
-        "reader trained without it (the shipped reader was trained on ClapNQ)",
+        help="training state of `rag-service train-reader --clapnq`: read each question with the fold "
+        "reader trained without it (measures that stage; the shipped reader never saw ClapNQ)",
     )
     parser.add_argument(
         "--cases", type=Path, default=Path("eval/seeds.jsonl"), help="with --reader-folds: its seeds cases"

@@ -41,6 +41,12 @@ def load_folded(state: Path, clapnq: Path, cases: Path, seeds_dir: Path, shipped
     card, dispatched by the training questions' folds."""
     from rag_service.reader.stage2 import fold_dir
 
+    if "second_stage" not in shipped.card.get("training", {}):
+        raise ConfigError(
+            "the reader in use has no second stage (`rag-service train-reader --clapnq`): its scores on "
+            "ClapNQ and the seeds are out of sample already, and fold readers would not be the reader "
+            "the gate is used with; leave out --reader-folds"
+        )
     missing = [k for k in range(FOLDS) if not (fold_dir(state, k) / "reader.json").is_file()]
     if missing:
         raise ConfigError(
