@@ -17,7 +17,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from rag_service.answer.answer_types import OTHER, PERSON, PLACE, QUANTITY, TIME, question_type
+from rag_service.answer.answer_types import PERSON, PLACE, QUANTITY, TIME, asked_type
 from rag_service.conversation import own_question
 from rag_service.models import Citation
 
@@ -61,11 +61,12 @@ def _names(text: str, asked: set[str]) -> list[tuple[int, int]]:
     """Runs of capitalised words, cut where a word is named by the question or is not a name ("See
     Debian Policy" asked about Debian gives "See" and "Policy"); a sentence's first word alone is not
     one (every sentence starts with a capital)."""
+    excluded = asked | _NOT_NAMES
     spans = []
     for m in _NAME.finditer(text):
         run: list[re.Match[str]] = []
         for word in [*re.finditer(r"\S+", m.group()), None]:
-            if word is not None and word.group().casefold().rstrip(".") not in asked | _NOT_NAMES:
+            if word is not None and word.group().casefold().rstrip(".") not in excluded:
                 run.append(word)
                 continue
             if run:
@@ -104,10 +105,7 @@ def with_answer_span(citations: Sequence[Citation], question: str) -> tuple[Cita
     if not citations:
         return tuple(citations)
     first = citations[0]
-    kind = question_type(own_question(question))
-    if kind == OTHER:  # an ellipsis ("And in 2016?") asks what its context asked
-        kind = question_type(question)
-    span = find_span(kind, first.quote, question)
+    span = find_span(asked_type(own_question(question), question), first.quote, question)
     if span is None:
         return tuple(citations)
     marked = dataclasses.replace(first, answer_span=(first.start + span[0], first.start + span[1]))

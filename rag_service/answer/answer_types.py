@@ -82,6 +82,13 @@ def question_type(question: str) -> str:
     return OTHER
 
 
+def asked_type(own: str, question: str) -> str:
+    """The type the user's own words ``own`` ask for; for an ellipsis ("And the East Branch?"), the type
+    its context asked for (``question``: the follow-up condensed with its context)."""
+    kind = question_type(own)
+    return question_type(question) if kind == OTHER else kind
+
+
 def holds_filler(kind: str, text: str, question: str) -> bool:
     """Whether ``text`` holds something that could fill a ``kind`` slot and is not already in the
     question (a question naming "Tippecanoe" is not answered by the word "Tippecanoe")."""

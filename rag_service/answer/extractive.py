@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_service.answer.answer_types import OTHER, SEVERAL, SLOT_TYPES, question_type
+from rag_service.answer.answer_types import SEVERAL, SLOT_TYPES, asked_type
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.companions import Companions
 from rag_service.answer.ellipsis import NEW_SUBJECT_NOTE, about_new_subject, new_subject
@@ -168,9 +168,7 @@ class ExtractiveAnswerer:
         self, question: str, query_vector: np.ndarray, array: np.ndarray, cosine: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Each candidate's rank (``-inf``: may not answer) and, with the reader, its logits."""
-        kind = question_type(own_question(question))
-        if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
-            kind = question_type(question)
+        kind = asked_type(own_question(question), question)
         vectors = self._content.sentence_vectors
         raised = with_headings(cosine, array, self._heading_rows, vectors, query_vector)
         weight = self.neighbour_weight
@@ -218,9 +216,7 @@ class ExtractiveAnswerer:
             return self._writer.not_found(probability, True)
         if probability < self.threshold:
             return self._writer.not_found(probability, False)
-        kind = question_type(own)
-        if kind == OTHER:  # an ellipsis ("And the East Branch?") asks what its context asked
-            kind = question_type(question)
+        kind = asked_type(own, question)
         new, subject = new_subject(question, self._terms)
         if new and not np.isfinite(scores).any():
             return self._writer.not_found(probability, False, NEW_SUBJECT_NOTE.format(subject[:NAME_CHARS]))

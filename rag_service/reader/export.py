@@ -10,6 +10,7 @@ so they are the shipped model's, not the torch model's.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 import warnings
@@ -20,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from rag_service.reader.data import Question
-from rag_service.reader.model import Candidate, Reader
+from rag_service.reader.model import (
+    CARD_FILE,
+    GRAPH_FILE,
+    READER_VERSION,
+    Candidate,
+    Reader,
+    file_digest,
+    tokenizer_path,
+)
 
 OPSET = 17
 
@@ -72,7 +81,22 @@ def export_int8(model: Any, tokenizer: Any, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _auc(positive: Sequence[float], negative: Sequence[float]) -> float:
+def write_graph(model: Any, tokenizer: Any, folder: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    """Export ``model`` to ``folder`` as int8 with its card (version, checksums, ``extra``); the card."""
+    graph = folder / GRAPH_FILE
+    export_int8(model, tokenizer, graph)
+    card = {
+        "version": READER_VERSION,
+        "sha256": file_digest(graph),
+        "bytes": graph.stat().st_size,
+        "tokenizer_sha256": file_digest(tokenizer_path()),
+        **extra,
+    }
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    return card
+
+
+def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
     from sklearn.metrics import roc_auc_score
 
     labels = [1] * len(positive) + [0] * len(negative)
@@ -107,5 +131,5 @@ def validate(reader: Reader, questions: Sequence[Question], embed: Any) -> dict[
         "answerable": answerable,
         "articles": sorted({q.article for q in questions}),
         "top_sentence_holds_answer": {k: round(v / answerable, 4) for k, v in hits.items()},
-        "answerable_auc": {k: round(_auc(v[True], v[False]), 4) for k, v in best.items()},
+        "answerable_auc": {k: round(auc(v[True], v[False]), 4) for k, v in best.items()},
     }

@@ -20,7 +20,6 @@ measurement can be repeated and other data tried.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,38 +27,18 @@ from typing import Any
 import numpy as np
 
 from rag_service.reader.data import Pair
-from rag_service.reader.export import _auc, export_int8
+from rag_service.reader.export import auc, write_graph
 from rag_service.reader.indomain import FOLDS, fold_of
 from rag_service.reader.model import (
-    CARD_FILE,
-    GRAPH_FILE,
-    READER_VERSION,
     Candidate,
     Reader,
-    file_digest,
     load_reader,
-    tokenizer_path,
 )
 from rag_service.reader.train import INDOMAIN_EPOCHS, INDOMAIN_LEARNING_RATE, fine_tune, question_groups
 
 
 def fold_dir(state: Path, k: int) -> Path:
     return state / "folds" / f"fold-{k}"
-
-
-def write_graph(model: Any, tokenizer: Any, folder: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    """Export ``model`` to ``folder`` as int8 with a card (version and checksums), and return the card."""
-    graph = folder / GRAPH_FILE
-    export_int8(model, tokenizer, graph)
-    card = {
-        "version": READER_VERSION,
-        "sha256": file_digest(graph),
-        "bytes": graph.stat().st_size,
-        "tokenizer_sha256": file_digest(tokenizer_path()),
-        **extra,
-    }
-    (folder / CARD_FILE).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    return card
 
 
 def ready(folder: Path) -> bool:
@@ -113,7 +92,7 @@ def _figures(score: Callable[[int, Pair, list[Candidate]], np.ndarray], pairs: S
             firsts.append(labels[int(np.argmax(logits))])
     return {
         "top_candidate_answers": round(float(np.mean(firsts)), 4),
-        "answerable_auc": round(_auc(best[True], best[False]), 4),
+        "answerable_auc": round(auc(best[True], best[False]), 4),
     }
 
 
