@@ -8,13 +8,18 @@ from openai import BadRequestError, OpenAI
 from tests.conftest import SPUTNIK
 
 
+def _client(live_server) -> OpenAI:
+    """A client closed by its ``with`` block, so no keep-alive socket outlives the test."""
+    return OpenAI(base_url=f"{live_server.url}/v1", api_key="unused", max_retries=0)
+
+
 def test_openai_client_round_trip(live_server) -> None:
-    client = OpenAI(base_url=f"{live_server.url}/v1", api_key="unused")
-    assert [m.id for m in client.models.list()] == ["rag-service"]
-    completion = client.chat.completions.create(
-        model="rag-service",
-        messages=[{"role": "user", "content": "How many launches does Russia plan in 2017?"}],
-    )
+    with _client(live_server) as client:
+        assert [m.id for m in client.models.list()] == ["rag-service"]
+        completion = client.chat.completions.create(
+            model="rag-service",
+            messages=[{"role": "user", "content": "How many launches does Russia plan in 2017?"}],
+        )
     content = completion.choices[0].message.content
     assert content and "30" in content and "Sources:" in content
     extra = completion.model_extra or {}
@@ -22,25 +27,27 @@ def test_openai_client_round_trip(live_server) -> None:
 
 
 def test_openai_client_streaming(live_server) -> None:
-    client = OpenAI(base_url=f"{live_server.url}/v1", api_key="unused")
-    stream = client.chat.completions.create(
-        model="rag-service",
-        stream=True,
-        messages=[{"role": "user", "content": "Who heads Roscosmos?"}],
-    )
     pieces, citations = [], None
-    for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            pieces.append(chunk.choices[0].delta.content)
-        citations = (chunk.model_extra or {}).get("citations", citations)
+    with _client(live_server) as client:
+        stream = client.chat.completions.create(
+            model="rag-service",
+            stream=True,
+            messages=[{"role": "user", "content": "Who heads Roscosmos?"}],
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+            citations = (chunk.model_extra or {}).get("citations", citations)
     assert len(pieces) > 2 and "Komarov" in "".join(pieces)
     assert citations and citations[0]["source"] == SPUTNIK
 
 
 def test_openai_client_sees_clear_errors(live_server) -> None:
-    client = OpenAI(base_url=f"{live_server.url}/v1", api_key="unused", max_retries=0)
     try:
-        client.chat.completions.create(model="rag-service", messages=[{"role": "assistant", "content": "hi"}])
+        with _client(live_server) as client:
+            client.chat.completions.create(
+                model="rag-service", messages=[{"role": "assistant", "content": "hi"}]
+            )
     except BadRequestError as exc:
         assert "last message must come from the user" in str(exc)
     else:
@@ -48,16 +55,21 @@ def test_openai_client_sees_clear_errors(live_server) -> None:
 
 
 def test_langchain_chat_openai(live_server) -> None:
-    llm = ChatOpenAI(base_url=f"{live_server.url}/v1", api_key="unused", model="rag-service")
-    reply = llm.invoke(
-        [
-            HumanMessage("Who heads Roscosmos?"),
-            AIMessage("Igor Komarov."),
-            HumanMessage("How many space launches does Russia plan in 2017?"),
-        ]
-    )
+    # Our own httpx client, closed at the end: ChatOpenAI's default one would keep its keep-alive socket
+    # to the server until the interpreter's last garbage collection, which pytest reports as a failure.
+    with httpx.Client(timeout=60) as http_client:
+        llm = ChatOpenAI(
+            base_url=f"{live_server.url}/v1", api_key="unused", model="rag-service", http_client=http_client
+        )
+        reply = llm.invoke(
+            [
+                HumanMessage("Who heads Roscosmos?"),
+                AIMessage("Igor Komarov."),
+                HumanMessage("How many space launches does Russia plan in 2017?"),
+            ]
+        )
+        streamed = "".join(str(chunk.content) for chunk in llm.stream("Who heads Roscosmos?"))
     assert "30" in str(reply.content)
-    streamed = "".join(str(chunk.content) for chunk in llm.stream("Who heads Roscosmos?"))
     assert "Komarov" in streamed
 
 
