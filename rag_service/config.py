@@ -225,6 +225,21 @@ class Settings(DocumentSettings):
         description="enables `POST /api/ingest` and uploading or deleting documents for holders of this key"
         " (secret: compared in constant time, never logged)",
     )
+    collection: str = Field(
+        "default",
+        description="the collection the CLI works on (`--collection`); the API takes it per request",
+    )
+    collections_dir: Path | None = Field(
+        None,
+        description="folder holding one folder per collection other than `default` (its `documents` and "
+        "`index`); unset: `collections` beside `RAG_INDEX_DIR`",
+    )
+    access_db: Path | None = Field(
+        None,
+        description="SQLite file of the collections list, API keys (hashed) and the audit trail, with "
+        "`RAG_STORE=faiss`; unset: `access.sqlite3` beside `RAG_INDEX_DIR` (PostgreSQL keeps them in "
+        "its own tables)",
+    )
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted")
     max_history_messages: int = Field(20, ge=0, description="most history messages accepted in one request")
     max_message_chars: int = Field(8000, ge=1, description="longest history message accepted")

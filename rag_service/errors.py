@@ -10,7 +10,10 @@
     ├── WorkCancelled          the client of a write has gone; work stopped  (HTTP 499, never seen)
     ├── BusyError              another write holds the lock too long         (HTTP 503)
     ├── InvalidRequestError    a client mistake the schema cannot express    (HTTP 400)
-    ├── NotFoundError          an unknown document name                      (HTTP 404)
+    ├── NotFoundError          an unknown document or collection name        (HTTP 404)
+    ├── ConflictError          a collection that exists already, or in use   (HTTP 409)
+    ├── AuthError              no key, or a wrong, expired or revoked one    (HTTP 401)
+    ├── ForbiddenError         a valid key whose role does not allow this    (HTTP 403)
     └── UpstreamError          the LLM server failed                         (HTTP 502)
         └── UpstreamTimeoutError  ... or took too long                       (HTTP 504)
 
@@ -60,7 +63,20 @@ class InvalidRequestError(RagError):
 
 
 class NotFoundError(RagError):
-    """An unknown document name."""
+    """An unknown document or collection name (or a private collection the caller may not read: its
+    existence is not revealed)."""
+
+
+class ConflictError(RagError):
+    """The request contradicts what exists: a collection created twice, the default one deleted."""
+
+
+class AuthError(RagError):
+    """The request needs an API key and none was sent, or the one sent is unknown, expired or revoked."""
+
+
+class ForbiddenError(RagError):
+    """The key is valid but its role (or the server's configuration) does not allow this action."""
 
 
 class UpstreamError(RagError):

@@ -32,14 +32,16 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from rag_service import __version__
+from rag_service.access.factory import make_authority
 from rag_service.api import errors
 from rag_service.api.access_log import AccessLog
 from rag_service.api.hosts import HostCheck, allowed_hosts
 from rag_service.api.limits import BodySizeLimit, ConcurrencyLimit, HeaderLimit, SecurityHeaders
 from rag_service.api.memory import cap_mmap_threshold
 from rag_service.api.render_pool import RenderPool
-from rag_service.api.routes import admin, ask, documents, openai_compat, pages, sources
+from rag_service.api.routes import access, admin, ask, collections, documents, openai_compat, pages, sources
 from rag_service.api.upload_gate import UploadGate
+from rag_service.collections.pool import CollectionPool
 from rag_service.config import Settings, load_settings
 from rag_service.documents.drift import folder_drift
 from rag_service.documents.uploads import clean_leftovers
@@ -171,6 +173,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.authority = make_authority(settings)
+    app.state.collections = CollectionPool(settings)
     app.state.pipeline = pipeline
     app.state.load_error = None
     app.state.renders = RenderPool(settings.render_threads, settings.max_waiting_renders)
@@ -204,7 +208,16 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeaderLimit, count=settings.max_headers, size=settings.max_header_bytes)
     app.add_middleware(AccessLog)
-    routers = (ask.router, sources.router, pages.router, documents.router, admin.router, openai_compat.router)
+    routers = (
+        ask.router,
+        sources.router,
+        pages.router,
+        documents.router,
+        admin.router,
+        openai_compat.router,
+        collections.router,
+        access.router,
+    )
     for router in routers:  # pages before documents: its paths are longer forms of /documents/{name}
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -1,4 +1,6 @@
-"""Dependencies: routes read ``pipeline: PipelineDep`` and ``settings: SettingsDep``.
+"""Dependencies: routes read ``pipeline: PipelineDep``, ``settings: SettingsDep`` and, to write,
+``caller: WriterDep``. Each takes the ``collection`` query parameter (``default`` when absent, so every
+request that worked before collections works the same) and checks the caller's key against it.
 
 The pipeline is loaded by the lifespan in a background thread; until it is ready every route that needs
 it answers 503 with ``Retry-After`` (or the load error, which says what to do). Each request first
@@ -7,12 +9,15 @@ makes sure the pipeline serves the store's current index version (see ``Pipeline
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from rag_service.access.roles import Caller, Role
+from rag_service.api.callers import authority, caller_of
+from rag_service.collections.names import DEFAULT, require_name
+from rag_service.collections.pool import CollectionPool
 from rag_service.config import Settings
 from rag_service.errors import RagError
 from rag_service.pipeline import Pipeline
@@ -22,10 +27,30 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_pipeline(request: Request) -> Pipeline:
-    """The loaded pipeline, switched to the newest index version first if another process (a worker, a
-    CLI ingest) wrote one: checking costs one small file read, loading runs off the event loop."""
-    pipeline = loaded_pipeline(request)
+CollectionQuery = Annotated[
+    str,
+    Query(description="the collection to use (`default` when not given): GET /api/collections lists them"),
+]
+
+
+async def get_pipeline(request: Request, collection: CollectionQuery = DEFAULT) -> Pipeline:
+    """The pipeline of the collection named by the ``collection`` query parameter, if the caller may
+    read it (404 otherwise, as for a collection that does not exist)."""
+    return await collection_pipeline(request, collection)
+
+
+async def collection_pipeline(request: Request, name: str, need: Role = "reader") -> Pipeline:
+    """Collection ``name``'s pipeline once the caller is known to hold ``need`` on it, switched to the
+    newest index version first if another process (a worker, a CLI ingest) wrote one: checking costs one
+    small file read, loading runs off the event loop."""
+    name = require_name(name)
+    caller = await caller_of(request)
+    await run_in_threadpool(authority(request).require, caller, name, need)
+    default = loaded_pipeline(request)
+    pool: CollectionPool = request.app.state.collections
+    pipeline = default if name == DEFAULT else pool.loaded(name)
+    if pipeline is None:
+        pipeline = await run_in_threadpool(pool.get, name, default)
     if not pipeline.is_current():
         await run_in_threadpool(pipeline.refresh)
     return pipeline
@@ -45,35 +70,13 @@ def loaded_pipeline(request: Request) -> Pipeline:
     )
 
 
-def key_problem(settings: Settings, authorization: str | None, x_api_key: str | None) -> HTTPException | None:
-    """Why a request's key does not allow a write (403: writes disabled, 401: missing or wrong), or None.
-    Shared by the dependency and ``UploadGate``, which must decide before reading the body."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
-        return HTTPException(403, "this endpoint is disabled: set RAG_API_KEY on the server to enable it")
-    given = x_api_key
-    if given is None and authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
-    expected = settings.api_key.get_secret_value()
-    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
-        return HTTPException(
-            401,
-            "missing or wrong API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return None
-
-
-def require_api_key(
-    settings: Annotated[Settings, Depends(get_settings)],
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> None:
-    """Write endpoints need ``RAG_API_KEY``; with none configured they are disabled outright."""
-    problem = key_problem(settings, authorization, x_api_key)
-    if problem is not None:
-        raise problem
+async def require_writer(request: Request, collection: CollectionQuery = DEFAULT) -> Caller:
+    """Uploading, deleting and ingesting need a writer (or admin) key of the collection."""
+    caller = await caller_of(request)
+    await run_in_threadpool(authority(request).require, caller, require_name(collection), "writer")
+    return caller
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
-ApiKeyDep = Depends(require_api_key)
+WriterDep = Annotated[Caller, Depends(require_writer)]

@@ -20,10 +20,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag_service.errors import (
+    AuthError,
     BudgetExceededError,
     BusyError,
     ConfigError,
+    ConflictError,
     DocumentError,
+    ForbiddenError,
     IndexMismatchError,
     IndexMissingError,
     InvalidRequestError,
@@ -49,6 +52,9 @@ STATUS: dict[type[RagError], int] = {
     BusyError: 503,
     InvalidRequestError: 400,
     NotFoundError: 404,
+    ConflictError: 409,
+    AuthError: 401,
+    ForbiddenError: 403,
     ConfigError: 500,
 }
 
@@ -93,6 +99,8 @@ def install(app: FastAPI) -> None:
     async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
         status = status_of(exc)
         headers = {"Retry-After": "5"} if status == 503 and not isinstance(exc, IndexMissingError) else None
+        if isinstance(exc, AuthError):
+            headers = {"WWW-Authenticate": "Bearer"}
         if status >= 500:
             log.warning("request failed: %s", exc)
         return error_response(request, status, public(str(exc)), headers)

@@ -56,6 +56,11 @@ class AskRequest(BaseModel):
     top_k: StrictInt | None = Field(
         default=None, ge=1, description="Passages to retrieve (default RAG_TOP_K)."
     )
+    collection: Text | None = Field(
+        default=None,
+        description="The collection to answer from (or the `collection` query parameter; `default` when "
+        "neither is given). History never reaches another collection's documents.",
+    )
 
 
 def validate_limits(question: str, history: list[HistoryMessage], settings: Settings) -> None:
@@ -174,6 +179,7 @@ class HealthResponse(BaseModel):
     index_version: str
     index_type: str
     store: Literal["faiss", "postgres"] = Field(description="where the index lives (RAG_STORE)")
+    collection: str = Field(description="the collection these figures are of")
     skipped: list[SkippedOut] = Field(description="files the last ingest could not index, with the reason")
     folder: FolderState | None = Field(
         description="the documents folder against the index; null where this server has no folder"
@@ -250,7 +256,10 @@ class PageHighlight(BaseModel):
 class DocumentList(BaseModel):
     documents: list[DocumentOut]
     skipped: list[SkippedOut] = Field(description="files in the documents folder that are not indexed")
-    writable: bool = Field(description="whether uploads and deletions are enabled (RAG_API_KEY is set)")
+    writable: bool = Field(
+        description="whether uploads and deletions are enabled on this server (RAG_API_KEY is set, or a key "
+        "was created); each one still needs a writer key of the collection"
+    )
 
 
 class UploadedOut(BaseModel):

@@ -4,8 +4,8 @@ An upload may be a hundred megabytes sent over two minutes. Read in full before 
 (as every other body is, by ``BodySizeLimit``), it let anonymous clients hold about 95 MB each for two
 minutes outside every limit. Here, in order:
 
-1. the API key is checked from the headers alone: a client without it gets 401 (or 403 when writes are
-   disabled) before one byte of the body is read;
+1. the caller's key is checked from the headers and the ``collection`` query parameter alone: a client
+   that may not write to that collection gets 401, 403 or 404 before one byte of the body is read;
 2. the request takes one of ``slots`` upload places (``RAG_MAX_UPLOADS``), or gets 503 with
    ``Retry-After``; it sits inside ``ConcurrencyLimit``, so an upload also counts there;
 3. the body is passed through as it arrives, never buffered here: Starlette's form parser spools every
@@ -18,12 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag_service.api.deps import key_problem
+from rag_service.access.authority import Authority
+from rag_service.api.callers import presented_key
+from rag_service.api.errors import public, status_of
 from rag_service.api.limits import reject, too_large_upload
+from rag_service.collections.names import DEFAULT, require_name
 from rag_service.config import Settings
+from rag_service.errors import AuthError, RagError
 
 UPLOAD_PATH = "/api/documents"
 
@@ -50,11 +55,10 @@ class UploadGate:
         if not is_upload(scope):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-        problem = key_problem(self.settings, headers.get("authorization"), headers.get("x-api-key"))
+        problem = await self._refusal(scope)
         if problem is not None:
-            extra = [(k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()]
-            await reject(send, problem.status_code, str(problem.detail), extra)
+            extra = [(b"www-authenticate", b"Bearer")] if isinstance(problem, AuthError) else []
+            await reject(send, status_of(problem), public(str(problem)), extra)
             return
         if self.in_flight >= self.slots:
             await reject(
@@ -69,6 +73,19 @@ class UploadGate:
             await self._stream(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+    async def _refusal(self, scope: Scope) -> RagError | None:
+        """Why this caller may not upload to the collection asked for, or None."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        authority: Authority = scope["app"].state.authority
+        try:
+            name = require_name(query.get("collection", [DEFAULT])[-1])
+            caller = await asyncio.to_thread(authority.caller, presented_key(headers))
+            await asyncio.to_thread(authority.require, caller, name, "writer")
+        except RagError as exc:
+            return exc
+        return None
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         refused: list[BodyRefused] = []

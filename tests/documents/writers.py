@@ -134,3 +134,13 @@ def zip_archive(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def one_page_pdf(title: str, text: str) -> bytes:
+    """A one-page PDF with a title and one paragraph (the isolation tests' look-alike documents)."""
+    pdf = FPDF()
+    pdf.set_title(title)
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 8, f"{title}\n\n{text}")
+    return bytes(pdf.output())

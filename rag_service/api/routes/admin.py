@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from rag_service.api.deps import ApiKeyDep, PipelineDep, get_pipeline
+from rag_service.api.callers import authority
+from rag_service.api.deps import CollectionQuery, PipelineDep, WriterDep, get_pipeline
 from rag_service.api.schemas import ErrorResponse, HealthResponse, IngestResponse
 from rag_service.budget import Budget
+from rag_service.collections.names import DEFAULT
 from rag_service.documents.drift import folder_drift
 from rag_service.ingest import read_options
 
@@ -19,10 +21,10 @@ router = APIRouter(prefix="/api", tags=["service"])
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
 @router.head("/health", include_in_schema=False)  # probes that only want the status
-async def health(request: Request) -> dict[str, Any]:
-    """200 with index statistics once the model and index are loaded; 503 while loading or if they
-    cannot be loaded (the detail says why and what to do)."""
-    pipeline = await get_pipeline(request)
+async def health(request: Request, collection: CollectionQuery = DEFAULT) -> dict[str, Any]:
+    """200 with the collection's index statistics once the model and index are loaded; 503 while
+    loading or if they cannot be loaded (the detail says why and what to do)."""
+    pipeline = await get_pipeline(request, collection)
     index = pipeline.index
     counts = index.manifest.counts
     settings = pipeline.settings
@@ -38,6 +40,7 @@ async def health(request: Request) -> dict[str, Any]:
         "index_version": index.version,
         "index_type": index.manifest.settings.index_type,
         "store": pipeline.settings.store,
+        "collection": pipeline.settings.collection,
         "skipped": list(index.manifest.skipped),
     }
 
@@ -45,15 +48,16 @@ async def health(request: Request) -> dict[str, Any]:
 @router.post(
     "/ingest",
     response_model=IngestResponse,
-    dependencies=[ApiKeyDep],
-    responses={code: {"model": ErrorResponse} for code in (401, 403, 422, 503)},
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 422, 503)},
 )
-async def ingest(pipeline: PipelineDep) -> dict[str, Any]:
+async def ingest(caller: WriterDep, pipeline: PipelineDep, request: Request) -> dict[str, Any]:
     """Re-index the seeds folder. Questions keep being answered from the old index until the new one is
-    swapped in. Needs the API key (``Authorization: Bearer <RAG_API_KEY>``). Stopped, with nothing
-    changed, past ``RAG_WRITE_BUDGET_SECONDS`` (``rag-service ingest`` has no such limit)."""
+    swapped in. Needs a writer key of the collection (``Authorization: Bearer <key>``; ``RAG_API_KEY``
+    is one). Stopped, with nothing changed, past ``RAG_WRITE_BUDGET_SECONDS`` (``rag-service ingest``
+    has no such limit)."""
     budget = Budget(pipeline.settings.write_budget_seconds, "the ingest")
     report = await run_in_threadpool(lambda: pipeline.ingest(budget=budget))
+    await run_in_threadpool(authority(request).audit.record, caller, pipeline.settings.collection, "ingest")
     data = asdict(report)
     data.pop("rebuilt", None)
     return {**data, "summary": report.summary()}

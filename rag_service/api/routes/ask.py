@@ -16,21 +16,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from rag_service.answer.events import Delta, StreamEvent
 from rag_service.api.access_log import note
 from rag_service.api.common import ERRORS, first_event, log_answer
-from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.deps import SettingsDep, collection_pipeline
 from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import AskRequest, AskResponse, validate_limits
-from rag_service.errors import RagError
+from rag_service.collections.names import DEFAULT
+from rag_service.errors import InvalidRequestError, RagError
 from rag_service.models import Message
+from rag_service.pipeline import Pipeline
 from rag_service.serialize import answer_dict
 
 log = logging.getLogger("rag_service.api")
@@ -41,10 +43,27 @@ def _history(request: AskRequest) -> list[Message]:
     return [Message(m.role, m.content) for m in request.history]
 
 
+OptionalCollection = Annotated[
+    str | None, Query(description="the collection (or the body's `collection`; `default` when neither)")
+]
+
+
+async def _pipeline(http: Request, request: AskRequest, query: str | None) -> Pipeline:
+    """The pipeline of the collection the body or the query names (400 if they name different ones)."""
+    if request.collection is not None and query is not None and request.collection != query:
+        raise InvalidRequestError(
+            f"the body names collection {request.collection[:60]!r} and the query {query[:60]!r}: give one"
+        )
+    return await collection_pipeline(http, request.collection or query or DEFAULT)
+
+
 @router.post("/ask", response_model=AskResponse, responses=ERRORS)
-async def ask(request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep) -> Response:
+async def ask(
+    request: AskRequest, http: Request, settings: SettingsDep, collection: OptionalCollection = None
+) -> Response:
     """Answer a question from the documents, with numbered citations of exact passages."""
     validate_limits(request.question, request.history, settings)
+    pipeline = await _pipeline(http, request, collection)
     answer = await run_in_threadpool(pipeline.ask, request.question, _history(request), request.top_k)
     log_answer(http, answer, request.question, settings)
     # A ready response: FastAPI would otherwise validate the dict against AskResponse again (the model is
@@ -59,10 +78,11 @@ def sse(event: str, data: dict[str, Any]) -> str:
 
 @router.post("/chat", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
 async def chat(
-    request: AskRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
+    request: AskRequest, http: Request, settings: SettingsDep, collection: OptionalCollection = None
 ) -> StreamingResponse:
     """Answer as server-sent events: ``delta`` pieces, then ``citations``, then ``done``."""
     validate_limits(request.question, request.history, settings)
+    pipeline = await _pipeline(http, request, collection)
     events = pipeline.stream(request.question, _history(request), request.top_k)
     first = await first_event(events)
     if settings.log_questions:

@@ -19,7 +19,9 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from rag_service import writes
-from rag_service.api.deps import ApiKeyDep, PipelineDep, SettingsDep
+from rag_service.access.roles import Caller
+from rag_service.api.callers import authority
+from rag_service.api.deps import PipelineDep, SettingsDep, WriterDep
 from rag_service.api.memory import release_memory
 from rag_service.api.schemas import DocumentDetail, DocumentList, DocumentsChange, ErrorResponse
 from rag_service.budget import Budget
@@ -66,14 +68,15 @@ def _regions(regions: tuple[Region, ...]) -> list[dict[str, Any]]:
 
 
 @router.get("/documents", response_model=DocumentList)
-async def list_documents(pipeline: PipelineDep, settings: SettingsDep) -> dict[str, Any]:
-    """The indexed documents (title, type, pages, size), the folder's files that are not indexed, and
-    whether this server accepts uploads (so the chat page shows its management controls or not)."""
+async def list_documents(pipeline: PipelineDep, request: Request) -> dict[str, Any]:
+    """The collection's indexed documents (title, type, pages, size), its folder's files that are not
+    indexed, and whether this server accepts uploads (so the chat page shows its management controls)."""
     documents = pipeline.index.documents
+    writable = await run_in_threadpool(authority(request).writes_enabled)
     return {
         "documents": [_summary(documents[name], pipeline) for name in sorted(documents)],
         "skipped": list(pipeline.index.manifest.skipped),
-        "writable": bool(settings.api_key and settings.api_key.get_secret_value()),
+        "writable": writable,
     }
 
 
@@ -106,9 +109,10 @@ def _change(report: IngestReport, accepted: list[Accepted], refused: list[Skippe
     }
 
 
-@router.post("/documents", response_model=DocumentsChange, dependencies=[ApiKeyDep], responses=WRITE_ERRORS)
+@router.post("/documents", response_model=DocumentsChange, responses=WRITE_ERRORS)
 async def upload_documents(
     request: Request,
+    caller: WriterDep,
     files: Annotated[
         list[UploadFile],
         File(description="one or more documents (.pdf .docx .odt .epub .html .md .rst .txt)"),
@@ -136,7 +140,15 @@ async def upload_documents(
         for upload in files:
             await upload.close()
         release_memory()
+    for accepted in result.accepted:
+        await _audit(request, caller, pipeline, "replace" if accepted.replaced else "upload", accepted.name)
     return _change(result.report, result.accepted, result.refused)
+
+
+async def _audit(request: Request, caller: Caller, pipeline: Pipeline, action: str, document: str) -> None:
+    await run_in_threadpool(
+        authority(request).audit.record, caller, pipeline.settings.collection, action, document
+    )
 
 
 async def _watch_client(request: Request, gone: asyncio.Event) -> None:
@@ -146,10 +158,11 @@ async def _watch_client(request: Request, gone: asyncio.Event) -> None:
     gone.set()
 
 
-@router.delete(
-    "/documents/{name:path}", response_model=DocumentsChange, dependencies=[ApiKeyDep], responses=WRITE_ERRORS
-)
-async def delete_document(name: str, pipeline: PipelineDep) -> dict[str, Any]:
+@router.delete("/documents/{name:path}", response_model=DocumentsChange, responses=WRITE_ERRORS)
+async def delete_document(
+    name: str, caller: WriterDep, pipeline: PipelineDep, request: Request
+) -> dict[str, Any]:
     """Delete a document file (and its metadata sidecar) and update the index."""
     report = await run_in_threadpool(writes.delete_document, pipeline, name)
+    await _audit(request, caller, pipeline, "delete", name)
     return _change(report, [], [])

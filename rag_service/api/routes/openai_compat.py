@@ -7,6 +7,11 @@ behaviour is not up for negotiation by the caller. The reply's content is the an
 readable "Sources" footer; the structured citations travel in an extra top-level ``citations`` field
 (and in the last chunk when streaming). Sampling parameters such as ``temperature`` are accepted and
 ignored by the extractive backend.
+
+``model`` names the collection to answer from: ``rag-service`` (what clients have always sent) and
+``default`` are the default collection, any other id a collection of that name. ``GET /v1/models``
+lists the collections the caller may read (the default one as ``rag-service``); an unknown model, or a
+private collection the caller's key is not for, is a 404 that names the models the caller may use.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from rag_service.answer.events import Delta
+from rag_service.api.callers import authority, caller_of
 from rag_service.api.common import ERRORS, first_event, log_answer
-from rag_service.api.deps import PipelineDep, SettingsDep
+from rag_service.api.deps import SettingsDep, collection_pipeline
 from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import HistoryMessage, Text, validate_limits
-from rag_service.errors import InvalidRequestError, RagError
+from rag_service.collections.names import DEFAULT
+from rag_service.errors import InvalidRequestError, NotFoundError, RagError
 from rag_service.models import Answer, Message
+from rag_service.pipeline import Pipeline
 from rag_service.questions import require_question
 from rag_service.serialize import answer_dict, strip_footer, with_footer
 
@@ -99,20 +107,40 @@ def _usage(prompt: str, completion: str) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
+async def _model_ids(http: Request) -> list[str]:
+    caller = await caller_of(http)
+    readable = await run_in_threadpool(authority(http).readable, caller)
+    return [MODEL_ID if c.name == DEFAULT else c.name for c in readable]
+
+
 @router.get("/models")
-async def models() -> dict[str, Any]:
-    """The one model this service offers."""
+async def models(http: Request) -> dict[str, Any]:
+    """The collections the caller may read, as models (the default collection is ``rag-service``)."""
     return {
         "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag-service"}],
+        "data": [
+            {"id": model, "object": "model", "created": 0, "owned_by": "rag-service"}
+            for model in await _model_ids(http)
+        ],
     }
 
 
+async def _model_pipeline(http: Request, model: str) -> Pipeline:
+    """The pipeline of the collection ``model`` names, or a 404 naming the models the caller may use."""
+    try:
+        return await collection_pipeline(http, DEFAULT if model in (MODEL_ID, DEFAULT) else model)
+    except (NotFoundError, InvalidRequestError):
+        available = ", ".join(await _model_ids(http))
+        raise NotFoundError(
+            f"no model named {model[:60]!r}: the models here are {available} (GET /v1/models); "
+            "each is a collection of documents"
+        ) from None
+
+
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
-async def chat_completions(
-    request: ChatCompletionRequest, http: Request, pipeline: PipelineDep, settings: SettingsDep
-) -> Any:
+async def chat_completions(request: ChatCompletionRequest, http: Request, settings: SettingsDep) -> Any:
     """Answer the last user message, OpenAI style; ``stream: true`` gives ``chat.completion.chunk`` events."""
+    pipeline = await _model_pipeline(http, request.model)
     if request.n not in (None, 1):
         raise InvalidRequestError(
             f"n is {request.n}: this service gives one answer per request; send n=1 or leave it out"

@@ -50,16 +50,21 @@ def _pdf_bytes(doc: Document, pipeline: Pipeline) -> bytes:
     return read_inside(settings.seeds_dir / doc.name, root, options.max_bytes, hardlinks=options.hardlinks)
 
 
-_PAGES: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+_PAGES: OrderedDict[tuple[str, str, str, int], bytes] = OrderedDict()
 PAGE_CACHE_SIZE = 32
-"""Rendered pages kept per process, by (document, content hash, page): a page is usually opened again
-(each citation of it), and rendering means reading and parsing the whole file."""
+"""Rendered pages kept per process, by (collection, document, content hash, page): a page is usually
+opened again (each citation of it), and rendering means reading and parsing the whole file. The
+collection is part of the key so that no request can ever be answered from another collection's entry."""
 
 
 _PAGES_LOCK = threading.Lock()
 
 
-def _cached(key: tuple[str, str, int]) -> bytes | None:
+def _key(doc: Document, number: int, pipeline: Pipeline) -> tuple[str, str, str, int]:
+    return (pipeline.settings.collection, doc.name, doc.sha256, number)
+
+
+def _cached(key: tuple[str, str, str, int]) -> bytes | None:
     with _PAGES_LOCK:
         if key in _PAGES:
             _PAGES.move_to_end(key)
@@ -68,7 +73,7 @@ def _cached(key: tuple[str, str, int]) -> bytes | None:
 
 
 def _page_png(doc: Document, number: int, pipeline: Pipeline) -> bytes:
-    key = (doc.name, doc.sha256, number)
+    key = _key(doc, number, pipeline)
     cached = _cached(key)
     if cached is not None:
         return cached
@@ -92,7 +97,7 @@ def _locate(doc: Document, pipeline: Pipeline, number: int, passage: str) -> Hig
 async def page_image(name: str, number: int, pipeline: PipelineDep, request: Request) -> Response:
     """Page ``number`` (from 1) of an indexed PDF as a PNG image, for showing a citation on its page."""
     doc = _indexed_pdf(name, pipeline)
-    png = _cached((doc.name, doc.sha256, number))
+    png = _cached(_key(doc, number, pipeline))
     if png is None:
         png = await _renders(request).run(_page_png, doc, number, pipeline)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
