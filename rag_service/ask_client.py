@@ -24,7 +24,13 @@ class ServerUnavailable(RagError):
 
 
 def server_answer(
-    url: str, question: str, top_k: int | None, api_key: str | None, *, probe: bool
+    url: str,
+    question: str,
+    top_k: int | None,
+    api_key: str | None,
+    *,
+    probe: bool,
+    collection: str = "default",
 ) -> dict[str, Any]:
     """The server's ``/api/ask`` answer. With ``probe``, a server that does not answer its health check
     at once raises ``ServerUnavailable`` (the caller falls back to answering in-process)."""
@@ -33,10 +39,10 @@ def server_answer(
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=120, trust_env=False) as client:
             if probe:
-                health = client.get("/api/health", timeout=PROBE_SECONDS)
+                health = client.get("/api/health", params={"collection": collection}, timeout=PROBE_SECONDS)
                 if health.status_code != 200:
                     raise ServerUnavailable(f"the server at {base} is not ready ({health.status_code})")
-            body: dict[str, Any] = {"question": question}
+            body: dict[str, Any] = {"question": question, "collection": collection}
             if top_k is not None:
                 body["top_k"] = top_k
             response = client.post("/api/ask", json=body)

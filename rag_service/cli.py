@@ -78,9 +78,10 @@ def _answer(args: argparse.Namespace, settings: Settings, question: str) -> tupl
     if not args.local:
         url = args.url or f"http://{settings.host}:{settings.port}"
         try:
-            return server_answer(
-                url, question, args.top_k, key, probe=args.url is None
-            ), f"the server at {url}"
+            answer = server_answer(
+                url, question, args.top_k, key, probe=args.url is None, collection=settings.collection
+            )
+            return answer, f"the server at {url}"
         except ServerUnavailable:
             if args.url:  # asked for that server explicitly: say it is not there
                 raise
@@ -165,6 +166,25 @@ def configure_logging() -> None:
     access.propagate = False
 
 
+def _collection_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--collection", default=None, help="the collection to use (default RAG_COLLECTION, `default`)"
+    )
+
+
+def _in_collection(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``settings`` pointed at the collection ``--collection`` (or ``RAG_COLLECTION``) names, which must
+    exist (``rag-service collections create`` makes one)."""
+    from rag_service.access.factory import make_authority
+    from rag_service.collections.names import DEFAULT, for_collection, require_name
+    from rag_service.errors import NotFoundError
+
+    name = require_name(getattr(args, "collection", None) or settings.collection)
+    if name != DEFAULT and make_authority(settings).registry.get(name) is None:
+        raise NotFoundError(f"no collection named {name!r}: `rag-service collections list` lists them")
+    return for_collection(settings.model_copy(update={"collection": DEFAULT}), name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag-service",
@@ -175,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="Build the index of the documents folder, or bring it up to date.")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _collection_option(p)
     p.add_argument(
         "--strict",
         action="store_true",
@@ -186,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print the full structured result as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default RAG_TOP_K)")
+    _collection_option(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--url", default=None, help="ask the server at this URL (default: the one at RAG_HOST:RAG_PORT if up)"
@@ -200,12 +222,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="server processes (default RAG_WORKERS: one per core)"
     )
     p.set_defaults(run=_serve)
+    from rag_service.access import command as access
+
+    p = sub.add_parser("collections", help="List, create, change or delete collections of documents.")
+    access.add_collection_arguments(p)
+    p.set_defaults(run=access.run_collections)
+    p = sub.add_parser("keys", help="Create, list or revoke API keys (reader, writer, admin).")
+    access.add_key_arguments(p)
+    p.set_defaults(run=access.run_keys)
+    p = sub.add_parser("audit", help="Show the audit trail of writes (who changed what, when).")
+    access.add_audit_arguments(p)
+    p.set_defaults(run=access.run_audit)
+
     from rag_service.evaluation import command as evaluation
 
     p = sub.add_parser(
         "eval", help="Score answers against a set of questions with the sources they should cite."
     )
     evaluation.add_arguments(p)
+    _collection_option(p)
     p.set_defaults(run=evaluation.run)
 
     from rag_service.evaluation import qa_command
@@ -269,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        if hasattr(args, "collection") and args.command in ("ingest", "ask", "eval"):
+            settings = _in_collection(args, settings)
         run: Callable[[argparse.Namespace, Settings], int] = args.run
         return run(args, settings)
     except RagError as exc:

@@ -14,22 +14,25 @@ from tests.conftest import SPUTNIK, make_settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(tmp: Path, *args: str, port: int | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command run from ``tmp``, as a user of the installed package would: nothing the repository
     holds (the prompt templates included) is in the working directory."""
-    env = {
+    full_env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         "RAG_SEEDS_DIR": str(tmp / "seeds"),
         "RAG_INDEX_DIR": str(tmp / "index"),
         "HF_HUB_OFFLINE": "1",
         "RAG_PORT": str(port or free_port()),  # no server there unless a test starts one
+        **(env or {}),
     }
     return subprocess.run(
         [sys.executable, "-m", "rag_service.cli", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=full_env,
         cwd=tmp,
         timeout=300,
         check=False,

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args.file)
     targets: list[tuple[str, Target]] = []
     if args.url:
-        targets.append(("http", HttpTarget(args.url, args.top_k)))
+        targets.append(("http", HttpTarget(args.url, args.top_k, collection=settings.collection)))
     else:
         embedder = make_embedder(settings)
         for backend in args.backend or [settings.llm_backend]:

@@ -47,8 +47,12 @@ class InProcessTarget:
 
 
 class HttpTarget:
-    def __init__(self, url: str, top_k: int | None = None, timeout: float = 300) -> None:
-        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+    def __init__(
+        self, url: str, top_k: int | None = None, timeout: float = 300, collection: str = "default"
+    ) -> None:
+        self.client = httpx.Client(
+            base_url=url.rstrip("/"), timeout=timeout, params={"collection": collection}
+        )
         self.top_k = top_k
         self._texts: dict[str, str | None] = {}
         health = self.client.get("/api/health")
