@@ -260,6 +260,7 @@ class DocumentList(BaseModel):
         description="whether uploads and deletions are enabled on this server (RAG_API_KEY is set, or a key "
         "was created); each one still needs a writer key of the collection"
     )
+    may_write: bool = Field(description="whether the key sent with this request may upload and delete here")
 
 
 class UploadedOut(BaseModel):

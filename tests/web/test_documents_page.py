@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -33,6 +34,8 @@ def open_documents(page) -> None:
 def test_upload_ask_open_page_and_delete(page, managed_server, tmp_path, artifacts) -> None:
     pdf = tmp_path / "crossings.pdf"
     pdf.write_bytes(writers.multipage_pdf())
+    page_requests: list[str] = []
+    page.on("request", lambda r: page_requests.append(urlsplit(r.url).path))
     page.goto(managed_server.url)
     open_documents(page)
     assert page.locator("#document-list li").count() == 2
@@ -66,7 +69,9 @@ def test_upload_ask_open_page_and_delete(page, managed_server, tmp_path, artifac
     page.locator("#page-view").wait_for(state="visible")
     page.locator("#page-view .page-mark").first.wait_for()
     image = page.locator("#page-image")
-    assert image.get_attribute("src").endswith("/api/documents/crossings.pdf/pages/2.png")
+    # The tab holds a key, so the page image was fetched with it and is shown from a blob URL.
+    assert "/api/documents/crossings.pdf/pages/2.png" in page_requests
+    assert image.get_attribute("src").startswith("blob:")
     assert page.evaluate("document.getElementById('page-image').naturalWidth") > 500
     assert "page 2" in page.locator("#source-meta").inner_text()
     mark_box = page.locator("#page-view .page-mark").first.bounding_box()

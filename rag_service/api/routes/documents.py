@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from rag_service import writes
 from rag_service.access.roles import Caller
-from rag_service.api.callers import authority
+from rag_service.api.callers import authority, caller_of
 from rag_service.api.deps import PipelineDep, SettingsDep, WriterDep
 from rag_service.api.memory import release_memory
 from rag_service.api.schemas import DocumentDetail, DocumentList, DocumentsChange, ErrorResponse
@@ -73,10 +73,12 @@ async def list_documents(pipeline: PipelineDep, request: Request) -> dict[str, A
     indexed, and whether this server accepts uploads (so the chat page shows its management controls)."""
     documents = pipeline.index.documents
     writable = await run_in_threadpool(authority(request).writes_enabled)
+    caller = await caller_of(request)
     return {
         "documents": [_summary(documents[name], pipeline) for name in sorted(documents)],
         "skipped": list(pipeline.index.manifest.skipped),
         "writable": writable,
+        "may_write": caller.may("writer", pipeline.settings.collection),
     }
 
 

@@ -1,20 +1,23 @@
 // rag-service chat page: no framework, no build step, nothing loaded from outside this server.
 // The conversation lives in localStorage; each question is sent with the earlier turns as history
-// and the answer is read from /api/chat as server-sent events.
+// and the answer is read from /api/chat as server-sent events. Requests go through access.js, which
+// names the chosen collection and carries the tab's key.
 "use strict";
 
-const STORAGE_KEY = "rag-service.conversation.v1";
+const STORAGE_PREFIX = "rag-service.conversation.v1";
 const MAX_HISTORY = 20;
 const els = {};
 let conversation = [];
 let busy = false;
 const sourceCache = new Map();
 
+// One conversation per collection; the default one keeps the key it always had.
+function storageKey() { return collection === "default" ? STORAGE_PREFIX : `${STORAGE_PREFIX}.${collection}`; }
 function load() {
-  try { conversation = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]"); } catch { conversation = []; }
+  try { conversation = JSON.parse(localStorage.getItem(storageKey()) || "[]"); } catch { conversation = []; }
   if (!Array.isArray(conversation)) conversation = [];
 }
-function save() { localStorage.setItem(STORAGE_KEY, JSON.stringify(conversation)); }
+function save() { localStorage.setItem(storageKey(), JSON.stringify(conversation)); }
 
 function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -174,7 +177,7 @@ async function ask(question) {
   render();
   const msg = conversation[index];
   try {
-    const response = await fetch("/api/chat", {
+    const response = await apiFetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify({ question, history }),
@@ -228,12 +231,13 @@ async function readEvents(response, onEvent) {
 }
 
 async function fetchSource(name) {
-  if (!sourceCache.has(name)) {
-    const response = await fetch(`/api/sources/${encodeURIComponent(name)}`);
+  const cached = `${collection}/${name}`;
+  if (!sourceCache.has(cached)) {
+    const response = await apiFetch(`/api/sources/${encodeURIComponent(name)}`);
     if (!response.ok) throw new Error(await errorDetail(response));
-    sourceCache.set(name, await response.json());
+    sourceCache.set(cached, await response.json());
   }
-  return sourceCache.get(name);
+  return sourceCache.get(cached);
 }
 
 // Offsets count Unicode code points (Python str indexes), so slice by code points, not UTF-16 units.
@@ -259,9 +263,17 @@ async function showPage(doc, citation) {
   const name = encodeURIComponent(doc.name);
   els.pageImage.alt = `Page ${citation.page} of ${doc.title}, with the cited passage marked`;
   els.pageView.querySelectorAll(".page-mark").forEach((m) => m.remove());
+  // With a key the image is fetched with it (an <img src> cannot send one) and shown from a blob URL.
   const loaded = new Promise((resolve) => { els.pageImage.onload = resolve; els.pageImage.onerror = resolve; });
-  els.pageImage.src = `/api/documents/${name}/pages/${citation.page}.png`;
-  const response = await fetch(`/api/documents/${name}/pages/${citation.page}/highlight?start=${citation.start}&end=${citation.end}`);
+  const imagePath = `/api/documents/${name}/pages/${citation.page}.png`;
+  if (els.pageImage.src.startsWith("blob:")) URL.revokeObjectURL(els.pageImage.src);
+  if (storedKey()) {
+    const image = await apiFetch(imagePath);
+    els.pageImage.src = image.ok ? URL.createObjectURL(await image.blob()) : "";
+  } else {
+    els.pageImage.src = inCollection(imagePath);
+  }
+  const response = await apiFetch(`/api/documents/${name}/pages/${citation.page}/highlight?start=${citation.start}&end=${citation.end}`);
   const found = response.ok ? await response.json() : { rects: [] };
   await loaded;
   for (const [left, top, right, bottom] of found.rects) {
@@ -323,8 +335,7 @@ function closeSource() {
   if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
 }
 
-// ---- Documents panel: the list, and (when the server has an API key) upload and delete.
-const KEY_STORAGE = "rag-service.api-key";
+// ---- Documents panel: the chosen collection's list, and (when the server takes keys) upload and delete.
 let writable = false;
 let keyWaiters = [];
 
@@ -337,10 +348,11 @@ function formatSize(bytes) {
 
 async function refreshDocuments() {
   try {
-    const response = await fetch("/api/documents");
+    const response = await apiFetch("/api/documents");
     if (!response.ok) throw new Error(await errorDetail(response));
     const data = await response.json();
-    writable = data.writable;
+    // Controls for a server that takes keys; hidden when this tab's key cannot write to the collection.
+    writable = data.writable && (!storedKey() || data.may_write);
     els.manage.hidden = !writable;
     els.docList.replaceChildren(...data.documents.map(documentItem));
     els.docsError.textContent = data.skipped.length
@@ -396,13 +408,13 @@ function forgetKey(message) {
 async function deleteDocument(doc) {
   if (!window.confirm(`Delete “${doc.title}” (${doc.name})? Answers will stop citing it.`)) return;
   const key = await apiKey();
-  const response = await fetch(`/api/documents/${encodeURIComponent(doc.name)}`, {
+  const response = await apiFetch(`/api/documents/${encodeURIComponent(doc.name)}`, {
     method: "DELETE", headers: { Authorization: `Bearer ${key}` },
   });
   if (response.status === 401) forgetKey("The API key was refused: enter it again.");
   else if (!response.ok) els.docsError.textContent = `Could not delete ${doc.name}: ${await errorDetail(response)}`;
   else els.docsError.textContent = "";
-  sourceCache.delete(doc.name);
+  sourceCache.delete(`${collection}/${doc.name}`);
   await refreshDocuments();
 }
 
@@ -421,7 +433,7 @@ function uploadOne(file, key) {
   els.uploads.append(li);
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/documents");
+    xhr.open("POST", inCollection("/api/documents"));
     xhr.setRequestHeader("Authorization", `Bearer ${key}`);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
     xhr.upload.onload = () => { state.textContent = "indexing…"; };
@@ -436,7 +448,7 @@ function uploadOne(file, key) {
       const stored = body.uploaded[0];
       li.classList.add("done");
       state.textContent = stored.replaced ? `replaced as ${stored.name}` : `added as ${stored.name}`;
-      sourceCache.delete(stored.name);
+      sourceCache.delete(`${collection}/${stored.name}`);
       resolve(200);
     };
     const form = new FormData();
@@ -490,10 +502,19 @@ function init() {
     dropZone: document.getElementById("drop-zone"),
     uploads: document.getElementById("upload-status"),
   });
-  load();
-  // An answer cut off by a reload is kept, marked as interrupted.
-  conversation.forEach((m) => { if (m.streaming) { delete m.streaming; if (!m.content) m.error = "interrupted"; } });
-  render();
+  const start = () => {
+    load();
+    // An answer cut off by a reload is kept, marked as interrupted.
+    conversation.forEach((m) => { if (m.streaming) { delete m.streaming; if (!m.content) m.error = "interrupted"; } });
+    render();
+  };
+  start();
+  onCollectionChange(() => {
+    if (!els.panel.hidden) closeSource();
+    start();
+    if (!els.docsPanel.hidden) refreshDocuments();
+  });
+  initAccess();
   els.form.addEventListener("submit", (e) => {
     e.preventDefault();
     const question = els.question.value.trim();
@@ -530,7 +551,7 @@ function init() {
     e.preventDefault();
     const key = els.keyInput.value.trim();
     if (!key) return;
-    sessionStorage.setItem(KEY_STORAGE, key);
+    useKey(key);
     els.keyInput.value = "";
     els.keyForm.hidden = true;
     els.docsError.textContent = "";
