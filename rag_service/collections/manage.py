@@ -15,10 +15,11 @@ from pathlib import Path
 
 from rag_service.access.authority import Authority
 from rag_service.access.registry import CollectionInfo
-from rag_service.collections.names import DEFAULT, collections_dir, require_name
+from rag_service.collections.names import DEFAULT, collections_dir, for_collection, require_name
 from rag_service.collections.pool import CollectionPool
 from rag_service.config import Settings
 from rag_service.errors import ConflictError
+from rag_service.store.factory import make_store
 
 
 def _folder(settings: Settings, name: str) -> Path:
@@ -26,11 +27,6 @@ def _folder(settings: Settings, name: str) -> Path:
 
 
 def create_collection(authority: Authority, settings: Settings, name: str, visibility: str) -> CollectionInfo:
-    if settings.store == "postgres":
-        raise ConflictError(
-            "collections other than 'default' are not available with RAG_STORE=postgres yet: use the "
-            "files store (RAG_STORE=faiss) for several collections"
-        )
     folder = _folder(settings, name)
     info = authority.registry.create(name, visibility)
     shutil.rmtree(folder, ignore_errors=True)
@@ -44,5 +40,6 @@ def delete_collection(authority: Authority, pool: CollectionPool, settings: Sett
     authority.registry.delete(name)
     pipeline = pool.forget(name)
     with pipeline.writing() if pipeline is not None else contextlib.nullcontext():
+        make_store(for_collection(settings, name)).drop_collection()  # files, or the database's rows
         shutil.rmtree(_folder(settings, name), ignore_errors=True)
     authority.keys.drop_collection(name)

@@ -1,7 +1,8 @@
 """The store a configuration asks for: ``RAG_STORE=faiss`` (files, the default) or ``postgres``.
 
-One ``PostgresStore`` per database and process: its connection pools are shared by the pipeline, ingest
-and the API, so a process never holds more than ``RAG_DATABASE_POOL_SIZE`` connections per pool.
+One ``Database`` (connection pools) per database and process, shared by every collection's
+``PostgresStore``, the pipeline, ingest, the access tables and the API, so a process never holds more
+than ``RAG_DATABASE_POOL_SIZE`` connections per pool however many collections it serves.
 The PostgreSQL packages are an extra (``pip install -e '.[postgres]'``) and are imported only here.
 """
 
@@ -16,6 +17,7 @@ from rag_service.store.files import FileStore
 from rag_service.store.protocol import IndexStore
 
 _shared: dict[tuple[Any, ...], IndexStore] = {}
+_databases: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 
 
@@ -35,25 +37,31 @@ def make_store(settings: Settings) -> IndexStore:
         settings.candidate_pool,
     )
     with _lock:
-        if key not in _shared:
-            _shared[key] = _postgres(settings, url, read_url)
-        return _shared[key]
+        if key not in _databases:
+            _databases[key] = _database(settings, url, read_url)
+        store_key = (*key, settings.collection)
+        if store_key not in _shared:
+            from rag_service.store.postgres.store import PostgresStore
+
+            _shared[store_key] = PostgresStore(
+                _databases[key], lexical=settings.database_lexical, collection=settings.collection
+            )
+        return _shared[store_key]
 
 
-def _postgres(settings: Settings, url: str, read_url: str | None) -> IndexStore:
+def _database(settings: Settings, url: str, read_url: str | None) -> Any:
     try:
         from rag_service.store.postgres.database import Database
-        from rag_service.store.postgres.store import PostgresStore
+        from rag_service.store.postgres.store import PostgresStore  # noqa: F401 - the extra is complete
     except ImportError as exc:
         raise ConfigError(
             f"RAG_STORE=postgres needs the postgres extra ({exc.name} is missing): "
             "pip install -e '.[postgres]'"
         ) from None
-    database = Database(
+    return Database(
         url,
         read_url,
         timeout=settings.database_timeout,
         pool_size=settings.database_pool_size,
         ef_search=max(settings.hnsw_ef_search, settings.candidate_pool),
     )
-    return PostgresStore(database, lexical=settings.database_lexical)

@@ -94,6 +94,9 @@ class FileStore:
     def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> HybridRetriever:
         return HybridRetriever.for_index(index, ef_search)
 
+    def drop_collection(self) -> None:
+        shutil.rmtree(self.index_dir, ignore_errors=True)
+
 
 def build_faiss(vectors: np.ndarray, index_type: str = "flat", hnsw_m: int = 32) -> faiss.Index:
     dimension = vectors.shape[1]

@@ -2,7 +2,7 @@
 
 Ingest, the pipeline and the API talk to an ``IndexStore`` only; ``FileStore``
 (``rag_service.store.files``, plain files with FAISS) is the default; ``PostgresStore``
-(``rag_service.store.postgres``) implements the same five methods over PostgreSQL with pgvector.
+(``rag_service.store.postgres``) implements the same six methods over PostgreSQL with pgvector.
 ``tests/contracts/store.py`` holds the tests every implementation must pass.
 """
 
@@ -30,6 +30,8 @@ class IndexStore(Protocol):
       to the current version may return the current name.
     * ``writer()`` is held around read-modify-write cycles (an ingest): at most one holder at a time,
       across processes. Whatever an earlier holder left half-done is cleaned up on entry.
+    * ``drop_collection()`` deletes every version (the collection is being deleted): afterwards
+      ``current_version()`` raises ``IndexMissingError``.
     * ``retriever(index, ef_search)`` searches the chunks of a version this store loaded: FAISS and BM25
       in process for files, SQL for a database. Rows it returns are positions in ``index.content.chunks``.
     """
@@ -45,3 +47,5 @@ class IndexStore(Protocol):
     def writer(self) -> AbstractContextManager[None]: ...
 
     def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> Retriever: ...
+
+    def drop_collection(self) -> None: ...

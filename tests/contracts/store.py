@@ -51,6 +51,15 @@ class StoreContract:
         for chunk in loaded.content.chunks:
             assert loaded.documents[chunk.source].text[chunk.start : chunk.end] == chunk.text
 
+    def test_dropping_a_collection_deletes_every_version(self, store, settings, embedder) -> None:
+        wanted = index_settings(settings, embedder)
+        with store.writer():
+            store.write(_content(settings, embedder), wanted)
+            store.write(_content(settings, embedder, "Lunar bases need water ice."), wanted)
+        store.drop_collection()
+        with pytest.raises(IndexMissingError):
+            store.current_version()
+
     def test_a_new_version_replaces_the_old_for_new_readers_only(self, store, settings, embedder) -> None:
         wanted = index_settings(settings, embedder)
         with store.writer():

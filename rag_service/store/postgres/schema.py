@@ -3,8 +3,8 @@
 Tables (each data table is partitioned by ``version_id``; one partition per index version)::
 
     rag_schema      one row: the schema version this database is at
-    rag_versions    id, name, manifest (jsonb), dimension, created_at
-    rag_current     one row: the version readers get
+    rag_versions    id, name, manifest (jsonb), dimension, created_at, collection
+    rag_current     one row per collection: the version its readers get
     rag_documents   version_id, n, name, record (jsonb: text, metadata, sections, structure)
     rag_chunks      version_id, n, record (jsonb), text, embedding vector, tsv tsvector GENERATED
     rag_sentences   version_id, n, record (jsonb), embedding vector
@@ -72,6 +72,17 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE rag_chunks ALTER COLUMN embedding SET STORAGE PLAIN;
     ALTER TABLE rag_sentences ALTER COLUMN embedding SET STORAGE PLAIN;
     ALTER TABLE rag_windows ALTER COLUMN embedding SET STORAGE PLAIN;
+    """,
+    # 3: collections. Each version belongs to one collection and each collection has its own current
+    # version; what was there is the default collection's. A search reads one version's partition, so
+    # one collection's question can never scan another's rows.
+    """
+    ALTER TABLE rag_versions ADD COLUMN collection text NOT NULL DEFAULT 'default';
+    CREATE INDEX rag_versions_collection ON rag_versions (collection, id);
+    ALTER TABLE rag_current ADD COLUMN collection text NOT NULL DEFAULT 'default';
+    ALTER TABLE rag_current DROP CONSTRAINT rag_current_pkey;
+    ALTER TABLE rag_current DROP COLUMN only_row;
+    ALTER TABLE rag_current ADD PRIMARY KEY (collection);
     """,
 )
 SCHEMA_VERSION = len(STEPS)

@@ -5,7 +5,8 @@ creates the partitions, copies the rows in, builds the version's HNSW and GIN in
 ``rag_current`` at it, all in one transaction: readers see the previous version until the commit and
 the new one, complete, after it; an ingest killed part-way is rolled back by the server. Versions older
 than the current one and the one before it are dropped afterwards (a reader still serving the previous
-version keeps searching it until its next request switches it over).
+version keeps searching it until its next request switches it over). Each collection has its own
+versions, current pointer and writer lock; one store object serves one collection.
 
 Readers load the current version's documents, chunks, sentences and vectors into memory, because the
 answerer scores sentences of every retrieved passage; chunk search itself runs in the database
@@ -44,7 +45,8 @@ from rag_service.store.records import (
 )
 
 WRITER_LOCK = 7_261_002
-"""Advisory lock key of ``writer()``: one ingest at a time across every process on the database."""
+"""First advisory lock key of ``writer()`` (the second is the collection's hash): one ingest of a
+collection at a time across every process on the database."""
 KEEP_VERSIONS = 2
 RERUN = "re-run `rag-service ingest` to rebuild it"
 Lexical = Literal["process", "sql"]
@@ -53,9 +55,12 @@ Lexical = Literal["process", "sql"]
 class PostgresStore:
     """An ``IndexStore`` in a PostgreSQL database (see the module docstring)."""
 
-    def __init__(self, database: Database, *, lexical: Lexical = "process") -> None:
+    def __init__(
+        self, database: Database, *, lexical: Lexical = "process", collection: str = "default"
+    ) -> None:
         self.database = database
         self.lexical = lexical
+        self.collection = collection
         self._ids: dict[str, int] = {}
         self._writing = threading.local()
         self._written = 0
@@ -63,7 +68,8 @@ class PostgresStore:
 
     @property
     def where(self) -> str:
-        return f"the database {where(self.database.url)} (RAG_DATABASE_URL)"
+        place = f"the database {where(self.database.url)} (RAG_DATABASE_URL)"
+        return place if self.collection == "default" else f"collection {self.collection} of {place}"
 
     def _reads_primary(self) -> bool:
         return bool(getattr(self._writing, "active", False))
@@ -77,7 +83,8 @@ class PostgresStore:
     def _current(self, conn: psycopg.Connection[Any]) -> tuple[int, str, str]:
         row = conn.execute(
             "SELECT v.id, v.name, v.manifest::text "
-            "FROM rag_current c JOIN rag_versions v ON v.id = c.version_id"
+            "FROM rag_current c JOIN rag_versions v ON v.id = c.version_id WHERE c.collection = %s",
+            (self.collection,),
         ).fetchone()
         if row is None:
             raise IndexMissingError(f"no index in {self.where}: run `rag-service ingest` to build it")
@@ -151,51 +158,62 @@ class PostgresStore:
         self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
     ) -> str:
         manifest = Manifest.of(content, settings, skipped)
-        name = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{digest(content, manifest)}"
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        name = f"v-{stamp}-{digest(content, manifest, self.collection)}"
         with self.database.connection(write=True) as conn, conn.transaction():
             existing = conn.execute("SELECT id FROM rag_versions WHERE name = %s", (name,)).fetchone()
             if existing is not None:  # the same content written twice within a second
-                point_at(conn, int(existing[0]))
+                point_at(conn, int(existing[0]), self.collection)
                 self._written = int(existing[0])
                 return name
-            version_id = insert_version(conn, name, manifest)
+            version_id = insert_version(conn, name, manifest, self.collection)
             write_partitions(conn, version_id, content, settings)
-            point_at(conn, version_id)
+            point_at(conn, version_id, self.collection)
         self._written = version_id
         self._prune()
         return name
 
     def _prune(self) -> None:
-        """Drop versions older than the current one and the one before it (best effort)."""
+        """Drop this collection's versions older than its current one and the one before (best effort)."""
         try:
             with self.database.connection(write=True) as conn, conn.transaction():
                 conn.execute("SET LOCAL lock_timeout = '5s'")
-                current = conn.execute("SELECT version_id FROM rag_current").fetchone()
-                rows = conn.execute("SELECT id FROM rag_versions ORDER BY id DESC").fetchall()
+                current = conn.execute(
+                    "SELECT version_id FROM rag_current WHERE collection = %s", (self.collection,)
+                ).fetchone()
+                rows = conn.execute(
+                    "SELECT id FROM rag_versions WHERE collection = %s ORDER BY id DESC", (self.collection,)
+                ).fetchall()
                 keep = {current[0] if current else None, *[r[0] for r in rows[:KEEP_VERSIONS]]}
                 for (version_id,) in rows:
-                    if version_id in keep:
-                        continue
-                    for table in ("rag_chunks", "rag_sentences", "rag_windows", "rag_documents"):
-                        name = partition(table, version_id)
-                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
-                    conn.execute("DELETE FROM rag_versions WHERE id = %s", (version_id,))
+                    if version_id not in keep:
+                        _drop_version(conn, version_id)
         except (psycopg.errors.LockNotAvailable, StoreUnavailableError):
             pass  # readers busy on an old version, or the database gone: the next write prunes
 
+    def drop_collection(self) -> None:
+        """Delete every version of this collection and its current pointer (the collection is deleted)."""
+        with self.database.connection(write=True) as conn, conn.transaction():
+            conn.execute("DELETE FROM rag_current WHERE collection = %s", (self.collection,))
+            rows = conn.execute("SELECT id FROM rag_versions WHERE collection = %s", (self.collection,))
+            for (version_id,) in rows.fetchall():
+                _drop_version(conn, version_id)
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
-        """The database-wide writer lock. A killed writer's transaction was rolled back by the server
-        and its lock freed with its connection, so there is nothing to clean up on entry."""
+        """The collection's writer lock, across every process on the database (collections are written
+        independently). A killed writer's transaction was rolled back by the server and its lock freed
+        with its connection, so there is nothing to clean up on entry."""
+        key = (WRITER_LOCK, self.collection)
         with self.database.connection(write=True) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
             self._writing.active = True
             try:
                 yield
             finally:
                 self._writing.active = False
                 with contextlib.suppress(psycopg.Error):
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
 
     def retriever(self, index: LoadedIndex, ef_search: int | None = None) -> Retriever:
         version_id = self._ids.get(index.version)
@@ -210,3 +228,10 @@ class PostgresStore:
             lexical,
             ef_search or 40,
         )
+
+
+def _drop_version(conn: psycopg.Connection[Any], version_id: int) -> None:
+    for table in ("rag_chunks", "rag_sentences", "rag_windows", "rag_documents"):
+        name = partition(table, version_id)
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+    conn.execute("DELETE FROM rag_versions WHERE id = %s", (version_id,))

@@ -32,9 +32,18 @@ def build_memory(rows: int, dimension: int, hnsw_m: int) -> str:
     return f"{min(BUILD_MEMORY_CAP_MB, max(64, megabytes))}MB"
 
 
-def digest(content: IndexContent, manifest: Manifest) -> str:
+def digest(content: IndexContent, manifest: Manifest, collection: str) -> str:
+    """A digest of a version's content and collection: the same files in two collections make two
+    versions, each deleted with its own collection."""
     digest = hashlib.sha256(
-        orjson.dumps({"sources": manifest.sources, "counts": manifest.counts, "skipped": manifest.skipped})
+        orjson.dumps(
+            {
+                "collection": collection,
+                "sources": manifest.sources,
+                "counts": manifest.counts,
+                "skipped": manifest.skipped,
+            }
+        )
     )
     for vectors in (content.chunk_vectors, content.sentence_vectors, content.window_vectors):
         digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
@@ -43,10 +52,11 @@ def digest(content: IndexContent, manifest: Manifest) -> str:
     return digest.hexdigest()[:10]
 
 
-def insert_version(conn: psycopg.Connection[Any], name: str, manifest: Manifest) -> int:
+def insert_version(conn: psycopg.Connection[Any], name: str, manifest: Manifest, collection: str) -> int:
     row = conn.execute(
-        "INSERT INTO rag_versions (name, manifest, dimension) VALUES (%s, %s, %s) RETURNING id",
-        (name, Jsonb(manifest.as_record()), manifest.settings.dimension),
+        "INSERT INTO rag_versions (name, manifest, dimension, collection) VALUES (%s, %s, %s, %s) "
+        "RETURNING id",
+        (name, Jsonb(manifest.as_record()), manifest.settings.dimension, collection),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -116,9 +126,9 @@ def write_partitions(
     conn.execute(sql.SQL("ANALYZE {}").format(chunks))
 
 
-def point_at(conn: psycopg.Connection[Any], version_id: int) -> None:
+def point_at(conn: psycopg.Connection[Any], version_id: int, collection: str) -> None:
     conn.execute(
-        "INSERT INTO rag_current (only_row, version_id) VALUES (true, %s) "
-        "ON CONFLICT (only_row) DO UPDATE SET version_id = excluded.version_id",
-        (version_id,),
+        "INSERT INTO rag_current (collection, version_id) VALUES (%s, %s) "
+        "ON CONFLICT (collection) DO UPDATE SET version_id = excluded.version_id",
+        (collection, version_id),
     )
