@@ -234,6 +234,13 @@ class Settings(DocumentSettings):
         description="folder holding one folder per collection other than `default` (its `documents` and "
         "`index`); unset: `collections` beside `RAG_INDEX_DIR`",
     )
+    max_open_collections: int = Field(
+        0,
+        ge=0,
+        description="collections besides `default` kept loaded per process; beyond it the least recently "
+        "asked is unloaded and loaded again on its next request (a collection of 1,000 chunks holds about "
+        "30 MB); 0: no limit",
+    )
     access_db: Path | None = Field(
         None,
         description="SQLite file of the collections list, API keys (hashed) and the audit trail, with "

@@ -117,3 +117,19 @@ def test_the_audit_trail_names_the_key_never_the_key_itself(authority: Authority
     ]  # fmt: skip
     assert len(authority.audit.entries()) == 2
     assert key not in repr(authority.audit.entries())
+
+
+def test_the_pool_keeps_at_most_the_open_collections_asked_for(seeds_pipeline, tmp_path: Path) -> None:
+    from rag_service.collections.pool import CollectionPool
+
+    settings = seeds_pipeline.settings.model_copy(
+        update={"collections_dir": tmp_path / "collections", "max_open_collections": 2}
+    )
+    pool = CollectionPool(settings)
+    first = pool.get("one", seeds_pipeline)
+    assert first.index.manifest.counts["documents"] == 0  # a new collection gets an empty index
+    pool.get("two", seeds_pipeline)
+    assert pool.get("one", seeds_pipeline) is first  # kept, and now the most recently asked
+    pool.get("three", seeds_pipeline)
+    assert pool.loaded("two") is None and pool.loaded("one") is first and pool.loaded("three")
+    assert pool.get("default", seeds_pipeline) is seeds_pipeline

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["documents", "postgres", "reader"],
+        choices=["documents", "postgres", "reader", "collections"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -46,6 +46,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report = bench_report.Report()
         with tempfile.TemporaryDirectory() as tmp:
             run_documents(report, ingest_sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
+        return 0
+    if args.only == "collections":
+        import tempfile
+
+        from rag_service.bench.collections import run_collections
+
+        report = bench_report.Report()
+        with tempfile.TemporaryDirectory() as tmp:
+            sentences = ingest_sections.bench_sentences(settings, None)
+            run_collections(report, settings, Path(tmp), args.runs, sentences)
+        print(report.markdown(bench_report.header(settings, "rag-service bench --only collections")))
+        if args.out != Path("docs/benchmarks.md"):
+            bench_report.save(report, settings, args.out, "rag-service bench --only collections")
         return 0
     if args.only == "reader":
         import tempfile

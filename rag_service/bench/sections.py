@@ -11,7 +11,8 @@ and k.  5 full ingest of SciFact (as files, ``rag-service ingest`` in a fresh pr
 encode throughput of the same chunk texts, its peak memory, and re-ingest with nothing / one file
 changed.  6 ingest of 1,000 synthetic pages with each ONNX backend, and every backend's query time and
 encode throughput.  7 reading documents: extraction throughput of each format and OCR, and the ingest of
-a 300-page PDF (``bench.documents``).  8 the store and BM25 at 100k and 1M chunks.  Caches are off so
+a 300-page PDF (``bench.documents``).  8 the store and BM25 at 100k and 1M chunks.  9 PostgreSQL
+(``bench.postgres``).  10 one service with 100 collections (``bench.collections``).  Caches are off so
 every question pays its embedding.
 """
 
@@ -98,6 +99,9 @@ def run(
         _scale(report, settings, sizes)
         sentences = bench_sentences(settings, seeds)
         postgres_section(report, seeds_settings, tmp, runs, sizes[-1:], sentences, store_pages)
+        from rag_service.bench.collections import run_collections
+
+        run_collections(report, seeds_settings, tmp / "collections", runs, sentences)
     return report
 
 
