@@ -10,6 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAG_PORT=8000 \
     RAG_SEEDS_DIR=/app/seeds \
     RAG_INDEX_DIR=/app/index \
+    RAG_COLLECTIONS_DIR=/app/data/collections \
+    RAG_ACCESS_DB=/app/data/access.sqlite3 \
     RAG_PROMPTS_DIR=/app/prompts \
     RAG_INGEST_ON_START=changed
 
@@ -33,7 +35,7 @@ RUN pip install '.[postgres]'
 COPY seeds ./seeds
 COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
 
-RUN useradd --create-home --uid 10001 rag && mkdir -p /app/index && chown -R rag:rag /app
+RUN useradd --create-home --uid 10001 rag && mkdir -p /app/index /app/data && chown -R rag:rag /app
 
 # Optionally bake the index into the image: docker build --build-arg BUILD_INDEX=true .
 ARG BUILD_INDEX=false
@@ -41,6 +43,6 @@ USER rag
 RUN if [ "${BUILD_INDEX}" = "true" ]; then rag-service ingest --quiet; fi
 
 EXPOSE 8000
-VOLUME ["/app/seeds", "/app/index", "/app/prompts"]
+VOLUME ["/app/seeds", "/app/index", "/app/data", "/app/prompts"]
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 CMD ["python", "-m", "rag_service.healthcheck"]
 ENTRYPOINT ["rag-entrypoint"]

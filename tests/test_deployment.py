@@ -64,9 +64,14 @@ def test_ports_volumes_and_health_check_match_the_app() -> None:
     assert port == int(env["RAG_PORT"]) == Settings().port
     assert re.search(rf"^EXPOSE {port}$", DOCKERFILE, re.M)
     assert any(p.endswith(f":{port}") for p in RAG["ports"])
-    mounts = {v.split(":")[1] for v in RAG["volumes"]}
-    assert mounts == {env["RAG_SEEDS_DIR"], env["RAG_INDEX_DIR"], env["RAG_PROMPTS_DIR"]}
-    assert mounts == {RAG["environment"][k] for k in ("RAG_SEEDS_DIR", "RAG_INDEX_DIR", "RAG_PROMPTS_DIR")}
+    mounts = {v.split(":")[1].split()[0] for v in RAG["volumes"]}
+    # The collections and the access database (keys, audit trail) live in one more volume, /app/data.
+    data = {str(Path(env[k]).parent) for k in ("RAG_ACCESS_DB",)} | {
+        env["RAG_COLLECTIONS_DIR"].rsplit("/", 1)[0]
+    }
+    assert mounts == {env["RAG_SEEDS_DIR"], env["RAG_INDEX_DIR"], env["RAG_PROMPTS_DIR"], *data}
+    folders = ("RAG_SEEDS_DIR", "RAG_INDEX_DIR", "RAG_PROMPTS_DIR", "RAG_COLLECTIONS_DIR", "RAG_ACCESS_DB")
+    assert all(RAG["environment"][k] == env[k] for k in folders)
     volume_line = re.search(r"^VOLUME (\[.*\])$", DOCKERFILE, re.M)
     assert volume_line and set(yaml.safe_load(volume_line.group(1))) == mounts
     assert RAG["healthcheck"]["test"] == ["CMD", "python", "-m", "rag_service.healthcheck"]

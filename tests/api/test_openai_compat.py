@@ -10,6 +10,23 @@ def test_models_lists_the_service(client) -> None:
     assert data["object"] == "list" and data["data"][0]["id"] == "rag-service"
 
 
+@pytest.mark.parametrize("model", ["gpt-4o", "Default", "x" * 200, "../etc"])
+def test_an_unknown_model_is_a_404_naming_the_models(client, model: str) -> None:
+    """Any model name used to be accepted silently; each is a collection now, and a wrong one says so."""
+    body = {"model": model, "messages": [{"role": "user", "content": "Who heads Roscosmos?"}]}
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "the models here are rag-service" in detail and response.json()["error"]["code"] == 404
+
+
+@pytest.mark.parametrize("model", ["rag-service", "default"])
+def test_the_default_collection_answers_to_both_names(client, model: str) -> None:
+    body = {"model": model, "messages": [{"role": "user", "content": "Who heads Roscosmos?"}]}
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200 and "Komarov" in response.json()["choices"][0]["message"]["content"]
+
+
 def test_completion_shape_and_citations(client) -> None:
     body = {
         "model": "rag-service",

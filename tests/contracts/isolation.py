@@ -8,6 +8,12 @@ and one marker sentence each (a vault code). Every route is tried by every calle
 collection: the status must be the one the rules give (``rag_service.access.authority``), and no body
 (answer, citation, quote, retrieved passage, error, title list, count, page image, stream event) may
 hold another collection's marker. A caller who may read gets their own collection's marker.
+
+Caches are exercised by the order of the calls: every collection is asked the same question one after
+another (the query-vector cache, shared, holds only question vectors), each collection's BM25 and
+answerer belong to its own pipeline, and each collection's page 1 is fetched by every caller that may
+read it (the render cache is keyed by collection): one image per collection, whoever asked, and each
+collection's image its own.
 """
 
 from __future__ import annotations
