@@ -66,9 +66,7 @@ def test_ports_volumes_and_health_check_match_the_app() -> None:
     assert any(p.endswith(f":{port}") for p in RAG["ports"])
     mounts = {v.split(":")[1].split()[0] for v in RAG["volumes"]}
     # The collections and the access database (keys, audit trail) live in one more volume, /app/data.
-    data = {str(Path(env[k]).parent) for k in ("RAG_ACCESS_DB",)} | {
-        env["RAG_COLLECTIONS_DIR"].rsplit("/", 1)[0]
-    }
+    data = {str(Path(env["RAG_ACCESS_DB"]).parent), str(Path(env["RAG_COLLECTIONS_DIR"]).parent)}
     assert mounts == {env["RAG_SEEDS_DIR"], env["RAG_INDEX_DIR"], env["RAG_PROMPTS_DIR"], *data}
     folders = ("RAG_SEEDS_DIR", "RAG_INDEX_DIR", "RAG_PROMPTS_DIR", "RAG_COLLECTIONS_DIR", "RAG_ACCESS_DB")
     assert all(RAG["environment"][k] == env[k] for k in folders)
