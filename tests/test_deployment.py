@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import yaml
 
 from rag_service.bench.server import free_port
@@ -232,3 +233,28 @@ def test_compose_mounts_folders_the_repository_has() -> None:
             host = volume.split(":")[0]
             if host.startswith("./"):
                 assert (ROOT / host).is_dir(), volume
+
+
+@pytest.mark.slow
+def test_the_health_check_passes_when_the_default_collection_is_private(tmp_path: Path, embedder) -> None:
+    """A private default collection's health is a 404 to anyone without a key; the probe sends
+    RAG_API_KEY, so the container stays healthy."""
+    from tests.conftest import seeds_server
+
+    with seeds_server(tmp_path, embedder, RAG_API_KEY="probe-key") as server:
+        made = httpx.patch(
+            f"{server.url}/api/collections/default",
+            json={"visibility": "private"},
+            headers={"Authorization": "Bearer probe-key"},
+            timeout=10,
+        )
+        assert made.status_code == 200 and made.json()["visibility"] == "private"
+        assert httpx.get(f"{server.url}/api/health", timeout=10).status_code == 404
+        env = {k: v for k, v in os.environ.items() if k != "RAG_API_KEY"}
+        env |= {"RAG_HOST": "127.0.0.1", "RAG_PORT": str(server.port)}
+        probe = [sys.executable, "-m", "rag_service.healthcheck"]
+        assert subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 1
+        keyed = subprocess.run(
+            probe, env={**env, "RAG_API_KEY": "probe-key"}, capture_output=True, check=False
+        )
+        assert keyed.returncode == 0, keyed.stderr

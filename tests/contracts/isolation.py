@@ -215,6 +215,38 @@ def check_writes(http: httpx.Client, callers: list[Caller]) -> None:
                 assert not foreign_markers(reply.content, collection if want == 200 else None), where
 
 
+def check_admin_routes(http: httpx.Client, callers: list[Caller]) -> None:
+    """Keys, the audit trail and collection changes: an admin of one collection sees and changes only
+    that one; every other caller is refused, by the same rules as for documents."""
+    for caller in callers:
+        where = caller.name
+        listing = 200 if caller.role == "admin" else 401 if caller.role is None else 403
+        for path in ("/api/keys", "/api/audit?limit=10000"):
+            reply = http.get(path, headers=caller.headers)
+            assert reply.status_code == listing, f"{where} {path}: {reply.status_code} {reply.text[:200]}"
+            if listing == 200 and caller.collection is not None:
+                assert {e["collection"] for e in reply.json()} == {caller.collection}, (where, path)
+                others = [name for name in MARKERS if name != caller.collection]
+                assert not any(f"of {name}" in reply.text for name in others), (where, reply.text[:300])
+        for collection in MARKERS:
+            want = expected_status(caller, collection, "admin")
+            visibility = "private" if collection in PRIVATE else "public"
+            changed = http.patch(
+                f"/api/collections/{collection}", json={"visibility": visibility}, headers=caller.headers
+            )
+            assert changed.status_code == want, f"{where} / {collection} / patch: {changed.text[:200]}"
+            body = {"label": "probe", "role": "reader", "collection": collection}
+            made = http.post("/api/keys", json=body, headers=caller.headers)
+            assert made.status_code == (201 if want == 200 else want), f"{where} / {collection} / key"
+            assert not foreign_markers(changed.content + made.content, None)
+        made = http.post("/api/collections", json={"name": "delta"}, headers=caller.headers)
+        if caller.may("admin", "delta") and caller.collection is None:
+            assert made.status_code == 201
+            assert http.delete("/api/collections/delta", headers=caller.headers).status_code == 200
+        else:
+            assert made.status_code == (401 if caller.role is None else 403), f"{where}: {made.text}"
+
+
 def check_history_stays_home(http: httpx.Client) -> None:
     """A follow-up on alpha whose history quotes beta's marker: nothing of beta comes back beyond the
     words the caller sent (the answer, citations and passages are alpha's)."""
@@ -260,6 +292,7 @@ def run_contract(http: httpx.Client) -> None:
     check_listings(http, callers)
     check_reads(http, callers)
     check_writes(http, callers)
+    check_admin_routes(http, callers)
     check_history_stays_home(http)
     check_audit(http)
     check_delete_and_recreate(http)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from tests.web.conftest import KEY
+from tests.web.test_accessibility import violations
 from tests.web.test_chat_page import ask, last_answer
 from tests.web.test_documents_page import open_documents
 
@@ -66,3 +67,32 @@ def test_a_reader_key_opens_a_private_collection(page, managed_server, artifacts
     page.wait_for_function("() => document.querySelectorAll('#collection option').length === 1")
     assert page.locator("#collection").input_value() == "default"
     assert page.evaluate("sessionStorage.getItem('rag-service.api-key')") is None
+
+
+def test_an_admin_creates_and_deletes_a_collection_from_the_page(page, managed_server, axe_source) -> None:
+    page.goto(managed_server.url)
+    page.wait_for_function("() => document.querySelectorAll('#collection option').length > 0")
+    page.click("#documents-toggle")
+    assert page.locator("#collection-admin").is_hidden()  # no key: nothing to administer
+    page.fill("#access-key", KEY)
+    page.press("#access-key", "Enter")
+    page.locator("#collection-admin").wait_for(state="visible")
+    assert page.locator("#delete-collection").is_hidden()  # default cannot be deleted
+    assert violations(page, axe_source) == []  # the header's picker and key field, the admin controls
+    page.fill("#new-collection-name", "manuals")
+    page.select_option("#new-collection-visibility", "public")
+    page.click("#new-collection-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('collection').value === 'manuals'")
+    assert "Created public collection manuals" in page.locator("#collection-admin-status").inner_text()
+    page.wait_for_function("() => document.querySelectorAll('#document-list li').length === 0")  # empty
+    listed = httpx.get(f"{managed_server.url}/api/collections", timeout=10).json()
+    assert {c["name"]: c["visibility"] for c in listed} == {"default": "public", "manuals": "public"}
+
+    page.fill("#new-collection-name", "Bad Name")  # the browser's own check stops it before any request
+    assert not page.evaluate("document.getElementById('new-collection-name').checkValidity()")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-collection")
+    page.wait_for_function("() => document.getElementById('collection').value === 'default'")
+    assert _options(page) == ["default"]
+    assert "Deleted collection manuals" in page.locator("#collection-admin-status").inner_text()

@@ -7,6 +7,7 @@
 const KEY_STORAGE = "rag-service.api-key";
 const COLLECTION_STORAGE = "rag-service.collection";
 let collection = localStorage.getItem(COLLECTION_STORAGE) || "default";
+let collections = [];
 const collectionListeners = [];
 
 function storedKey() { return sessionStorage.getItem(KEY_STORAGE); }
@@ -36,6 +37,7 @@ async function loadCollections() {
     const response = await fetch("/api/collections", { headers: withAuth() });
     if (!response.ok) throw new Error(await errorDetail(response));
     list = await response.json();
+    collections = list;
   } catch (err) {
     setStatus(`Cannot list the collections: ${err.message}`);
     return;
@@ -52,11 +54,43 @@ async function loadCollections() {
   if (!list.some((c) => c.name === collection)) collection = "default";
   select.value = collection;
   if (collection !== previous) chooseCollection(collection);
+  showCollectionAdmin();
+}
+
+// Creating and deleting collections, shown to a key that administers one (the server decides the rest).
+function showCollectionAdmin() {
+  const current = collections.find((c) => c.name === collection);
+  document.getElementById("collection-admin").hidden = !collections.some((c) => c.may_admin);
+  document.getElementById("delete-collection").hidden = collection === "default" || !current || !current.may_admin;
+}
+
+async function createCollection(name, visibility) {
+  const status = document.getElementById("collection-admin-status");
+  const response = await fetch("/api/collections", {
+    method: "POST",
+    headers: withAuth({ "Content-Type": "application/json" }),
+    body: JSON.stringify({ name, visibility }),
+  });
+  if (!response.ok) { status.textContent = `Not created: ${await errorDetail(response)}`; return; }
+  status.textContent = `Created ${visibility} collection ${name}.`;
+  await loadCollections();
+  document.getElementById("collection").value = name;
+  chooseCollection(name);
+}
+
+async function deleteCollection() {
+  const name = collection;
+  if (!window.confirm(`Delete the collection “${name}” with all its documents? This cannot be undone.`)) return;
+  const status = document.getElementById("collection-admin-status");
+  const response = await fetch(`/api/collections/${encodeURIComponent(name)}`, { method: "DELETE", headers: withAuth() });
+  status.textContent = response.ok ? `Deleted collection ${name}.` : `Not deleted: ${await errorDetail(response)}`;
+  await loadCollections();
 }
 
 function chooseCollection(name) {
   collection = name;
   localStorage.setItem(COLLECTION_STORAGE, name);
+  showCollectionAdmin();
   collectionListeners.forEach((listener) => listener(name));
 }
 
@@ -82,5 +116,14 @@ function initAccess() {
     loadCollections();
   });
   document.getElementById("collection").addEventListener("change", (e) => chooseCollection(e.target.value));
+  document.getElementById("new-collection-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = document.getElementById("new-collection-name");
+    const name = input.value.trim();
+    if (!name) return;
+    input.value = "";
+    createCollection(name, document.getElementById("new-collection-visibility").value);
+  });
+  document.getElementById("delete-collection").addEventListener("click", deleteCollection);
   loadCollections();
 }
