@@ -131,5 +131,7 @@ def test_the_pool_keeps_at_most_the_open_collections_asked_for(seeds_pipeline, t
     pool.get("two", seeds_pipeline)
     assert pool.get("one", seeds_pipeline) is first  # kept, and now the most recently asked
     pool.get("three", seeds_pipeline)
-    assert pool.loaded("two") is None and pool.loaded("one") is first and pool.loaded("three")
+    assert pool.loaded("two", None) is None and pool.loaded("one", None) is first
+    assert pool.loaded("three", None) is not None
     assert pool.get("default", seeds_pipeline) is seeds_pipeline
+    assert pool.get("one", seeds_pipeline, generation=12.5) is not first  # created again: another one

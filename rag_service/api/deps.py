@@ -45,12 +45,12 @@ async def collection_pipeline(request: Request, name: str, need: Role = "reader"
     small file read, loading runs off the event loop."""
     name = require_name(name)
     caller = await caller_of(request)
-    await run_in_threadpool(authority(request).require, caller, name, need)
+    info = await run_in_threadpool(authority(request).require, caller, name, need)
     default = loaded_pipeline(request)
     pool: CollectionPool = request.app.state.collections
-    pipeline = default if name == DEFAULT else pool.loaded(name)
+    pipeline = default if name == DEFAULT else pool.loaded(name, info.created_at)
     if pipeline is None:
-        pipeline = await run_in_threadpool(pool.get, name, default)
+        pipeline = await run_in_threadpool(pool.get, name, default, info.created_at)
     if not pipeline.is_current():
         await run_in_threadpool(pipeline.refresh)
     return pipeline

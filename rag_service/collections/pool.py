@@ -9,11 +9,14 @@ one first, so asking it says the documents do not answer instead of failing.
 ``RAG_MAX_OPEN_COLLECTIONS`` bounds how many stay loaded: past it, the least recently asked one is
 dropped from the pool (a question in flight on it finishes on the pipeline it holds) and is loaded again
 on its next request, which costs that request the load (about 0.3 s for 1,000 chunks from files).
+
+A pipeline is kept with its collection's creation time (its generation): a collection deleted through
+another process and created again under the same name is a different collection, and the pipeline of
+the old one is dropped, never served for the new one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 
@@ -28,32 +31,37 @@ from rag_service.store.factory import make_store
 class CollectionPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._pipelines: OrderedDict[str, Pipeline] = OrderedDict()
+        self._pipelines: OrderedDict[str, tuple[float | None, Pipeline]] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def loaded(self, name: str) -> Pipeline | None:
-        found = self._pipelines.get(name)
-        if found is not None:
-            with self._lock, contextlib.suppress(KeyError):
-                self._pipelines.move_to_end(name)
-        return found
+    def loaded(self, name: str, generation: float | None) -> Pipeline | None:
+        """The pipeline of collection ``name`` created at ``generation``, if this process has it."""
+        with self._lock:
+            entry = self._pipelines.get(name)
+            if entry is None:
+                return None
+            if entry[0] != generation:  # deleted and created again elsewhere: another collection
+                del self._pipelines[name]
+                return None
+            self._pipelines.move_to_end(name)
+            return entry[1]
 
-    def get(self, name: str, default: Pipeline) -> Pipeline:
+    def get(self, name: str, default: Pipeline, generation: float | None = None) -> Pipeline:
         """Collection ``name``'s pipeline, loading it (and building an empty index) the first time."""
         if name == DEFAULT:
             return default
-        found = self.loaded(name)
+        found = self.loaded(name, generation)
         if found is not None:
             return found
         with self._lock:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
-            found = self._pipelines.get(name)
+            found = self.loaded(name, generation)
             if found is None:
                 found = self._load(name, default)
                 with self._lock:
-                    self._pipelines[name] = found
+                    self._pipelines[name] = (generation, found)
                     limit = self.settings.max_open_collections
                     while limit and len(self._pipelines) > limit:
                         self._pipelines.popitem(last=False)
@@ -72,4 +80,5 @@ class CollectionPool:
     def forget(self, name: str) -> Pipeline | None:
         """Stop serving ``name`` (deleted): the next request for it loads it anew, if it exists then."""
         with self._lock:
-            return self._pipelines.pop(name, None)
+            entry = self._pipelines.pop(name, None)
+        return None if entry is None else entry[1]
