@@ -26,12 +26,14 @@ class Audit:
     def entries(self, collections: set[str] | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """The newest ``limit`` entries, of ``collections`` only when given (an admin of one collection
         sees that collection's entries)."""
+        where, params = "", []
+        if collections is not None:
+            where = "WHERE collection IN (" + ", ".join(["%s"] * len(collections)) + ") "
+            params = sorted(collections)
         rows = self.db.execute(
-            "SELECT at, key_id, label, collection, action, document FROM rag_audit ORDER BY at DESC LIMIT %s",
-            (limit if collections is None else 100_000,),
+            "SELECT at, key_id, label, collection, action, document FROM rag_audit "
+            f"{where}ORDER BY at DESC LIMIT %s",  # only placeholders are formatted in
+            (*params, limit),
         )
         keys = ("at", "key_id", "label", "collection", "action", "document")
-        found = [dict(zip(keys, row, strict=True)) for row in rows]
-        if collections is not None:
-            found = [e for e in found if e["collection"] in collections][:limit]
-        return found
+        return [dict(zip(keys, row, strict=True)) for row in rows]
