@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rag_service.bench.server import ServerProcess
@@ -23,6 +24,23 @@ def test_a_collection_from_the_command_line_to_a_private_answer(tmp_path: Path) 
     assert local.returncode == 0 and "27 days" in local.stdout
     elsewhere = run(tmp_path, "ask", "--local", "How many holiday days do staff get?")
     assert "27 days" not in elsewhere.stdout  # the default collection does not hold it
+    case = {
+        "id": "hr-days",
+        "question": "How many holiday days do staff get?",
+        "expected_sources": ["policy.txt"],
+        "expected_quotes": ["27 days a year"],
+        "must_mention": ["27"],
+    }
+    (tmp_path / "hr.jsonl").write_text(json.dumps(case) + "\n", encoding="utf-8")
+    scored = run(
+        tmp_path, "eval", "hr.jsonl", "--collection", "hr", "--no-progress", "--out", "out",
+        "--min-citation-f1", "0.99",
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stdout[-2000:] + scored.stderr[-2000:]
+    missed = run(
+        tmp_path, "eval", "hr.jsonl", "--no-progress", "--out", "out-default", "--min-citation-f1", "0.99"
+    )
+    assert missed.returncode == 1 and "THRESHOLD MISSED: citation_f1" in missed.stdout
     key = run(tmp_path, "keys", "create", "--role", "reader", "--collection", "hr", "--label", "hr team")
     token = key.stdout.strip()
     assert key.returncode == 0 and token.startswith("rag_") and len(token.splitlines()) == 1
