@@ -29,6 +29,10 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
             "20",
             "--store-pages",
             "20",
+            "--collections",
+            "3",
+            "--collection-pages",
+            "5",
             "--out",
             str(out),
         ],
@@ -49,6 +53,7 @@ def test_bench_writes_the_report(tmp_path: Path) -> None:
         "## HTTP /api/ask with RAG_STORE=postgres",
         "## Ingest into each store",
         "## pgvector HNSW at 3,000 synthetic chunks",
+        "## Collections: one service with 1 and with 4 collections",
         "## Targets",
     ):
         assert heading in report

@@ -34,7 +34,15 @@ PAGES = 175
 """About 1,000 chunks at the default chunk size (3,000-character pages)."""
 
 
-def run_collections(report: Report, settings: Settings, tmp: Path, runs: int, sentences: list[str]) -> None:
+def run_collections(
+    report: Report,
+    settings: Settings,
+    tmp: Path,
+    runs: int,
+    sentences: list[str],
+    count: int = COLLECTIONS,
+    pages: int = PAGES,
+) -> None:
     from pydantic import SecretStr
 
     from rag_service.bench.postgres import SERVER_SETTINGS, _database
@@ -44,7 +52,7 @@ def run_collections(report: Report, settings: Settings, tmp: Path, runs: int, se
     from rag_service.store.postgres.local import LocalPostgres
 
     tmp.mkdir(parents=True, exist_ok=True)
-    write_pages(sentences, tmp / "pages", PAGES, per_file=10)
+    write_pages(sentences, tmp / "pages", pages, per_file=10)
     one = settings.model_copy(
         update={"seeds_dir": tmp / "pages", "index_dir": tmp / "one-index", "store": "faiss"}
     )
@@ -59,8 +67,8 @@ def run_collections(report: Report, settings: Settings, tmp: Path, runs: int, se
             if store == "postgres":
                 env = {"RAG_STORE": "postgres"}
             single, many = None, None
-            for count in (0, COLLECTIONS):
-                root = tmp / f"{store}-{count}"
+            for extra in (0, count):
+                root = tmp / f"{store}-{extra}"
                 local = settings.model_copy(
                     update={
                         "seeds_dir": root / "seeds",
@@ -71,11 +79,11 @@ def run_collections(report: Report, settings: Settings, tmp: Path, runs: int, se
                     }
                 )
                 if store == "postgres":
-                    url = _database(server, f"bench_collections_{count}")
+                    url = _database(server, f"bench_collections_{extra}")
                     local = local.model_copy(update={"database_url": SecretStr(url)})
                     env["RAG_DATABASE_URL"] = url
                 started = time.perf_counter()
-                names = _populate(local, index, count)
+                names = _populate(local, index, extra)
                 written = time.perf_counter() - started
                 latency, process = _serve(root, names, runs, env)
                 rows.append(
@@ -89,20 +97,20 @@ def run_collections(report: Report, settings: Settings, tmp: Path, runs: int, se
                         f"{process.peak_mb:.0f}",
                     ]
                 )
-                single, many = (latency, many) if count == 0 else (single, latency)
+                single, many = (latency, many) if extra == 0 else (single, latency)
             assert single is not None and many is not None
             targets.append((store, single.p50, many.p50))
     finally:
         server.destroy()
     report.table(
-        f"Collections: one service with 1 and with {COLLECTIONS + 1} collections (`/api/ask` at "
+        f"Collections: one service with 1 and with {count + 1} collections (`/api/ask` at "
         "concurrency 1, questions spread over every collection, each loaded)",
         ["store", "collections", "written s", "start-up s", "p50 ms", "p95 ms", "peak RSS MB"],
         rows,
     )
     for store, single_p50, many_p50 in targets:
         report.target(
-            f"ask p50 with {COLLECTIONS} more collections ({store})",
+            f"ask p50 with {count} more collections ({store})",
             "≤ 1.5× one collection's",
             f"{many_p50:.1f} ms vs {single_p50:.1f} ms ({many_p50 / single_p50:.2f}×)",
             many_p50 <= 1.5 * single_p50,

@@ -28,6 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="synthetic pages ingested into each store (file, postgres) by the postgres section",
     )
     parser.add_argument(
+        "--collections",
+        type=int,
+        default=100,
+        help="collections beside the default one (collections section)",
+    )
+    parser.add_argument(
+        "--collection-pages",
+        type=int,
+        default=175,
+        help="synthetic pages in each collection (about 1,000 chunks)",
+    )
+    parser.add_argument(
         "--only",
         choices=["documents", "postgres", "reader", "collections"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
@@ -55,7 +67,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report = bench_report.Report()
         with tempfile.TemporaryDirectory() as tmp:
             sentences = ingest_sections.bench_sentences(settings, None)
-            run_collections(report, settings, Path(tmp), args.runs, sentences)
+            run_collections(
+                report, settings, Path(tmp), args.runs, sentences, args.collections, args.collection_pages
+            )
         print(report.markdown(bench_report.header(settings, "rag-service bench --only collections")))
         if args.out != Path("docs/benchmarks.md"):
             bench_report.save(report, settings, args.out, "rag-service bench --only collections")
@@ -86,7 +100,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     scifact = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    report = sections.run(settings, scifact, sizes, args.runs, args.pdf_pages, args.store_pages)
+    report = sections.run(
+        settings,
+        scifact,
+        sizes,
+        args.runs,
+        args.pdf_pages,
+        args.store_pages,
+        (args.collections, args.collection_pages),
+    )
     bench_report.save(report, settings, args.out)
     print(f"\nwritten: {args.out}")
     return 0

@@ -48,6 +48,7 @@ def run(
     runs: int = 200,
     pdf_pages: int = 300,
     store_pages: int = PAGES,
+    collections: tuple[int, int] = (100, 175),
 ) -> Report:
     report = Report()
     embedder = make_embedder(settings.model_copy(update={"query_cache_size": 0}))
@@ -101,7 +102,7 @@ def run(
         postgres_section(report, seeds_settings, tmp, runs, sizes[-1:], sentences, store_pages)
         from rag_service.bench.collections import run_collections
 
-        run_collections(report, seeds_settings, tmp / "collections", runs, sentences)
+        run_collections(report, seeds_settings, tmp / "collections", runs, sentences, *collections)
     return report
 
 
