@@ -18,6 +18,12 @@ from rag_service.models import Answer
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 413, 422, 431, 502, 503, 504)
 }
+COLLECTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 404)
+}
+"""What any route that takes a collection may answer: 400 for a name that is not a collection name,
+401 for a key that was revoked, has expired or is made up, 404 for a collection the caller may not
+read (or that does not exist). Given to each such router as a whole."""
 
 
 def log_answer(http: Request, answer: Answer, question: str, settings: Settings) -> None:

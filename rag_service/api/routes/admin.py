@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from rag_service.api.callers import authority
+from rag_service.api.common import COLLECTION_ERRORS
 from rag_service.api.deps import CollectionQuery, PipelineDep, WriterDep, get_pipeline
 from rag_service.api.schemas import ErrorResponse, HealthResponse, IngestResponse
 from rag_service.budget import Budget
@@ -16,7 +17,7 @@ from rag_service.collections.names import DEFAULT
 from rag_service.documents.drift import folder_drift
 from rag_service.ingest import read_options
 
-router = APIRouter(prefix="/api", tags=["service"])
+router = APIRouter(prefix="/api", tags=["service"], responses=COLLECTION_ERRORS)
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})

@@ -25,7 +25,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from rag_service.answer.events import Delta, StreamEvent
 from rag_service.api.access_log import note
-from rag_service.api.common import ERRORS, first_event, log_answer
+from rag_service.api.common import COLLECTION_ERRORS, ERRORS, first_event, log_answer
 from rag_service.api.deps import SettingsDep, collection_pipeline
 from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import AskRequest, AskResponse, validate_limits
@@ -36,7 +36,7 @@ from rag_service.pipeline import Pipeline
 from rag_service.serialize import answer_dict
 
 log = logging.getLogger("rag_service.api")
-router = APIRouter(prefix="/api", tags=["questions"])
+router = APIRouter(prefix="/api", tags=["questions"], responses=COLLECTION_ERRORS)
 
 
 def _history(request: AskRequest) -> list[Message]:

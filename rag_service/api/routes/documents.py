@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from rag_service import writes
 from rag_service.access.roles import Caller
 from rag_service.api.callers import authority, caller_of
+from rag_service.api.common import COLLECTION_ERRORS
 from rag_service.api.deps import PipelineDep, SettingsDep, WriterDep
 from rag_service.api.memory import release_memory
 from rag_service.api.schemas import DocumentDetail, DocumentList, DocumentsChange, ErrorResponse
@@ -34,7 +35,7 @@ from rag_service.models import Document, Region
 from rag_service.pipeline import Pipeline
 from rag_service.writes import Upload, receive_uploads
 
-router = APIRouter(prefix="/api", tags=["documents"])
+router = APIRouter(prefix="/api", tags=["documents"], responses=COLLECTION_ERRORS)
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 503)
 }

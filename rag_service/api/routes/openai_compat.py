@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from rag_service.answer.events import Delta
 from rag_service.api.callers import authority, caller_of
-from rag_service.api.common import ERRORS, first_event, log_answer
+from rag_service.api.common import COLLECTION_ERRORS, ERRORS, first_event, log_answer
 from rag_service.api.deps import SettingsDep, collection_pipeline
 from rag_service.api.errors import UNEXPECTED, public, status_of
 from rag_service.api.schemas import HistoryMessage, Text, validate_limits
@@ -42,7 +42,7 @@ from rag_service.questions import require_question
 from rag_service.serialize import answer_dict, strip_footer, with_footer
 
 log = logging.getLogger("rag_service.api")
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=COLLECTION_ERRORS)
 MODEL_ID = "rag-service"
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from rag_service.api.common import COLLECTION_ERRORS
 from rag_service.api.deps import PipelineDep
 from rag_service.api.render_pool import RenderPool
 from rag_service.api.schemas import ErrorResponse, PageHighlight
@@ -23,7 +24,7 @@ from rag_service.ingest import read_options
 from rag_service.models import Document
 from rag_service.pipeline import Pipeline
 
-router = APIRouter(prefix="/api", tags=["documents"])
+router = APIRouter(prefix="/api", tags=["documents"], responses=COLLECTION_ERRORS)
 PAGE_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (404, 422, 503)}
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from rag_service.api.common import COLLECTION_ERRORS
 from rag_service.api.deps import PipelineDep
 from rag_service.api.schemas import ErrorResponse, SourceOut, SourceText
 from rag_service.errors import NotFoundError
 from rag_service.models import Document
 
-router = APIRouter(prefix="/api", tags=["sources"])
+router = APIRouter(prefix="/api", tags=["sources"], responses=COLLECTION_ERRORS)
 
 
 def _summary(doc: Document, chunks: int) -> dict[str, Any]:
