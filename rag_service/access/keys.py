@@ -86,15 +86,14 @@ class Keys:
         record = KeyRecord(key_id, label, role, collection, now, expires_at, None)
         return record, f"rag_{key_id}_{secret}"
 
+    _COLUMNS = "SELECT id, label, role, collection, created_at, expires_at, revoked_at FROM rag_api_keys "
+
     def list(self) -> list[KeyRecord]:
-        rows = self.db.execute(
-            "SELECT id, label, role, collection, created_at, expires_at, revoked_at FROM rag_api_keys "
-            "ORDER BY created_at"
-        )
-        return [KeyRecord(*row) for row in rows]
+        return [KeyRecord(*row) for row in self.db.execute(self._COLUMNS + "ORDER BY created_at")]
 
     def get(self, key_id: str) -> KeyRecord | None:
-        return next((k for k in self.list() if k.id == key_id), None)
+        rows = self.db.execute(self._COLUMNS + "WHERE id = %s", (key_id,))
+        return KeyRecord(*rows[0]) if rows else None
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key (kept, for the audit trail); False if there is no such key."""
