@@ -54,6 +54,13 @@ def test_a_collection_from_the_command_line_to_a_private_answer(tmp_path: Path) 
         assert anonymous.returncode == 1 and "404" in anonymous.stderr and "27 days" not in anonymous.stdout
         with_key = run(tmp_path, *ask, env={"RAG_API_KEY": token})
         assert with_key.returncode == 0 and "27 days" in with_key.stdout, with_key.stderr
+        over_http = ["eval", "hr.jsonl", "--url", server.url, "--collection", "hr", "--no-progress"]
+        scored = run(tmp_path, *over_http, "--out", "http-out", "--min-citation-f1", "0.99")
+        assert scored.returncode == 1 and "no collection named" in scored.stderr  # private: refused
+        keyed = run(
+            tmp_path, *over_http, "--out", "http-out", "--min-citation-f1", "0.99", env={"RAG_API_KEY": token}
+        )
+        assert keyed.returncode == 0, keyed.stdout[-2000:] + keyed.stderr[-2000:]
     finally:
         server.stop()
     key_id = token.split("_")[1]

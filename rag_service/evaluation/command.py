@@ -47,7 +47,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args.file)
     targets: list[tuple[str, Target]] = []
     if args.url:
-        targets.append(("http", HttpTarget(args.url, args.top_k, collection=settings.collection)))
+        key = settings.api_key.get_secret_value() if settings.api_key else None  # as `ask --url` sends it
+        targets.append(
+            ("http", HttpTarget(args.url, args.top_k, collection=settings.collection, api_key=key))
+        )
     else:
         embedder = make_embedder(settings)
         for backend in args.backend or [settings.llm_backend]:

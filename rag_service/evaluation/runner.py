@@ -48,10 +48,16 @@ class InProcessTarget:
 
 class HttpTarget:
     def __init__(
-        self, url: str, top_k: int | None = None, timeout: float = 300, collection: str = "default"
+        self,
+        url: str,
+        top_k: int | None = None,
+        timeout: float = 300,
+        collection: str = "default",
+        api_key: str | None = None,
     ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(
-            base_url=url.rstrip("/"), timeout=timeout, params={"collection": collection}
+            base_url=url.rstrip("/"), timeout=timeout, params={"collection": collection}, headers=headers
         )
         self.top_k = top_k
         self._texts: dict[str, str | None] = {}
