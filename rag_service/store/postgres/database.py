@@ -39,6 +39,8 @@ from rag_service.store.postgres import schema
 log = logging.getLogger("rag_service.store")
 FAIL_FAST = 1.5
 """Seconds a request waits for a connection once the database looks gone (a broken connection)."""
+WAIT_SLICE = 0.25
+"""A request waiting for a read connection looks this often whether another found the database gone."""
 PROBE_EVERY = 1.0
 """While the database is down, requests fail at once; one caller this often tries a fresh connection."""
 T = TypeVar("T")
@@ -172,7 +174,7 @@ class Database:
         assert pool is not None
         with self.translated(self.read_url or self.url):
             for attempt in (1, 2):
-                conn = pool.getconn(timeout=self.timeout if attempt == 1 else min(self.timeout, FAIL_FAST))
+                conn = self._lend(pool, self.timeout if attempt == 1 else min(self.timeout, FAIL_FAST))
                 try:
                     return work(conn)
                 except psycopg.OperationalError:
@@ -181,6 +183,22 @@ class Database:
                 finally:
                     pool.putconn(conn)
         raise AssertionError("unreachable")
+
+    def _lend(self, pool: psycopg_pool.ConnectionPool, timeout: float) -> psycopg.Connection[Any]:
+        """A connection from ``pool`` within ``timeout`` seconds, waited for in short slices: a request
+        already queued when another one finds the database gone fails then (a quick 503) instead of
+        waiting out the whole pool timeout for a connection that cannot come."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return pool.getconn(timeout=max(min(WAIT_SLICE, left), 0.01))
+            except psycopg_pool.PoolTimeout:
+                down = self._down_since
+                if down is not None:
+                    raise self._down(self.read_url or self.url, time.monotonic() - down) from None
+                if time.monotonic() >= deadline:
+                    raise
 
     @contextlib.contextmanager
     def translated(self, url: str) -> Iterator[None]:
