@@ -31,11 +31,13 @@ from rag_service.documents.chunking import (
     make_splitter,
     split_document,
 )
-from rag_service.documents.files import ReadOptions, SkippedFile, load_document, scan_sources
+from rag_service.documents.files import ReadOptions, SkippedFile
 from rag_service.embedding.base import Embedder
 from rag_service.embedding.passages import content_vectors, vector_cache
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
+from rag_service.ingest_sources import sources_for
 from rag_service.models import Chunk, Document, Sentence
+from rag_service.store.changes import FileChanges
 from rag_service.store.factory import make_store
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex
 from rag_service.store.protocol import IndexStore
@@ -107,16 +109,20 @@ def ingest_seeds(
     store: IndexStore | None = None,
     show_progress: bool = False,
     budget: Budget | None = None,
+    changes: FileChanges | None = None,
 ) -> IngestReport:
     """Bring the index (``store``, by default the files in ``settings.index_dir``) up to date with
-    ``settings.seeds_dir``. With a ``budget`` the work stops (raising) once it is spent: between two
-    documents read, or two batches embedded, never while the index is written."""
+    its documents (``ingest_sources``: the folder ``settings.seeds_dir``, or the database's files with
+    the folder's new ones imported, and ``changes`` made). With a ``budget`` the work stops (raising)
+    once it is spent: between two documents read, or two batches embedded, never while the index is
+    written."""
     started = time.perf_counter()
     report = IngestReport()
     store = store or make_store(settings)
     with store.writer():
         options = read_options(settings)
-        sources, report.skipped = scan_sources(settings.seeds_dir, options)
+        origin = sources_for(settings.seeds_dir, store, changes, import_folder=changes is None)
+        sources, report.skipped = origin.scan(options)
         wanted = index_settings(settings, embedder)
         previous = _reusable_previous(store, wanted, report)
         old_docs = previous.documents if previous else {}
@@ -131,17 +137,27 @@ def ingest_seeds(
             if budget is not None:
                 budget.check()
             try:
-                documents.append(load_document(source, options))
+                documents.append(origin.load(source, options))
             except DocumentError as exc:
                 unreadable.append(SkippedFile(source.name, str(exc)))
                 continue
             (report.changed if old is not None else report.added).append(source.name)
         report.skipped += _say_removed(unreadable, old_docs)
+        if origin.keeps_unlisted:  # documents only a delete removes (``ingest_sources``)
+            listed = {s.name for s in sources} | origin.deleted
+            for name in sorted(set(old_docs) - listed):
+                documents.append(old_docs[name])
+                report.unchanged.append(name)
         documents.sort(key=lambda d: d.name)
         report.removed = sorted(set(old_docs) - {d.name for d in documents})
         report.skipped.sort(key=lambda s: s.name)
         skipped = tuple(asdict(s) for s in report.skipped)
-        if previous is not None and not report.touched and previous.manifest.skipped == skipped:
+        if (
+            previous is not None
+            and not report.touched
+            and previous.manifest.skipped == skipped
+            and not origin.pending
+        ):
             report.chunks = len(previous.content.chunks)
             report.sentences = len(previous.content.sentences)
             report.version = previous.version
@@ -150,7 +166,7 @@ def ingest_seeds(
             content = build_content(
                 documents, embedder, settings, previous, report, show_progress, checkpoint=checkpoint
             )
-            report.version = store.write(content, wanted, skipped)
+            report.version = origin.write(store, content, wanted, skipped)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
     report.seconds = time.perf_counter() - started
     return report

@@ -31,6 +31,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -41,7 +42,6 @@ from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.grounding import GroundingChecker
 from rag_service.answer.llm import LLMGenerator, generate, make_chat_model, upstream_error
 from rag_service.answer.not_found import says_not_found
-from rag_service.budget import Budget
 from rag_service.config import Settings
 from rag_service.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag_service.embedding.base import Embedder
@@ -182,12 +182,11 @@ class Pipeline:
         finally:
             self._ingest_lock.release()
 
-    def ingest(self, *, show_progress: bool = False, budget: Budget | None = None) -> IngestReport:
-        """Re-index the seeds folder and swap the result in; questions keep being answered meanwhile."""
+    def ingest(self, **kw: Any) -> IngestReport:
+        """Re-index the documents and swap the result in; questions keep being answered meanwhile.
+        ``kw``: ``ingest_seeds``'s ``show_progress``, ``budget`` and ``changes`` (to the database's files)."""
         with self.writing():
-            report = ingest_seeds(
-                self.settings, self.embedder, store=self.store, show_progress=show_progress, budget=budget
-            )
+            report = ingest_seeds(self.settings, self.embedder, store=self.store, **kw)
             if report.version != self._state.index.version:
                 self.reload()
             return report

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from rag_service import database_writes
 from rag_service.budget import Budget
 from rag_service.documents.files import SkippedFile
 from rag_service.documents.uploads import Accepted, UploadBatch, rejected, remove_document, stage_upload
@@ -41,6 +42,8 @@ class UploadResult:
 
 def receive_uploads(pipeline: Pipeline, uploads: Sequence[Upload], budget: Budget) -> UploadResult:
     """Check and store ``uploads``, then update the index; all of the request's good files, or none."""
+    if database_writes.in_database(pipeline):
+        return UploadResult(*database_writes.receive(pipeline, uploads, budget))
     folder = pipeline.settings.seeds_dir
     options = read_options(pipeline.settings)
     batch = UploadBatch(folder)
@@ -70,6 +73,8 @@ def receive_uploads(pipeline: Pipeline, uploads: Sequence[Upload], budget: Budge
 
 def delete_document(pipeline: Pipeline, name: str) -> IngestReport:
     """Remove one document file (and its sidecar) and update the index."""
+    if database_writes.in_database(pipeline):
+        return database_writes.delete(pipeline, name)
     with pipeline.writing():
         remove_document(pipeline.settings.seeds_dir, name)
         return pipeline.ingest()

@@ -136,6 +136,8 @@ def _offline_docs(app: FastAPI) -> None:
 def _finish_interrupted(pipeline: Pipeline) -> None:
     """Index what the folder holds if the index disagrees with it (an upload or ingest was killed)."""
     settings = pipeline.settings
+    if settings.store == "postgres":
+        return  # the files live in the database and change with the index, in one transaction
     drift = folder_drift(settings.seeds_dir, pipeline.index, read_options(settings))
     if drift is not None and not drift.in_sync:
         log.info("the documents folder and the index disagree (%s): indexing", drift.as_dict())

@@ -255,15 +255,19 @@ def _read_sidecar(path: Path, root: Path, options: ReadOptions) -> dict:
     sidecar = _sidecar_path(path)
     if not (sidecar.exists() or sidecar.is_symlink()):
         return {}
-    raw = read_inside(sidecar, root, hardlinks=options.hardlinks)
+    return parse_sidecar(path.name, read_inside(sidecar, root, hardlinks=options.hardlinks))
+
+
+def parse_sidecar(name: str, raw: bytes) -> dict:
+    """The metadata object of document ``name``'s sidecar bytes, or ``DocumentError`` saying why not."""
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise DocumentError(
-            f"{path.name}: its metadata file {sidecar.name} is not valid JSON ({exc}); fix or remove it"
+            f"{name}: its metadata file {name}{SIDECAR_SUFFIX} is not valid JSON ({exc}); fix or remove it"
         ) from exc
     if not isinstance(data, dict):
-        raise DocumentError(f"{path.name}: its metadata file {sidecar.name} must hold a JSON object")
+        raise DocumentError(f"{name}: its metadata file {name}{SIDECAR_SUFFIX} must hold a JSON object")
     return data
 
 
@@ -299,8 +303,12 @@ def check_sidecar(folder: Path, name: str, text: str, options: ReadOptions) -> N
     """``DocumentError`` when the metadata file already in ``folder`` for ``name`` does not fit ``text``
     (a section's ``starts_at`` that the new text no longer holds): an upload that replaces a document is
     refused with that reason rather than stored and then skipped by ingest."""
-    path = folder / name
-    _sections(text, _read_sidecar(path, folder.resolve(), options).get("sections") or [], path)
+    fit_sidecar(name, text, _read_sidecar(folder / name, folder.resolve(), options))
+
+
+def fit_sidecar(name: str, text: str, sidecar: dict) -> None:
+    """``DocumentError`` when ``sidecar``'s sections do not fit ``text`` (see ``check_sidecar``)."""
+    _sections(text, sidecar.get("sections") or [], Path(name))
 
 
 def _optional_str(value: object) -> str | None:

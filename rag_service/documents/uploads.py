@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -90,17 +91,20 @@ def skeleton(name: str) -> str:
     return "".join(ch if ch.isascii() else _plain(ch) for ch in folded)
 
 
-def _check_look_alike(folder: Path, name: str) -> None:
+def check_look_alike(name: str, names: Iterable[str]) -> None:
+    """``DocumentError`` when ``name`` differs from one of ``names`` only by case or look-alikes."""
     wanted = skeleton(name)
-    for other in folder.iterdir():
-        if other.name.startswith(".") or other.name == name or other.suffix.lower() not in SUFFIXES:
-            continue
-        if skeleton(other.name) == wanted:
+    for other in names:
+        if other != name and skeleton(other) == wanted:
             raise DocumentError(
-                f"{name}: looks the same as the document {other.name!r} already in the folder (it differs "
+                f"{name}: looks the same as the document {other!r} already in the folder (it differs "
                 "only by case or look-alike characters); upload it under that exact name to replace it, "
                 "or choose a clearly different name"
             )
+
+
+def _documents(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name[0] != "." and p.suffix.lower() in SUFFIXES]
 
 
 @dataclass(frozen=True)
@@ -120,18 +124,25 @@ class Accepted:
     replaced: bool
 
 
-def stage_upload(folder: Path, raw_name: str, source: BinaryIO, size: int, options: ReadOptions) -> Staged:
-    """Check the upload (``size`` bytes readable from ``source``) as ingest will read it and write it
-    under a temporary name in ``folder``. ``DocumentError`` for a file that must not be stored."""
+def read_upload(raw_name: str, source: BinaryIO, size: int, options: ReadOptions) -> tuple[str, bytes, str]:
+    """The stored name, bytes and extracted text of an upload checked as ingest will read it (size,
+    readability, length); ``DocumentError`` for a file that must not be stored."""
     name = safe_name(raw_name)
     check_size(name, size, options.max_bytes)
     raw = source.read(options.max_bytes + 1)
     check_size(name, max(size, len(raw)), options.max_bytes)
     extracted = extract(raw, name, ocr=options.ocr)  # DocumentError for anything the service cannot read
     check_text(name, extracted.text, options.max_chars)
+    return name, raw, extracted.text
+
+
+def stage_upload(folder: Path, raw_name: str, source: BinaryIO, size: int, options: ReadOptions) -> Staged:
+    """Check the upload (``size`` bytes readable from ``source``) as ingest will read it and write it
+    under a temporary name in ``folder``. ``DocumentError`` for a file that must not be stored."""
+    name, raw, text = read_upload(raw_name, source, size, options)
     _inside(folder, name)
-    _check_look_alike(folder, name)
-    check_sidecar(folder, name, extracted.text, options)
+    check_look_alike(name, _documents(folder))
+    check_sidecar(folder, name, text, options)
     temporary = folder / f"{PREFIX}{os.getpid()}-{secrets.token_hex(8)}.part"
     try:
         with open(temporary, "xb") as fh:
@@ -141,7 +152,7 @@ def stage_upload(folder: Path, raw_name: str, source: BinaryIO, size: int, optio
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise _unwritable(exc) from None
-    return Staged(name, temporary, len(extracted.text))
+    return Staged(name, temporary, len(text))
 
 
 @dataclass

@@ -29,7 +29,9 @@ async def health(request: Request, collection: CollectionQuery = DEFAULT) -> dic
     index = pipeline.index
     counts = index.manifest.counts
     settings = pipeline.settings
-    drift = await run_in_threadpool(folder_drift, settings.seeds_dir, index, read_options(settings))
+    drift = None  # with PostgreSQL the folder only imports: the database's files are the collection
+    if settings.store != "postgres":
+        drift = await run_in_threadpool(folder_drift, settings.seeds_dir, index, read_options(settings))
     return {
         "status": "ok" if drift is None or drift.in_sync else "out_of_date",
         "folder": None if drift is None else drift.as_dict(),

@@ -41,6 +41,13 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _sizes(pipeline: Pipeline) -> dict[str, int]:
+    """Byte sizes of the stored files (one query) with PostgreSQL; empty for a folder."""
+    if pipeline.settings.store != "postgres":
+        return {}
+    return {name: row.size for name, row in pipeline.store.stored_files().items()}  # type: ignore[attr-defined]
+
+
 def _size(settings: Settings, name: str) -> int | None:
     path = settings.seeds_dir / name
     try:
@@ -49,7 +56,7 @@ def _size(settings: Settings, name: str) -> int | None:
         return None
 
 
-def _summary(doc: Document, pipeline: Pipeline) -> dict[str, Any]:
+def _summary(doc: Document, pipeline: Pipeline, sizes: dict[str, int]) -> dict[str, Any]:
     structure = doc.structure
     return {
         "name": doc.name,
@@ -57,7 +64,7 @@ def _summary(doc: Document, pipeline: Pipeline) -> dict[str, Any]:
         "author": doc.meta.author,
         "type": structure.kind,
         "pages": len(structure.pages) if structure.kind == "pdf" else None,
-        "size": _size(pipeline.settings, doc.name),
+        "size": sizes.get(doc.name) if sizes else _size(pipeline.settings, doc.name),
         "characters": len(doc.text),
         "chunks": pipeline.index.chunks_per_source.get(doc.name, 0),
         "notes": list(structure.notes),
@@ -75,8 +82,9 @@ async def list_documents(pipeline: PipelineDep, request: Request) -> dict[str, A
     documents = pipeline.index.documents
     writable = await run_in_threadpool(authority(request).writes_enabled)
     caller = await caller_of(request)
+    sizes = await run_in_threadpool(_sizes, pipeline)
     return {
-        "documents": [_summary(documents[name], pipeline) for name in sorted(documents)],
+        "documents": [_summary(documents[name], pipeline, sizes) for name in sorted(documents)],
         "skipped": list(pipeline.index.manifest.skipped),
         "writable": writable,
         "may_write": caller.may("writer", pipeline.settings.collection),
@@ -93,8 +101,9 @@ async def get_document(name: str, pipeline: PipelineDep) -> dict[str, Any]:
     if doc is None:
         raise NotFoundError(f"no indexed document is named {name[:200]!r}: GET /api/documents lists them")
     structure = doc.structure
+    sizes = await run_in_threadpool(_sizes, pipeline)
     return {
-        **_summary(doc, pipeline),
+        **_summary(doc, pipeline, sizes),
         "headings": _regions(structure.headings),
         "page_regions": _regions(structure.pages),
         "tables": _regions(structure.tables),

@@ -46,6 +46,14 @@ def _indexed_pdf(name: str, pipeline: Pipeline) -> Document:
 
 def _pdf_bytes(doc: Document, pipeline: Pipeline) -> bytes:
     settings = pipeline.settings
+    if settings.store == "postgres":  # the file is in the database, whichever replica received it
+        stored = pipeline.store.stored_file(doc.name)  # type: ignore[attr-defined]
+        if stored is None:
+            raise NotFoundError(
+                f"{doc.name} was indexed before documents were kept in the database, and its file is not "
+                "there: ingest it again from its folder (rag-service ingest) to show its pages"
+            )
+        return bytes(stored.content)
     options = read_options(settings)
     root = settings.seeds_dir.resolve()
     return read_inside(settings.seeds_dir / doc.name, root, options.max_bytes, hardlinks=options.hardlinks)

@@ -9,6 +9,8 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_chunks      version_id, n, record (jsonb), text, embedding vector, tsv tsvector GENERATED
     rag_sentences   version_id, n, record (jsonb), embedding vector
     rag_windows     version_id, n, embedding vector
+    rag_files       collection, name, content bytea, sha256, size, pdf, sidecar bytea (not partitioned:
+                    the documents of a collection, which its versions are built from)
 
 Why a partition per version: an ingest writes its version's partitions and switches ``rag_current`` in
 one transaction, so readers never see a half-written corpus and a killed ingest leaves nothing behind;
@@ -83,6 +85,18 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE rag_current DROP CONSTRAINT rag_current_pkey;
     ALTER TABLE rag_current DROP COLUMN only_row;
     ALTER TABLE rag_current ADD PRIMARY KEY (collection);
+    """,
+    # 4: the document files themselves, so that any replica can list, show and delete what another
+    # received, and an ingest anywhere starts from the same files (``files``). PDFs and Office files are
+    # compressed already: stored out of line without a second compression.
+    """
+    CREATE TABLE rag_files (
+        collection text NOT NULL, name text NOT NULL, content bytea NOT NULL, sha256 text NOT NULL,
+        size bigint NOT NULL, pdf boolean NOT NULL, sidecar bytea,
+        added_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (collection, name)
+    );
+    ALTER TABLE rag_files ALTER COLUMN content SET STORAGE EXTERNAL;
     """,
 )
 SCHEMA_VERSION = len(STEPS)

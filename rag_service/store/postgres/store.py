@@ -6,7 +6,8 @@ creates the partitions, copies the rows in, builds the version's HNSW and GIN in
 the new one, complete, after it; an ingest killed part-way is rolled back by the server. Versions older
 than the current one and the one before it are dropped afterwards (a reader still serving the previous
 version keeps searching it until its next request switches it over). Each collection has its own
-versions, current pointer and writer lock; one store object serves one collection.
+versions, current pointer and writer lock; one store object serves one collection. The collection's
+document files are rows too (``files``), changed only with a version (``write(files=...)``).
 
 Readers load the current version's documents, chunks, sentences and vectors into memory, because the
 answerer scores sentences of every retrieved passage; chunk search itself runs in the database
@@ -31,10 +32,13 @@ from psycopg import sql
 from rag_service.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from rag_service.retrieval.hybrid import Retriever
 from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.store.changes import FileChanges, NewFile
 from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 from rag_service.store.postgres import copy
+from rag_service.store.postgres import files as stored_files
 from rag_service.store.postgres.database import Database, where
+from rag_service.store.postgres.files import StoredFile
 from rag_service.store.postgres.schema import partition
 from rag_service.store.postgres.search import SqlRetriever
 from rag_service.store.postgres.write import digest, insert_version, point_at, write_partitions
@@ -155,13 +159,21 @@ class PostgresStore:
         return LoadedIndex(content, None, manifest, name)
 
     def write(
-        self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
+        self,
+        content: IndexContent,
+        settings: IndexSettings,
+        skipped: tuple[dict[str, str], ...] = (),
+        files: FileChanges | None = None,
     ) -> str:
+        """A new current version of ``content``; ``files`` (uploads, deletions, imports) are stored in
+        the same transaction, so a document's file and its index entries appear and go together."""
         manifest = Manifest.of(content, settings, skipped)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         name = f"v-{stamp}-{digest(content, manifest, self.collection)}"
         with self.database.connection(write=True) as conn, conn.transaction():
             existing = conn.execute("SELECT id FROM rag_versions WHERE name = %s", (name,)).fetchone()
+            if files:
+                stored_files.apply(conn, self.collection, files)
             if existing is not None:  # the same content written twice within a second
                 point_at(conn, int(existing[0]), self.collection)
                 self._written = int(existing[0])
@@ -195,9 +207,24 @@ class PostgresStore:
         """Delete every version of this collection and its current pointer (the collection is deleted)."""
         with self.database.connection(write=True) as conn, conn.transaction():
             conn.execute("DELETE FROM rag_current WHERE collection = %s", (self.collection,))
+            stored_files.drop(conn, self.collection)
             rows = conn.execute("SELECT id FROM rag_versions WHERE collection = %s", (self.collection,))
             for (version_id,) in rows.fetchall():
                 _drop_version(conn, version_id)
+
+    def stored_files(self) -> dict[str, StoredFile]:
+        """The collection's document files (without their bytes), from the primary inside ``writer()``."""
+        if self._reads_primary():
+            with self.database.connection(write=True) as conn:
+                return stored_files.listing(conn, self.collection)
+        return self.database.read(lambda conn: stored_files.listing(conn, self.collection))
+
+    def stored_file(self, name: str) -> NewFile | None:
+        """One document file's bytes and sidecar; None when the collection has no file of that name."""
+        if self._reads_primary():
+            with self.database.connection(write=True) as conn:
+                return stored_files.content(conn, self.collection, name)
+        return self.database.read(lambda conn: stored_files.content(conn, self.collection, name))
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
