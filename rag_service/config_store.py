@@ -42,9 +42,10 @@ class StoreSettings(DocumentSettings):
         8, ge=1, le=256, description="connections per pool (reads, writes) per process"
     )
     database_lexical: Literal["process", "sql"] = Field(
-        "process",
-        description="the lexical half of hybrid search with postgres: `process` (BM25, the default) or "
-        '`sql` (`tsvector` in the same statement; lower nDCG, see "Past one machine")',
+        "sql",
+        description="the lexical half of hybrid search with postgres: `sql` (BM25 scored in the database "
+        "from term statistics written at ingest, one round trip with the dense half) or `process` (BM25 "
+        "over the chunk texts in each process); both rank identically",
     )
 
     # Collections, and who may read and write them.

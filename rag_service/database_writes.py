@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag_service.budget import Budget
-from rag_service.documents.files import SkippedFile, fit_sidecar, parse_sidecar
+from rag_service.documents.files import SkippedFile
+from rag_service.documents.sidecar import fit_sidecar, parse_sidecar
 from rag_service.documents.uploads import Accepted, check_look_alike, read_upload, rejected
 from rag_service.errors import DocumentError, NotFoundError
 from rag_service.ingest import IngestReport, read_options

@@ -144,7 +144,7 @@ def ingest_seeds(
             (report.changed if old is not None else report.added).append(source.name)
         report.skipped += _say_removed(unreadable, old_docs)
         if origin.keeps_unlisted:  # documents only a delete removes (``ingest_sources``)
-            listed = {s.name for s in sources} | origin.deleted
+            listed = {s.name for s in sources} | origin.changes.deletes
             for name in sorted(set(old_docs) - listed):
                 documents.append(old_docs[name])
                 report.unchanged.append(name)
@@ -156,7 +156,7 @@ def ingest_seeds(
             previous is not None
             and not report.touched
             and previous.manifest.skipped == skipped
-            and not origin.pending
+            and not origin.changes
         ):
             report.chunks = len(previous.content.chunks)
             report.sentences = len(previous.content.sentences)
@@ -166,7 +166,7 @@ def ingest_seeds(
             content = build_content(
                 documents, embedder, settings, previous, report, show_progress, checkpoint=checkpoint
             )
-            report.version = origin.write(store, content, wanted, skipped)
+            report.version = store.write(content, wanted, skipped, files=origin.changes)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
     report.seconds = time.perf_counter() - started
     return report

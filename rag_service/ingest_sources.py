@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rag_service.documents.files import (
-    SIDECAR_SUFFIX,
     ReadOptions,
     SkippedFile,
     SourceFile,
@@ -28,10 +27,10 @@ from rag_service.documents.files import (
     read_inside,
     scan_sources,
 )
+from rag_service.documents.sidecar import SIDECAR_SUFFIX
 from rag_service.errors import DocumentError
 from rag_service.models import Document
 from rag_service.store.changes import FileChanges, NewFile
-from rag_service.store.model import IndexContent, IndexSettings
 
 if TYPE_CHECKING:
     from rag_service.store.postgres.store import PostgresStore
@@ -41,47 +40,25 @@ if TYPE_CHECKING:
 class Sources(Protocol):
     keeps_unlisted: bool
     """Whether a document of the previous version that ``scan`` does not list stays in the index."""
-
-    @property
-    def deleted(self) -> set[str]: ...
+    changes: FileChanges
+    """File changes to store with the version the ingest writes (always none for a folder)."""
 
     def scan(self, options: ReadOptions) -> tuple[list[SourceFile], list[SkippedFile]]: ...
 
     def load(self, source: SourceFile, options: ReadOptions) -> Document: ...
-
-    @property
-    def pending(self) -> bool: ...
-
-    def write(
-        self,
-        store: IndexStore,
-        content: IndexContent,
-        wanted: IndexSettings,
-        skipped: tuple[dict[str, str], ...],
-    ) -> str: ...
 
 
 @dataclass
 class FolderSources:
     folder: Path
     keeps_unlisted: bool = False
-    deleted: set[str] = field(default_factory=set)
-    pending: bool = False
+    changes: FileChanges = field(default_factory=FileChanges)
 
     def scan(self, options: ReadOptions) -> tuple[list[SourceFile], list[SkippedFile]]:
         return scan_sources(self.folder, options)
 
     def load(self, source: SourceFile, options: ReadOptions) -> Document:
         return load_document(source, options)
-
-    def write(
-        self,
-        store: IndexStore,
-        content: IndexContent,
-        wanted: IndexSettings,
-        skipped: tuple[dict[str, str], ...],
-    ) -> str:
-        return store.write(content, wanted, skipped)
 
 
 class DatabaseSources:
@@ -93,14 +70,6 @@ class DatabaseSources:
         """Imported from (new and changed files only), or None."""
         self.changes = changes or FileChanges()
 
-    @property
-    def deleted(self) -> set[str]:
-        return self.changes.deletes
-
-    @property
-    def pending(self) -> bool:
-        return bool(self.changes)
-
     def scan(self, options: ReadOptions) -> tuple[list[SourceFile], list[SkippedFile]]:
         stored = self.store.stored_files()
         skipped: list[SkippedFile] = []
@@ -109,7 +78,7 @@ class DatabaseSources:
         state = options.ocr_state()
         hashes = {name: row.source_hash(state) for name, row in stored.items()}
         for name, new in self.changes.puts.items():
-            hashes[name] = new_hash(new, state)
+            hashes[name] = new.source_hash(state)
         names = sorted(set(hashes) - self.changes.deletes)
         return [SourceFile(name, Path(name), hashes[name]) for name in names], skipped
 
@@ -131,7 +100,7 @@ class DatabaseSources:
                 continue
             new = NewFile(raw, sidecar)
             row = stored.get(source.name)
-            if row is None or new_hash(new, "") != row.source_hash(""):
+            if row is None or new.source_hash("") != row.source_hash(""):
                 self.changes.puts[source.name] = new
         return skipped
 
@@ -145,23 +114,6 @@ class DatabaseSources:
             if new.sidecar is not None:
                 path.with_name(source.name + SIDECAR_SUFFIX).write_bytes(new.sidecar)
             return load_document(SourceFile(source.name, path, source.sha256), options)
-
-    def write(
-        self,
-        store: IndexStore,
-        content: IndexContent,
-        wanted: IndexSettings,
-        skipped: tuple[dict[str, str], ...],
-    ) -> str:
-        return self.store.write(content, wanted, skipped, files=self.changes)
-
-
-def new_hash(new: NewFile, ocr_state: str) -> str:
-    """The hash a stored file of these bytes gets (``StoredFile.source_hash``)."""
-    from rag_service.store.postgres.files import StoredFile, sha256
-
-    side = None if new.sidecar is None else sha256(new.sidecar)
-    return StoredFile("", sha256(new.content), len(new.content), new.pdf, side).source_hash(ocr_state)
 
 
 def sources_for(

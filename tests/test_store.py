@@ -187,3 +187,19 @@ class TestFileStore(StoreContract):
             raise OSError("simulated crash while writing the vectors")
 
         monkeypatch.setattr(store.np, "save", crash)
+
+
+def test_the_files_store_refuses_file_changes_and_writes_nothing(settings, embedder) -> None:
+    """Its documents live in the folder, so an upload handed to ``write`` is a caller's mistake."""
+    from rag_service.store.changes import FileChanges, NewFile
+    from tests.contracts.store import _content
+
+    files = store.FileStore(settings.index_dir)
+    with pytest.raises(ValueError, match="folder"):
+        files.write(
+            _content(settings, embedder),
+            index_settings(settings, embedder),
+            files=FileChanges({"a.txt": NewFile(b"text")}),
+        )
+    with pytest.raises(IndexMissingError):
+        files.current_version()

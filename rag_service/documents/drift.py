@@ -15,8 +15,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag_service.documents.files import SIDECAR_SUFFIX, ReadOptions, source_hash
+from rag_service.documents.files import ReadOptions, source_hash
 from rag_service.documents.formats.sniff import SUFFIXES
+from rag_service.documents.sidecar import SIDECAR_SUFFIX
 from rag_service.errors import DocumentError
 from rag_service.store.model import LoadedIndex
 

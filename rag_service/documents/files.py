@@ -15,28 +15,13 @@ A file that cannot be used (binary, undecodable, empty, encrypted, a zip bomb, a
 ``DocumentError`` with a one-line reason naming the file but never the server's absolute paths: ingest
 skips that file, reports the reason and indexes the rest.
 
-Metadata lives beside the file in ``<file name>.meta.json`` so that no code needs to know any particular
-document::
-
-    {
-      "title": "...", "author": "...", "publisher": "...", "date": "...", "url": "...",
-      "sections": [{"name": "comments", "starts_at": "cast235", "voice": "reader"}]
-    }
-
-Every document starts in a ``body`` section. Each declared section begins at the start of the line that
-holds the first occurrence of its ``starts_at`` text (searched after the previous section's start) and
-runs to the next section or the end. ``voice`` says whose words a section holds: ``author`` (the
-default) or anything else (``reader``), which the answerer never presents as the document's position.
-The sidecar's fields win over what the file declares itself (a PDF's title field, a page's ``<h1>``, a
-Word document's author); without either, the title is the file's own (a front matter ``title:``, else its
-first line with prose, ``documents.markup``), and the file name when it has none.
+Metadata lives beside the file in ``<file name>.meta.json`` (``documents.sidecar``).
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import logging
 import os
 import stat
@@ -47,8 +32,9 @@ from rag_service.documents.formats import extract
 from rag_service.documents.formats.ocr import tesseract_path
 from rag_service.documents.formats.sniff import SUFFIXES
 from rag_service.documents.markup import guess_title
+from rag_service.documents.sidecar import SIDECAR_SUFFIX, fit_sidecar, parse_sidecar, sections_of
 from rag_service.errors import DocumentError
-from rag_service.models import Document, DocumentMeta, Section
+from rag_service.models import Document, DocumentMeta
 
 SEED_SUFFIXES = tuple(SUFFIXES)
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -56,8 +42,6 @@ EXTRACTION_VERSION = "extract-v2"
 """Folded into the hash of every PDF with the OCR state, so that installing Tesseract (or turning OCR
 on) re-reads the scans on the next ingest instead of keeping their empty pages. v2: a definition list's
 label glued to its text gets its space back (``formats.labels``)."""
-SIDECAR_SUFFIX = ".meta.json"
-BODY = "body"
 log = logging.getLogger("rag_service.documents")
 
 
@@ -226,7 +210,7 @@ def load_document(source: SourceFile, options: ReadOptions = ReadOptions()) -> D
         date=_optional_str(sidecar.get("date")),
         url=_optional_str(sidecar.get("url")),
     )
-    sections = _sections(text, sidecar.get("sections") or [], path)
+    sections = sections_of(text, sidecar.get("sections") or [], path.name)
     return Document(source.name, text, meta, sections, source.sha256, extracted.structure)
 
 
@@ -258,57 +242,11 @@ def _read_sidecar(path: Path, root: Path, options: ReadOptions) -> dict:
     return parse_sidecar(path.name, read_inside(sidecar, root, hardlinks=options.hardlinks))
 
 
-def parse_sidecar(name: str, raw: bytes) -> dict:
-    """The metadata object of document ``name``'s sidecar bytes, or ``DocumentError`` saying why not."""
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
-        raise DocumentError(
-            f"{name}: its metadata file {name}{SIDECAR_SUFFIX} is not valid JSON ({exc}); fix or remove it"
-        ) from exc
-    if not isinstance(data, dict):
-        raise DocumentError(f"{name}: its metadata file {name}{SIDECAR_SUFFIX} must hold a JSON object")
-    return data
-
-
-def _sections(text: str, declared: object, path: Path) -> tuple[Section, ...]:
-    if not isinstance(declared, list):
-        raise DocumentError(f"{path.name}: 'sections' in its metadata file must be a list")
-    starts: list[tuple[int, str, str]] = [(0, BODY, "author")]
-    search_from = 0
-    for entry in declared:
-        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("starts_at"):
-            raise DocumentError(
-                f"{path.name}: each section in its metadata file needs a 'name' and a 'starts_at' text"
-            )
-        found = text.find(str(entry["starts_at"]), search_from)
-        if found < 0:
-            raise DocumentError(
-                f"{path.name}: metadata section {entry['name']!r} starts at "
-                f"{str(entry['starts_at'])[:80]!r}, "
-                "which is not in the text after the previous section; fix the metadata file"
-            )
-        line_start = text.rfind("\n", 0, found) + 1
-        starts.append((max(line_start, search_from), str(entry["name"]), str(entry.get("voice", "reader"))))
-        search_from = found + 1
-    sections = []
-    for i, (start, name, voice) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        if end > start:
-            sections.append(Section(name, start, end, voice))
-    return tuple(sections) or (Section(BODY, 0, len(text)),)
-
-
 def check_sidecar(folder: Path, name: str, text: str, options: ReadOptions) -> None:
     """``DocumentError`` when the metadata file already in ``folder`` for ``name`` does not fit ``text``
     (a section's ``starts_at`` that the new text no longer holds): an upload that replaces a document is
     refused with that reason rather than stored and then skipped by ingest."""
     fit_sidecar(name, text, _read_sidecar(folder / name, folder.resolve(), options))
-
-
-def fit_sidecar(name: str, text: str, sidecar: dict) -> None:
-    """``DocumentError`` when ``sidecar``'s sections do not fit ``text`` (see ``check_sidecar``)."""
-    _sections(text, sidecar.get("sections") or [], Path(name))
 
 
 def _optional_str(value: object) -> str | None:

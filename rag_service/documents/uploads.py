@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from rag_service.documents.files import (
-    SIDECAR_SUFFIX,
     ReadOptions,
     SkippedFile,
     check_sidecar,
@@ -42,6 +41,7 @@ from rag_service.documents.files import (
 )
 from rag_service.documents.formats import extract
 from rag_service.documents.formats.sniff import SUFFIXES
+from rag_service.documents.sidecar import SIDECAR_SUFFIX
 from rag_service.errors import DocumentError, NotFoundError, StoreUnavailableError
 from rag_service.store.files import fsync_path
 

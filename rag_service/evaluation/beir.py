@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_service.config import Settings
-from rag_service.documents.files import BODY
+from rag_service.documents.sidecar import BODY
 from rag_service.embedding.base import Embedder
 from rag_service.errors import InvalidRequestError
 from rag_service.evaluation import metrics
@@ -196,8 +196,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stores",
         default="faiss",
-        help="comma-separated: faiss, postgres (dense in SQL + BM25 in process), postgres-sql (hybrid in "
-        "one SQL statement); postgres uses RAG_DATABASE_URL, or a throw-away local server when unset",
+        help="comma-separated: faiss, postgres (dense in SQL + BM25 in process), postgres-sql (dense and "
+        "BM25 in one SQL statement, the postgres default); postgres uses RAG_DATABASE_URL, or a "
+        "throw-away local server when unset",
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     parser.add_argument(

@@ -60,6 +60,10 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _RETRIEVAL_STOPWORDS = frozenset(STOPWORDS_EN)
 _ANSWER_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
 _local = threading.local()
+K1 = 1.5
+B = 0.75
+"""BM25's parameters (bm25s's defaults, Lucene's variant); the SQL scorer (``store.postgres.lexicon``)
+uses the same, so both rank alike."""
 
 
 def _stem(words: list[str]) -> list[str]:
@@ -71,6 +75,11 @@ def _stem(words: list[str]) -> list[str]:
 
 def _terms(text: str, stopwords: frozenset[str]) -> list[str]:
     return _stem([w for w in _TOKEN.findall(text.lower()) if w not in stopwords])
+
+
+def index_terms(text: str) -> list[str]:
+    """The stemmed terms of ``text`` as BM25 indexes and queries them (BM25's short stop list)."""
+    return _terms(text, _RETRIEVAL_STOPWORDS)
 
 
 def content_terms(text: str) -> list[str]:
@@ -85,7 +94,7 @@ def content_terms(text: str) -> list[str]:
 class LexicalIndex:
     def __init__(self, texts: list[str]) -> None:
         self._size = len(texts)
-        self._bm25 = bm25s.BM25()
+        self._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
         if texts:
             tokens = bm25s.tokenize(
                 texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False
@@ -94,7 +103,7 @@ class LexicalIndex:
 
     def terms(self, text: str) -> list[str]:
         """The stemmed terms of ``text`` as the index sees them."""
-        return _terms(text, _RETRIEVAL_STOPWORDS)
+        return index_terms(text)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to ``k`` ``(row, score)`` pairs with a positive score, best first."""
@@ -105,6 +114,9 @@ class LexicalIndex:
             return []
         scores = self._bm25.get_scores_from_ids(ids)
         k = min(k, self._size)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        # Equal scores (the same text twice) rank by row, as the SQL scorer's ORDER BY does: the
+        # cut-off keeps every row tied with the k-th, then a stable sort of rows by score.
+        threshold = np.partition(-scores, k - 1)[k - 1]
+        top = np.flatnonzero(-scores <= threshold)
+        top = top[np.argsort(-scores[top], kind="stable")][:k]
         return [(int(row), float(scores[row])) for row in top if scores[row] > 0]

@@ -7,7 +7,20 @@ the new version current (``rag_service.store.postgres.files``).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+
+
+def file_hash(content_sha256: str, pdf: bool, sidecar_sha256: str | None, ocr_state: str) -> str:
+    """The hash ingest compares with an indexed document's, for a file kept as bytes (a database row
+    or an upload not yet stored): its bytes, its sidecar, and for a PDF the OCR state, so that turning
+    OCR on re-reads the scans, as the files store's hash does."""
+    parts = (content_sha256, ocr_state if pdf else "", sidecar_sha256 or "")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,10 @@ class NewFile:
     @property
     def pdf(self) -> bool:
         return b"%PDF-" in self.content[:1024]
+
+    def source_hash(self, ocr_state: str) -> str:
+        side = None if self.sidecar is None else sha256(self.sidecar)
+        return file_hash(sha256(self.content), self.pdf, side, ocr_state)
 
 
 @dataclass

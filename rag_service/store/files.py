@@ -46,6 +46,7 @@ import numpy as np
 
 from rag_service.errors import IndexMismatchError, IndexMissingError
 from rag_service.retrieval.hybrid import HybridRetriever
+from rag_service.store.changes import FileChanges
 from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 from rag_service.store.records import (
@@ -84,8 +85,14 @@ class FileStore:
         return load_index(self.index_dir, wanted=wanted)
 
     def write(
-        self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
+        self,
+        content: IndexContent,
+        settings: IndexSettings,
+        skipped: tuple[dict[str, str], ...] = (),
+        files: FileChanges | None = None,
     ) -> str:
+        if files:
+            raise ValueError("the files store keeps documents in its folder: put them there before ingest")
         return write_index(self.index_dir, content, settings, skipped)
 
     def writer(self) -> contextlib.AbstractContextManager[None]:

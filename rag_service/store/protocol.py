@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from rag_service.retrieval.hybrid import Retriever
+from rag_service.store.changes import FileChanges
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex
 
 
@@ -27,7 +28,9 @@ class IndexStore(Protocol):
     * ``write(content, settings, skipped)`` stores a new version and makes it current in one atomic
       step, returning its name. Readers never see a half-written version; if the write fails, the
       previous version stays current and nothing of the failed one is visible. Writing content identical
-      to the current version may return the current name.
+      to the current version may return the current name. ``files`` (uploads, deletions) are stored in
+      the same step by a store that keeps the document files (the database); one that does not (files:
+      the documents folder is theirs) refuses any with ``ValueError``.
     * ``writer()`` is held around read-modify-write cycles (an ingest): at most one holder at a time,
       across processes. Whatever an earlier holder left half-done is cleaned up on entry.
     * ``drop_collection()`` deletes every version (the collection is being deleted): afterwards
@@ -41,7 +44,11 @@ class IndexStore(Protocol):
     def load(self, wanted: IndexSettings | None = None) -> LoadedIndex: ...
 
     def write(
-        self, content: IndexContent, settings: IndexSettings, skipped: tuple[dict[str, str], ...] = ()
+        self,
+        content: IndexContent,
+        settings: IndexSettings,
+        skipped: tuple[dict[str, str], ...] = (),
+        files: FileChanges | None = None,
     ) -> str: ...
 
     def writer(self) -> AbstractContextManager[None]: ...

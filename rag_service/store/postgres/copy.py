@@ -28,10 +28,17 @@ def write_rows(
     columns: Sequence[str],
     types: Sequence[str],
     rows: Iterable[Sequence[Any]],
+    *,
+    freeze: bool = False,
 ) -> None:
-    """COPY ``rows`` into ``table``; a ``dict`` value is sent as jsonb, a numpy row as a vector."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    """COPY ``rows`` into ``table``; a ``dict`` value is sent as jsonb, a numpy row as a vector.
+
+    ``freeze`` (only for a table created in the current transaction) writes the rows frozen and marks
+    their pages all-visible, so that index-only scans need no VACUUM first."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY{})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", FREEZE" if freeze else ""),
     )
     with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.set_types(list(types))

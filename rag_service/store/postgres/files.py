@@ -10,13 +10,12 @@ together, and a refused or killed ingest leaves both as they were.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from rag_service.store.changes import FileChanges, NewFile
+from rag_service.store.changes import FileChanges, NewFile, file_hash, sha256
 
 
 @dataclass(frozen=True)
@@ -30,14 +29,8 @@ class StoredFile:
     sidecar_sha256: str | None
 
     def source_hash(self, ocr_state: str) -> str:
-        """The hash ingest compares with the indexed document's: the bytes, the sidecar, and for a PDF
-        the OCR state (so turning OCR on re-reads the scans, as the files store does)."""
-        parts = (self.sha256, ocr_state if self.pdf else "", self.sidecar_sha256 or "")
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+        """The hash ingest compares with the indexed document's (``changes.file_hash``)."""
+        return file_hash(self.sha256, self.pdf, self.sidecar_sha256, ocr_state)
 
 
 def listing(conn: psycopg.Connection[Any], collection: str) -> dict[str, StoredFile]:

@@ -6,9 +6,11 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_versions    id, name, manifest (jsonb), dimension, created_at, collection
     rag_current     one row per collection: the version its readers get
     rag_documents   version_id, n, name, record (jsonb: text, metadata, sections, structure)
-    rag_chunks      version_id, n, record (jsonb), text, embedding vector, tsv tsvector GENERATED
+    rag_chunks      version_id, n, record (jsonb), text, embedding vector
     rag_sentences   version_id, n, record (jsonb), embedding vector
     rag_windows     version_id, n, embedding vector
+    rag_postings    version_id, term, n, tf, length (BM25's postings: ``lexicon``)
+    rag_terms       version_id, term, df
     rag_files       collection, name, content bytea, sha256, size, pdf, sidecar bytea (not partitioned:
                     the documents of a collection, which its versions are built from)
 
@@ -98,9 +100,31 @@ STEPS: tuple[str, ...] = (
     );
     ALTER TABLE rag_files ALTER COLUMN content SET STORAGE EXTERNAL;
     """,
+    # 5: BM25 in SQL (``lexicon``): postings and document frequencies per version, N and the mean
+    # length on the version's row. The generated ``tsvector`` column goes: ``ts_rank_cd`` has no IDF
+    # and nothing ranks by it any more, and computing it slowed every chunk's COPY. Versions written
+    # before this step have no statistics; they are searched with BM25 in process until re-ingested.
+    """
+    ALTER TABLE rag_versions ADD COLUMN bm25_documents int, ADD COLUMN bm25_mean_length float8;
+    CREATE TABLE rag_postings (
+        version_id bigint NOT NULL, term text NOT NULL, n int NOT NULL, tf int NOT NULL,
+        length int NOT NULL
+    ) PARTITION BY LIST (version_id);
+    CREATE TABLE rag_terms (
+        version_id bigint NOT NULL, term text NOT NULL, df int NOT NULL
+    ) PARTITION BY LIST (version_id);
+    ALTER TABLE rag_chunks DROP COLUMN tsv;
+    """,
 )
 SCHEMA_VERSION = len(STEPS)
-DATA_TABLES = ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows")
+DATA_TABLES = (
+    "rag_documents",
+    "rag_chunks",
+    "rag_sentences",
+    "rag_windows",
+    "rag_postings",
+    "rag_terms",
+)
 
 
 def partition(table: str, version_id: int) -> str:

@@ -1,14 +1,13 @@
-"""Chunk search in PostgreSQL: dense top-k on the version's HNSW index, full text on its GIN index.
+"""Chunk search in PostgreSQL: dense top-k on the version's HNSW index, BM25 on its postings.
 
 Two ways to add the lexical side, chosen with ``RAG_DATABASE_LEXICAL``:
 
-* ``process`` (default): dense top-k in SQL, BM25 over the loaded chunk texts in process, fused by
-  reciprocal rank (``retrieval.hybrid.fuse``) exactly as the file store does.
-* ``sql``: one round trip. Dense top-k and ``tsvector`` top-k are two CTEs of one statement, fused by
-  reciprocal rank in SQL. The full-text query is the OR of the question's lexemes (``websearch`` and
-  ``plainto`` AND them, which matches almost nothing for a natural-language question), ranked by
-  ``ts_rank_cd``; PostgreSQL has no IDF, so this ranks below BM25 (measured: docs/deployment.md,
-  "Past one machine").
+* ``sql`` (default): one round trip. Dense top-k and BM25 top-k (``lexicon``: term statistics written
+  with the version, scored in SQL) are two CTEs of one statement, fused by reciprocal rank in SQL with
+  the same ties as ``retrieval.hybrid.fuse``. No process holds the texts for search.
+* ``process``: dense top-k in SQL, BM25 over the loaded chunk texts in process, fused by
+  ``retrieval.hybrid.fuse`` exactly as the file store does. Also what a version written before the
+  statistics existed (schema step 5) gets, whatever the setting, until it is re-ingested.
 
 The HNSW search widens ``hnsw.ef_search`` to at least the candidate pool, or a LIMIT larger than
 ``ef_search`` would silently return fewer rows. Query vectors are unit length, so the cosine distance
@@ -27,13 +26,9 @@ from psycopg import sql
 from rag_service.errors import StoreUnavailableError
 from rag_service.models import Chunk, ScoredChunk
 from rag_service.retrieval.hybrid import SearchParams, fuse
-from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.retrieval.lexical import LexicalIndex, index_terms
 from rag_service.store.postgres.database import Database
-
-_OR_QUERY = (
-    "(SELECT coalesce(string_agg(quote_literal(l), ' | '), '')::tsquery AS q "
-    "FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS l) AS query"
-)
+from rag_service.store.postgres.lexicon import Lexicon
 
 
 class SqlRetriever:
@@ -43,7 +38,7 @@ class SqlRetriever:
         chunks: Sequence[Chunk],
         table: str,
         dimension: int,
-        lexical: LexicalIndex | None,
+        lexical: LexicalIndex | Lexicon,
         ef_search: int,
     ) -> None:
         self.chunks = chunks
@@ -57,18 +52,19 @@ class SqlRetriever:
         self._dense_sql: sql.Composed = sql.SQL(
             "SELECT n, 1 - ({d}) AS score FROM {t} ORDER BY {d} LIMIT %(k)s"
         ).format(d=distance, t=table_id)
-        self._lexical_sql: sql.Composed = sql.SQL(
-            "SELECT n, ts_rank_cd(tsv, query.q) AS score FROM {t}, " + _OR_QUERY + " "
-            "WHERE tsv @@ query.q ORDER BY score DESC, n LIMIT %(k)s"
-        ).format(t=table_id)
-        self._hybrid_sql: sql.Composed = sql.SQL(
-            "WITH dense AS MATERIALIZED ({dense}), lexical AS MATERIALIZED ({lexical}), "
-            "d AS (SELECT n, score, row_number() OVER (ORDER BY score DESC, n) AS rank FROM dense), "
-            "l AS (SELECT n, score, row_number() OVER (ORDER BY score DESC, n) AS rank FROM lexical) "
-            "SELECT n, d.score, l.score, "
-            "coalesce(1.0 / (%(rrf)s + d.rank), 0) + coalesce(1.0 / (%(rrf)s + l.rank), 0) AS fused "
-            "FROM d FULL JOIN l USING (n) ORDER BY fused DESC, d.score DESC NULLS LAST, n LIMIT %(top)s"
-        ).format(dense=self._dense_sql, lexical=self._lexical_sql)
+        self._lexical_sql: sql.Composed | None = None
+        self._hybrid_sql: sql.Composed | None = None
+        if isinstance(lexical, Lexicon):
+            self._lexical_sql = lexical.query()
+            self._hybrid_sql = sql.SQL(
+                "WITH dense AS MATERIALIZED ({dense}), lexical AS MATERIALIZED ({lexical}), "
+                "d AS (SELECT n, score, row_number() OVER (ORDER BY score DESC, n) AS rank FROM dense), "
+                "l AS (SELECT n, score, row_number() OVER (ORDER BY score DESC, n) AS rank FROM lexical) "
+                "SELECT n, d.score, l.score, "
+                "coalesce(1.0 / (%(rrf)s + d.rank), 0) + coalesce(1.0 / (%(rrf)s + l.rank), 0) AS fused "
+                "FROM d FULL JOIN l USING (n) ORDER BY fused DESC, d.score DESC NULLS LAST, n "
+                "LIMIT %(top)s"
+            ).format(dense=self._dense_sql, lexical=self._lexical_sql)
 
     def _run(self, query: sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         wanted = max(self._ef_search, int(params.get("k", 0)))
@@ -94,19 +90,21 @@ class SqlRetriever:
         return [(int(n), float(score)) for n, score in rows]
 
     def _sql_lexical(self, query: str, k: int) -> list[tuple[int, float]]:
-        rows = self._run(self._lexical_sql, {"text": query, "k": k})
+        assert self._lexical_sql is not None
+        rows = self._run(self._lexical_sql, {"terms": index_terms(query), "k": k})
         return [(int(n), float(score)) for n, score in rows]
 
     def search(self, query: str, query_vector: np.ndarray, params: SearchParams) -> list[ScoredChunk]:
         if not self.chunks:
             return []
         pool = min(max(params.candidate_pool, params.top_k), len(self.chunks))
-        if params.mode == "hybrid" and self._lexical is None:
+        in_sql = self._hybrid_sql is not None
+        if params.mode == "hybrid" and self._hybrid_sql is not None:
             rows = self._run(
                 self._hybrid_sql,
                 {
                     "vector": _vector(query_vector),
-                    "text": query,
+                    "terms": index_terms(query),
                     "k": pool,
                     "rrf": params.rrf_k,
                     "top": params.top_k,
@@ -119,8 +117,12 @@ class SqlRetriever:
         dense = self.dense(query_vector, pool) if params.mode != "lexical" else []
         lexical: list[tuple[int, float]] = []
         if params.mode != "dense":
-            lexical = self._lexical.search(query, pool) if self._lexical else self._sql_lexical(query, pool)
+            lexical = self._sql_lexical(query, pool) if in_sql else self._lexical_search(query, pool)
         return fuse(self.chunks, dense, lexical, params)
+
+    def _lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        assert isinstance(self._lexical, LexicalIndex)
+        return self._lexical.search(query, k)
 
 
 def _vector(query_vector: np.ndarray) -> np.ndarray:

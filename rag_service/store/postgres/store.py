@@ -1,7 +1,7 @@
 """``PostgresStore``: the ``IndexStore`` protocol over PostgreSQL with pgvector (``RAG_STORE=postgres``).
 
 A version is a row of ``rag_versions`` plus one partition of each data table (``schema``). ``write``
-creates the partitions, copies the rows in, builds the version's HNSW and GIN indexes and points
+creates the partitions, copies the rows in, builds the version's HNSW index and BM25 postings and points
 ``rag_current`` at it, all in one transaction: readers see the previous version until the commit and
 the new one, complete, after it; an ingest killed part-way is rolled back by the server. Versions older
 than the current one and the one before it are dropped afterwards (a reader still serving the previous
@@ -35,11 +35,12 @@ from rag_service.retrieval.lexical import LexicalIndex
 from rag_service.store.changes import FileChanges, NewFile
 from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
-from rag_service.store.postgres import copy
+from rag_service.store.postgres import copy, lexicon
 from rag_service.store.postgres import files as stored_files
 from rag_service.store.postgres.database import Database, where
 from rag_service.store.postgres.files import StoredFile
-from rag_service.store.postgres.schema import partition
+from rag_service.store.postgres.lexicon import Lexicon
+from rag_service.store.postgres.schema import DATA_TABLES, partition
 from rag_service.store.postgres.search import SqlRetriever
 from rag_service.store.postgres.write import digest, insert_version, point_at, write_partitions
 from rag_service.store.records import (
@@ -59,13 +60,12 @@ Lexical = Literal["process", "sql"]
 class PostgresStore:
     """An ``IndexStore`` in a PostgreSQL database (see the module docstring)."""
 
-    def __init__(
-        self, database: Database, *, lexical: Lexical = "process", collection: str = "default"
-    ) -> None:
+    def __init__(self, database: Database, *, lexical: Lexical = "sql", collection: str = "default") -> None:
         self.database = database
         self.lexical = lexical
         self.collection = collection
         self._ids: dict[str, int] = {}
+        self._lexicons: dict[str, Lexicon | None] = {}
         self._writing = threading.local()
         self._written = 0
         """Id of the last version this process wrote: a load from a lagging replica waits for it."""
@@ -156,6 +156,7 @@ class PostgresStore:
         if problem:
             raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
         self._ids[name] = version_id
+        self._lexicons[name] = lexicon.load(conn, version_id)
         return LoadedIndex(content, None, manifest, name)
 
     def write(
@@ -246,7 +247,8 @@ class PostgresStore:
         version_id = self._ids.get(index.version)
         if version_id is None:
             raise IndexMismatchError(f"index version {index.version} was not loaded from {self.where}")
-        lexical = LexicalIndex([c.text for c in index.content.chunks]) if self.lexical == "process" else None
+        statistics = self._lexicons.get(index.version) if self.lexical == "sql" else None
+        lexical: LexicalIndex | Lexicon = statistics or LexicalIndex([c.text for c in index.content.chunks])
         return SqlRetriever(
             self.database,
             index.content.chunks,
@@ -258,7 +260,7 @@ class PostgresStore:
 
 
 def _drop_version(conn: psycopg.Connection[Any], version_id: int) -> None:
-    for table in ("rag_chunks", "rag_sentences", "rag_windows", "rag_documents"):
+    for table in DATA_TABLES:
         name = partition(table, version_id)
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
     conn.execute("DELETE FROM rag_versions WHERE id = %s", (version_id,))

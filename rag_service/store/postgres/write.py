@@ -1,6 +1,6 @@
 """Writing one index version into PostgreSQL: its row, one partition of each data table filled by
-``COPY``, the version's HNSW and GIN indexes, and the pointer that makes it current. ``PostgresStore.write``
-runs these in one transaction."""
+``COPY``, the version's HNSW index and BM25 statistics (``lexicon``), and the pointer that makes it
+current. ``PostgresStore.write`` runs these in one transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from rag_service.store.model import IndexContent, IndexSettings, Manifest
-from rag_service.store.postgres import copy
+from rag_service.store.postgres import copy, lexicon
 from rag_service.store.postgres.schema import partition
 from rag_service.store.records import chunk_record, document_record, sentence_record
 
@@ -122,8 +122,8 @@ def write_partitions(
             sql.Literal(max(64, 2 * settings.hnsw_m)),
         )
     )
-    conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (tsv)").format(chunks))
     conn.execute(sql.SQL("ANALYZE {}").format(chunks))
+    lexicon.write(conn, version_id, [c.text for c in content.chunks])
 
 
 def point_at(conn: psycopg.Connection[Any], version_id: int, collection: str) -> None:

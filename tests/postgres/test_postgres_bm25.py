@@ -1,0 +1,90 @@
+"""BM25 scored in PostgreSQL (``store.postgres.lexicon``) against bm25s in process, on a real server:
+odd queries, versions written before the statistics existed, and the migration that added them."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg
+import pytest
+from psycopg import sql
+
+from rag_service.ingest import index_settings
+from rag_service.retrieval.hybrid import SearchParams
+from rag_service.retrieval.lexical import LexicalIndex
+from rag_service.store.postgres import schema
+from rag_service.store.postgres.store import PostgresStore
+from tests.contracts.store import _content
+
+QUERIES = [
+    "launches launches launches in 2017",  # a repeated term counts each time, as in bm25s
+    "What is the?",  # stop words only: nothing
+    "zyxwvut",  # a word no chunk has
+    "",
+    "Roscosmos budget cooperation space station",
+]
+
+
+@pytest.fixture
+def written(pg_store: PostgresStore, settings, embedder) -> PostgresStore:
+    wanted = index_settings(settings, embedder)
+    with pg_store.writer():
+        pg_store.write(_content(settings, embedder), wanted)
+    return pg_store
+
+
+def _lexical(store: PostgresStore, query: str) -> list[tuple[int, float]]:
+    index = store.load()
+    hits = store.retriever(index).search(
+        query, np.zeros(384, np.float32), SearchParams(20, 20, mode="lexical")
+    )
+    return [(index.content.chunks.index(h.chunk), round(h.lexical_score or 0.0, 4)) for h in hits]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_bm25_in_sql_scores_as_bm25s_does(written: PostgresStore, query: str) -> None:
+    written.lexical = "sql"
+    in_process = LexicalIndex([c.text for c in written.load().content.chunks])
+    want = [(row, round(score, 4)) for row, score in in_process.search(query, 20)]
+    assert _lexical(written, query) == want
+
+
+def test_a_version_from_before_the_statistics_is_searched_in_process(written: PostgresStore) -> None:
+    written.lexical = "sql"
+    before = _lexical(written, QUERIES[-1])
+    assert before
+    with psycopg.connect(written.database.url, autocommit=True) as conn:
+        (version_id,) = conn.execute("SELECT version_id FROM rag_current").fetchone()  # type: ignore[misc]
+        conn.execute("UPDATE rag_versions SET bm25_documents = NULL, bm25_mean_length = NULL")
+        for table in ("rag_postings", "rag_terms"):
+            name = sql.Identifier(schema.partition(table, version_id))
+            conn.execute(sql.SQL("DROP TABLE {}").format(name))
+    assert _lexical(written, QUERIES[-1]) == before  # the same ranking, from bm25s over loaded texts
+
+
+def test_a_database_at_step_4_migrates_and_keeps_its_chunks(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE rag_schema (version int NOT NULL)")
+        for step in schema.STEPS[:4]:
+            conn.execute(step)
+        conn.execute("INSERT INTO rag_schema VALUES (4)")
+        conn.execute("INSERT INTO rag_versions (name, manifest, dimension) VALUES ('v-old', '{}', 3)")
+        conn.execute("CREATE TABLE rag_chunks_v1 PARTITION OF rag_chunks FOR VALUES IN (1)")
+        conn.execute(
+            "INSERT INTO rag_chunks_v1 (version_id, n, record, text, embedding) "
+            "VALUES (1, 0, '{}', 'Old text', '[1,0,0]')"
+        )
+    assert schema.migrate(database_url, 5) == 4
+    with psycopg.connect(database_url) as conn:
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'rag_chunks_v1'::regclass AND attnum > 0"
+            )
+        }
+        assert "tsv" not in columns and "text" in columns
+        assert conn.execute("SELECT text FROM rag_chunks_v1").fetchall() == [("Old text",)]
+        assert conn.execute("SELECT bm25_documents FROM rag_versions").fetchall() == [(None,)]
+        assert conn.execute("SELECT to_regclass('rag_postings'), to_regclass('rag_terms')").fetchone() == (
+            "rag_postings",
+            "rag_terms",
+        )
