@@ -14,11 +14,17 @@ from typing import Any
 
 from rag_service.config import Settings, load_settings
 from rag_service.errors import ConfigError, RagError
+from rag_service.process_logs import configure_logging, peak_memory_mb
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag_service.embedding.factory import make_embedder
     from rag_service.ingest import ingest_seeds
+
+    if args.queue:
+        from rag_service.jobs_command import run_queued
+
+        return run_queued(args, settings)
 
     report = ingest_seeds(settings, make_embedder(settings), show_progress=not args.quiet)
     print(report.summary())
@@ -34,19 +40,6 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {len(report.skipped)} file(s) skipped (--strict)", file=sys.stderr)
         return 1
     return 0
-
-
-def peak_memory_mb() -> float | None:
-    """This process's peak resident memory since it started (Linux ``VmHWM``; None elsewhere)."""
-    from pathlib import Path
-
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,22 +143,6 @@ def thread_locks_for_progress_bars() -> None:
     tqdm.set_lock(threading.RLock())
 
 
-def configure_logging() -> None:
-    """Service logs as ``LEVEL name: message``; access lines (rag_service.access) as bare JSON."""
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # Some libraries set DEBUG on their own loggers (bm25s: "Building index from IDs objects" at every
-    # load): the handler, not only the root logger, holds the INFO floor.
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(logging.INFO)
-    access = logging.getLogger("rag_service.access")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
-
-
 def _collection_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--collection", default=None, help="the collection to use (default RAG_COLLECTION, `default`)"
@@ -201,7 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when any file was skipped (good files are indexed anyway)",
     )
+    p.add_argument("--queue", action="store_true", help="queue it for `rag-service worker`s (postgres)")
+    p.add_argument("--no-wait", action="store_true", help="with --queue: return once queued")
     p.set_defaults(run=_ingest)
+    from rag_service import jobs_command
+
+    jobs_command.add_commands(sub, _collection_option)
 
     p = sub.add_parser("ask", help="Answer a question from the documents, with numbered sources.")
     p.add_argument("question", nargs="+", help="the question (quote it)")
@@ -304,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        if hasattr(args, "collection") and args.command in ("ingest", "ask", "eval"):
+        if hasattr(args, "collection") and args.command in ("ingest", "ask", "eval", "jobs"):
             settings = _in_collection(args, settings)
         run: Callable[[argparse.Namespace, Settings], int] = args.run
         return run(args, settings)

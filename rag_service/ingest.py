@@ -18,7 +18,7 @@ that no file holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -35,7 +35,7 @@ from rag_service.documents.files import ReadOptions, SkippedFile
 from rag_service.embedding.base import Embedder
 from rag_service.embedding.passages import content_vectors, vector_cache
 from rag_service.errors import DocumentError, IndexMismatchError, IndexMissingError
-from rag_service.ingest_sources import sources_for
+from rag_service.ingest_sources import Staged, sources_for
 from rag_service.models import Chunk, Document, Sentence
 from rag_service.store.changes import FileChanges
 from rag_service.store.factory import make_store
@@ -110,12 +110,14 @@ def ingest_seeds(
     show_progress: bool = False,
     budget: Budget | None = None,
     changes: FileChanges | None = None,
+    staged: Staged | None = None,
 ) -> IngestReport:
     """Bring the index (``store``, by default the files in ``settings.index_dir``) up to date with
     its documents (``ingest_sources``: the folder ``settings.seeds_dir``, or the database's files with
     the folder's new ones imported, and ``changes`` made). With a ``budget`` the work stops (raising)
     once it is spent: between two documents read, or two batches embedded, never while the index is
-    written."""
+    written. ``staged`` documents and vectors (an ingest job's) are used instead of reading and
+    embedding again."""
     started = time.perf_counter()
     report = IngestReport()
     store = store or make_store(settings)
@@ -137,7 +139,8 @@ def ingest_seeds(
             if budget is not None:
                 budget.check()
             try:
-                documents.append(origin.load(source, options))
+                document = staged.load(source.name, source.sha256) if staged else None
+                documents.append(document or origin.load(source, options))
             except DocumentError as exc:
                 unreadable.append(SkippedFile(source.name, str(exc)))
                 continue
@@ -164,7 +167,14 @@ def ingest_seeds(
         else:
             checkpoint = budget.check if budget is not None else None
             content = build_content(
-                documents, embedder, settings, previous, report, show_progress, checkpoint=checkpoint
+                documents,
+                embedder,
+                settings,
+                previous,
+                report,
+                show_progress,
+                checkpoint=checkpoint,
+                vectors=staged.vectors if staged else None,
             )
             report.version = store.write(content, wanted, skipped, files=origin.changes)
             report.chunks, report.sentences = len(content.chunks), len(content.sentences)
@@ -192,9 +202,11 @@ def build_content(
     with_sentences: bool = True,
     *,
     checkpoint: Callable[[], None] | None = None,
+    vectors: Mapping[str, np.ndarray] | None = None,
 ) -> IndexContent:
     """Chunk, split into sentences and embed ``documents`` (in the given order), reusing ``previous``'s
-    vectors for unchanged documents and for any text it already embedded.
+    vectors for unchanged documents and for any text it already embedded, and ``vectors`` (by
+    ``embedding.passages`` keys: an ingest job's workers embedded them).
 
     ``with_sentences=False`` skips the sentences and windows, which only the answerer needs: retrieval
     benchmarks use it to embed exactly what retrieval searches."""
@@ -229,7 +241,8 @@ def build_content(
     if previous is not None:
         before = previous.content
         cache = vector_cache(before.chunks, before.sentences, before.chunk_vectors, before.sentence_vectors)
-    vectors = content_vectors(
+    cache.update(vectors or {})
+    computed = content_vectors(
         chunks,
         sentences,
         embedder,
@@ -238,14 +251,14 @@ def build_content(
         show_progress=show_progress,
         checkpoint=checkpoint,
     )
-    report.embedded += vectors.embedded
+    report.embedded += computed.embedded
     return IndexContent(
         documents=tuple(documents),
         chunks=tuple(chunks),
         sentences=tuple(sentences),
-        chunk_vectors=vectors.chunks,
-        sentence_vectors=vectors.sentences,
-        window_vectors=vectors.windows,
+        chunk_vectors=computed.chunks,
+        sentence_vectors=computed.sentences,
+        window_vectors=computed.windows,
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from rag_service.documents.files import (
     ReadOptions,
     SkippedFile,
@@ -114,6 +116,24 @@ class DatabaseSources:
             if new.sidecar is not None:
                 path.with_name(source.name + SIDECAR_SUFFIX).write_bytes(new.sidecar)
             return load_document(SourceFile(source.name, path, source.sha256), options)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Work done before the ingest, by workers (``ingest_jobs``): documents read from the files they
+    name at the hash they name (or why they could not be), and the vectors of their texts by
+    ``embedding.passages`` keys. The ingest uses a staged document only for a file still at that hash."""
+
+    documents: dict[str, tuple[str, Document | str]] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def load(self, name: str, sha256: str) -> Document | None:
+        hash_and_result = self.documents.get(name)
+        if hash_and_result is None or hash_and_result[0] != sha256:
+            return None
+        if isinstance(hash_and_result[1], str):
+            raise DocumentError(hash_and_result[1])
+        return hash_and_result[1]
 
 
 def sources_for(

@@ -165,6 +165,24 @@ class FolderState(BaseModel):
     missing: DriftNames = Field(description="indexed documents whose file is gone")
 
 
+class IngestJobOut(BaseModel):
+    """A queued ingest's progress: its files by state, the chunks embedded so far and their rate."""
+
+    job: int
+    state: Literal["running", "done", "failed"]
+    files: int
+    done: int
+    failed: int
+    pending: int
+    chunks: int
+    seconds: float
+    chunks_per_second: float
+    failures: list[SkippedOut] = Field(description="files the workers could not read, with the reason")
+    workers: int = Field(description="`rag-service worker` processes connected to the database now")
+    version: str | None = Field(description="the index version the job wrote, once done")
+    error: str | None
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok", "out_of_date"] = Field(
         description="out_of_date: the folder and the index disagree (an interrupted upload or ingest, or "
@@ -183,6 +201,9 @@ class HealthResponse(BaseModel):
     skipped: list[SkippedOut] = Field(description="files the last ingest could not index, with the reason")
     folder: FolderState | None = Field(
         description="the documents folder against the index; null where this server has no folder"
+    )
+    ingest_job: IngestJobOut | None = Field(
+        None, description="the collection's latest queued ingest (`ingest --queue`, postgres); null if none"
     )
 
 

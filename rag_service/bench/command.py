@@ -40,8 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="synthetic pages in each collection (about 1,000 chunks)",
     )
     parser.add_argument(
+        "--worker-pages",
+        type=int,
+        default=300,
+        help="synthetic pages the queued-ingest runs (1, 2, 3 workers) each ingest (--only workers)",
+    )
+    parser.add_argument(
         "--only",
-        choices=["documents", "postgres", "reader", "collections"],
+        choices=["documents", "postgres", "reader", "collections", "workers"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -73,6 +79,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(report.markdown(bench_report.header(settings, "rag-service bench --only collections")))
         if args.out != Path("docs/benchmarks.md"):
             bench_report.save(report, settings, args.out, "rag-service bench --only collections")
+        return 0
+    if args.only == "workers":
+        import tempfile
+
+        from rag_service.bench.workers import run_workers
+
+        report = bench_report.Report()
+        with tempfile.TemporaryDirectory() as tmp:
+            sentences = ingest_sections.bench_sentences(settings, None)
+            run_workers(report, settings, Path(tmp), sentences, args.worker_pages, (1, 2, 3))
+        print(report.markdown(bench_report.header(settings, "rag-service bench --only workers")))
+        if args.out != Path("docs/benchmarks.md"):
+            bench_report.save(report, settings, args.out, "rag-service bench --only workers")
         return 0
     if args.only == "reader":
         import tempfile

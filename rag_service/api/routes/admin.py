@@ -29,9 +29,13 @@ async def health(request: Request, collection: CollectionQuery = DEFAULT) -> dic
     index = pipeline.index
     counts = index.manifest.counts
     settings = pipeline.settings
-    drift = None  # with PostgreSQL the folder only imports: the database's files are the collection
+    drift = job = None  # with PostgreSQL the folder only imports: the database's files are the collection
     if settings.store != "postgres":
         drift = await run_in_threadpool(folder_drift, settings.seeds_dir, index, read_options(settings))
+    else:
+        from rag_service.ingest_jobs import latest_job
+
+        job = await run_in_threadpool(latest_job, pipeline.store)
     return {
         "status": "ok" if drift is None or drift.in_sync else "out_of_date",
         "folder": None if drift is None else drift.as_dict(),
@@ -45,6 +49,7 @@ async def health(request: Request, collection: CollectionQuery = DEFAULT) -> dic
         "store": pipeline.settings.store,
         "collection": pipeline.settings.collection,
         "skipped": list(index.manifest.skipped),
+        "ingest_job": job,
     }
 
 

@@ -11,6 +11,8 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_windows     version_id, n, embedding vector
     rag_postings    version_id, term, n, tf, length (BM25's postings: ``lexicon``)
     rag_terms       version_id, term, df
+    rag_jobs        id, collection, settings, state, version, error (ingest jobs: ``jobs``)
+    rag_job_files   job_id, name, sha256, state, worker, reason, document, keys, vectors, chunks
     rag_files       collection, name, content bytea, sha256, size, pdf, sidecar bytea (not partitioned:
                     the documents of a collection, which its versions are built from)
 
@@ -114,6 +116,26 @@ STEPS: tuple[str, ...] = (
         version_id bigint NOT NULL, term text NOT NULL, df int NOT NULL
     ) PARTITION BY LIST (version_id);
     ALTER TABLE rag_chunks DROP COLUMN tsv;
+    """,
+    # 6: ingest jobs (``jobs``): an ingest's files, claimed by any number of workers with
+    # ``FOR UPDATE SKIP LOCKED``; each file's extracted document and vectors are kept on its row until
+    # the job's version is written. ``content`` holds the bytes of a file not yet in ``rag_files`` (one
+    # imported from a folder); NULL means the file's row in ``rag_files`` at hash ``sha256``.
+    """
+    CREATE TABLE rag_jobs (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        collection text NOT NULL, settings jsonb NOT NULL, state text NOT NULL DEFAULT 'running',
+        created_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz, version text, error text
+    );
+    CREATE TABLE rag_job_files (
+        job_id bigint NOT NULL REFERENCES rag_jobs (id) ON DELETE CASCADE, name text NOT NULL,
+        sha256 text NOT NULL, content bytea, sidecar bytea, state text NOT NULL DEFAULT 'pending',
+        worker text, reason text, document jsonb, keys text[], vectors bytea, chunks int,
+        seconds float8, finished_at timestamptz,
+        PRIMARY KEY (job_id, name)
+    );
+    CREATE INDEX rag_job_files_pending ON rag_job_files (job_id, name) WHERE state = 'pending';
+    ALTER TABLE rag_job_files ALTER COLUMN content SET STORAGE EXTERNAL;
     """,
 )
 SCHEMA_VERSION = len(STEPS)

@@ -208,6 +208,7 @@ class PostgresStore:
         """Delete every version of this collection and its current pointer (the collection is deleted)."""
         with self.database.connection(write=True) as conn, conn.transaction():
             conn.execute("DELETE FROM rag_current WHERE collection = %s", (self.collection,))
+            conn.execute("DELETE FROM rag_jobs WHERE collection = %s", (self.collection,))  # and their files
             stored_files.drop(conn, self.collection)
             rows = conn.execute("SELECT id FROM rag_versions WHERE collection = %s", (self.collection,))
             for (version_id,) in rows.fetchall():
