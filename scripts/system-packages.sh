@@ -5,14 +5,16 @@
 #   tesseract-ocr  OCR of scanned PDF pages (English data included)
 #   npm            fetches axe-core for the accessibility tests
 #   util-linux     setpriv: the PostgreSQL tests start postgres as an unprivileged user
+#   nginx          the compose postgres profile's proxy (docker/nginx.conf), run in front of two replicas
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v npm >/dev/null || missing+=(npm)
 command -v setpriv >/dev/null || missing+=(util-linux)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "== system packages: chromium, tesseract-ocr, npm and util-linux are installed"
+  echo "== system packages: chromium, tesseract-ocr, npm, util-linux and nginx are installed"
   exit 0
 fi
 command="apt-get update && apt-get install -y ${missing[*]}"

@@ -157,6 +157,8 @@ def test_container_start_command_runs_outside_docker(tmp_path: Path) -> None:
 
 
 PG_RAG = COMPOSE["services"]["rag-postgres"]
+WORKER = COMPOSE["services"]["rag-worker"]
+PROXY = COMPOSE["services"]["rag-proxy"]
 POSTGRES = COMPOSE["services"]["postgres"]
 
 
@@ -185,9 +187,23 @@ def test_postgres_profile_runs_pgvector_with_a_volume_a_health_check_and_the_ser
         database["POSTGRES_PASSWORD"],
         database["POSTGRES_DB"],
     )
-    ports = {p.split(":")[1] for p in (RAG["ports"][0], PG_RAG["ports"][0])}
+    ports = {p.split(":")[1] for p in (RAG["ports"][0], PROXY["ports"][0])}
     assert len({_compose_value(p) for p in ports}) == 2
     assert "--profile postgres" in README
+
+
+def test_postgres_profile_runs_two_replicas_behind_one_port_and_a_worker_with_the_same_environment() -> None:
+    assert PG_RAG["deploy"]["replicas"] == 2 and "ports" not in PG_RAG  # only the proxy publishes
+    assert PG_RAG["expose"] == ["8000"] and PROXY["ports"][0].endswith(":8000")
+    assert PROXY["profiles"] == WORKER["profiles"] == ["postgres"]
+    assert PROXY["depends_on"]["rag-postgres"]["condition"] == "service_healthy"
+    conf = ROOT / "docker" / "nginx.conf"
+    assert f"./docker/{conf.name}:/etc/nginx/nginx.conf:ro" in PROXY["volumes"]
+    text = conf.read_text(encoding="utf-8")
+    assert "server rag-postgres:8000 " in text and "listen 8000;" in text  # the service, its port
+    assert WORKER["entrypoint"] == ["rag-service", "worker"] and WORKER["image"] == PG_RAG["image"]
+    assert WORKER["environment"] == PG_RAG["environment"] and WORKER["volumes"] == PG_RAG["volumes"]
+    assert WORKER["healthcheck"] == {"disable": True} and WORKER["deploy"]["replicas"] == 1
 
 
 def test_postgres_profile_service_starts_outside_docker(tmp_path: Path) -> None:
@@ -228,11 +244,11 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
 
 def test_compose_mounts_folders_the_repository_has() -> None:
     """Every host folder compose mounts exists in a checkout (the prompts moved to ``prompts/``)."""
-    for service in (RAG, PG_RAG):
+    for service in (RAG, PG_RAG, WORKER, PROXY):
         for volume in service["volumes"]:
             host = volume.split(":")[0]
             if host.startswith("./"):
-                assert (ROOT / host).is_dir(), volume
+                assert (ROOT / host).exists(), volume
 
 
 @pytest.mark.slow
