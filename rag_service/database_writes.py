@@ -45,8 +45,7 @@ def receive(
         try:
             name, raw, text = read_upload(upload.name, upload.source, upload.size, options)
             check_look_alike(name, stored)
-            earlier = store.stored_file(name) if name in stored else None
-            sidecar = earlier.sidecar if earlier is not None else None
+            sidecar = store.stored_sidecar(name) if name in stored else None
             fit_sidecar(name, text, parse_sidecar(name, sidecar) if sidecar is not None else {})
         except DocumentError as exc:
             refused.append(rejected(upload.name, exc))

@@ -124,3 +124,33 @@ def test_a_folder_import_stores_new_and_changed_files_and_never_deletes(
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT content FROM rag_files WHERE name = 'lunar.txt'").fetchone()
     assert stored is not None and bytes(stored[0]).endswith(b"It is cold there.")
+
+
+def test_an_upload_replacing_a_stored_document_keeps_its_sidecar_or_is_refused_by_it(
+    tmp_path: Path, database_url: str, embedder
+) -> None:
+    """The stored sidecar (read alone, without the old bytes) still has to fit the new text."""
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from rag_service.api.app import create_app
+    from rag_service.pipeline import Pipeline
+
+    settings = postgres_settings(tmp_path, database_url, api_key=SecretStr(KEY))
+    ingest_seeds(settings, embedder)
+    name = "002_d2227059bacb0655.txt"  # its sidecar starts a "comments" section at "cast235"
+    original = (settings.seeds_dir / name).read_bytes()
+    with TestClient(create_app(settings, pipeline=Pipeline.load(settings, embedder))) as client:
+        refused = client.post(
+            "/api/documents", files=[("files", (name, b"A short new text."))], headers=WRITER
+        )
+        assert refused.status_code == 422 and "cast235" in refused.json()["detail"]
+        kept = client.post(
+            "/api/documents",
+            files=[("files", (name, original + b"\nAppendix: one more line.\n"))],
+            headers=WRITER,
+        )
+        assert kept.status_code == 200, kept.text
+    stored = make_store(settings).stored_file(name)  # type: ignore[attr-defined]
+    assert stored.content.endswith(b"one more line.\n")
+    assert stored.sidecar == (settings.seeds_dir / (name + ".meta.json")).read_bytes()

@@ -49,6 +49,14 @@ def content(conn: psycopg.Connection[Any], collection: str, name: str) -> NewFil
     return None if row is None else NewFile(bytes(row[0]), None if row[1] is None else bytes(row[1]))
 
 
+def sidecar(conn: psycopg.Connection[Any], collection: str, name: str) -> bytes | None:
+    """A stored file's sidecar alone (an upload replacing it keeps it), without reading its bytes."""
+    row = conn.execute(
+        "SELECT sidecar FROM rag_files WHERE collection = %s AND name = %s", (collection, name)
+    ).fetchone()
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
 def apply(conn: psycopg.Connection[Any], collection: str, changes: FileChanges) -> None:
     """Store ``changes`` (inside the caller's transaction)."""
     for name in sorted(changes.deletes):

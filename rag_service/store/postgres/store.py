@@ -228,6 +228,10 @@ class PostgresStore:
                 return stored_files.content(conn, self.collection, name)
         return self.database.read(lambda conn: stored_files.content(conn, self.collection, name))
 
+    def stored_sidecar(self, name: str) -> bytes | None:
+        """The metadata sidecar stored with document file ``name``; None when it has none."""
+        return self.database.read(lambda conn: stored_files.sidecar(conn, self.collection, name))
+
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
         """The collection's writer lock, across every process on the database (collections are written
