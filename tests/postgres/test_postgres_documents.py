@@ -154,3 +154,35 @@ def test_an_upload_replacing_a_stored_document_keeps_its_sidecar_or_is_refused_b
     stored = make_store(settings).stored_file(name)  # type: ignore[attr-defined]
     assert stored.content.endswith(b"one more line.\n")
     assert stored.sidecar == (settings.seeds_dir / (name + ".meta.json")).read_bytes()
+
+
+def test_documents_indexed_before_files_were_stored_are_kept_and_their_pages_say_how_to_show_them(
+    tmp_path: Path, database_url: str, embedder
+) -> None:
+    """A database from before schema step 4 has versions but no ``rag_files`` rows: an ingest from
+    another (empty) folder keeps those documents, and their page images are a 404 saying what to do
+    until an ingest from their folder stores the files."""
+    from fastapi.testclient import TestClient
+
+    from rag_service.api.app import create_app
+    from rag_service.pipeline import Pipeline
+
+    settings = postgres_settings(tmp_path / "a", database_url)
+    (settings.seeds_dir / PDF.name).write_bytes(PDF.read_bytes())
+    ingest_seeds(settings, embedder)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM rag_files")  # as a database written before step 4 is
+    elsewhere = postgres_settings(tmp_path / "b", database_url)
+    elsewhere = elsewhere.model_copy(update={"seeds_dir": tmp_path / "b" / "empty"})
+    elsewhere.seeds_dir.mkdir(parents=True)
+    report = ingest_seeds(elsewhere, embedder)
+    assert report.removed == [] and PDF.name in report.unchanged
+    page = f"/api/documents/{PDF.name}/pages/1.png"
+    with TestClient(create_app(elsewhere, pipeline=Pipeline.load(elsewhere, embedder))) as client:
+        missing = client.get(page)
+        assert missing.status_code == 404 and "ingest it again from its folder" in missing.json()["detail"]
+        assert PDF.name in {d["name"] for d in client.get("/api/documents").json()["documents"]}
+    ingest_seeds(settings, embedder)  # from the folder that has the files: they are stored now
+    with TestClient(create_app(elsewhere, pipeline=Pipeline.load(elsewhere, embedder))) as client:
+        shown = client.get(page)
+        assert shown.status_code == 200 and shown.content.startswith(b"\x89PNG")
