@@ -196,3 +196,36 @@ def test_clapnq_questions_get_the_same_answers_and_citations_from_both_stores(
         assert [h.chunk.id for h in a.retrieved] == [h.chunk.id for h in b.retrieved]
         declined += a.not_found
     assert len(questions) == 40 and 0 < declined < 40  # both kinds of outcome were compared
+
+
+def test_a_write_that_fails_part_way_stores_none_of_its_files(
+    tmp_path: Path, database_url: str, embedder, monkeypatch
+) -> None:
+    """Uploads ride in the version's transaction: a crash after the file rows were written and before
+    the version is current (here: copying the window vectors) leaves neither."""
+    from rag_service.ingest import index_settings
+    from rag_service.store.changes import FileChanges, NewFile
+    from rag_service.store.postgres import copy
+    from tests.contracts.store import _content
+
+    settings = postgres_settings(tmp_path, database_url)
+    store = make_store(settings)
+    wanted = index_settings(settings, embedder)
+    with store.writer():
+        version = store.write(_content(settings, embedder), wanted)
+    real = copy.write_rows
+
+    def crash_on_windows(conn, table, *args, **kwargs):
+        if table.startswith("rag_windows"):
+            raise RuntimeError("simulated crash while copying the window vectors")
+        return real(conn, table, *args, **kwargs)
+
+    monkeypatch.setattr(copy, "write_rows", crash_on_windows)
+    upload = FileChanges({"extra.txt": NewFile(b"A document that never lands.")})
+    with pytest.raises(RuntimeError, match="simulated"), store.writer():
+        store.write(_content(settings, embedder, "A document that never lands."), wanted, files=upload)
+    monkeypatch.undo()
+    assert store.current_version() == version
+    assert store.stored_files() == {}  # type: ignore[attr-defined]
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM rag_files").fetchone() == (0,)
