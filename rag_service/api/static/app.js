@@ -360,6 +360,7 @@ async function refreshDocuments() {
   } catch (err) {
     els.docsError.textContent = `Cannot list the documents: ${err.message}`;
   }
+  if (!jobRunning) refreshJob(); // jobs.js; while a job runs its own timer refreshes it
 }
 
 function documentItem(doc) {
