@@ -49,7 +49,10 @@ def run_workers(
             job, _ = enqueue(local, embedder)
             threads = max(1, (os.cpu_count() or 1) // count)
             started = time.perf_counter()
-            workers = [_start(local, tmp / f"worker-{count}-{n}.log", threads) for n in range(count)]
+            workers = [
+                start_worker(local, tmp / f"worker-{count}-{n}.log", RAG_EMBEDDING_THREADS=str(threads))
+                for n in range(count)
+            ]
             for worker in workers:
                 if worker.wait(7200) != 0:
                     raise RuntimeError(f"a worker failed: see {tmp}")
@@ -89,29 +92,22 @@ def _database(server: Any, name: str) -> str:
     return str(server.url(name))
 
 
-def _start(settings: Settings, log: Path, threads: int) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """``rag-service worker --until-idle`` on ``settings``' database, logging to ``log``; ``env`` adds
+    settings (``RAG_EMBEDDING_THREADS``, say)."""
     assert settings.database_url is not None
-    env = {
+    full_env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "RAG_STORE": "postgres",
         "RAG_DATABASE_URL": settings.database_url.get_secret_value(),
         "RAG_SEEDS_DIR": str(settings.seeds_dir),
         "RAG_INDEX_DIR": str(settings.index_dir),
-        "RAG_EMBEDDING_THREADS": str(threads),
+        **env,
     }
-    with open(log, "wb") as out:
-        command = [
-            sys.executable,
-            "-m",
-            "rag_service.cli",
-            "worker",
-            "--until-idle",
-            "--quiet",
-            "--poll",
-            "0.2",
-        ]
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "rag_service.cli", "worker", "--until-idle", "--quiet", "--poll", "0.2"]
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _same(first: Any, other: Any) -> str:

@@ -4,7 +4,6 @@ ingest builds the index a direct ingest builds, unreadable files are reported wi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from rag_service.api.app import create_app
+from rag_service.bench.workers import start_worker
 from rag_service.cli import main
 from rag_service.errors import StoreUnavailableError
 from rag_service.ingest import ingest_seeds
@@ -78,21 +78,7 @@ def test_a_queued_ingest_builds_what_a_direct_ingest_builds(tmp_path: Path, post
 
 
 def _worker(settings, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "RAG_STORE": "postgres",
-        "RAG_DATABASE_URL": settings.database_url.get_secret_value(),
-        "RAG_SEEDS_DIR": str(settings.seeds_dir),
-        "RAG_INDEX_DIR": str(settings.index_dir),
-    }
-    with open(log, "a") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "rag_service.cli", "worker", "--until-idle", "--poll", "0.2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return start_worker(settings, log)
 
 
 def _claimed(url: str) -> int:
