@@ -48,6 +48,16 @@ class StoreSettings(DocumentSettings):
         "over the chunk texts in each process); both rank identically",
     )
 
+    database_vector_cache: int = Field(
+        0,
+        ge=0,
+        le=100_000_000,
+        description="with postgres: 0 (default) loads the served version's vectors whole at start-up; N "
+        "reads them from the database as answers need them, keeping the N most recently used of each kind "
+        "(1,536 bytes each at 384 dimensions): less memory and a faster start, slower answers (measured in "
+        '"Past one machine")',
+    )
+
     # Collections, and who may read and write them.
     collection: str = Field(
         "default",

@@ -43,11 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--worker-pages",
         type=int,
         default=300,
-        help="synthetic pages the queued-ingest runs (1, 2, 3 workers) each ingest (--only workers)",
+        help="synthetic pages for each queued-ingest run (--only workers) and each replica (--only replicas)",
     )
     parser.add_argument(
         "--only",
-        choices=["documents", "postgres", "reader", "collections", "workers"],
+        choices=["documents", "postgres", "reader", "collections", "workers", "replicas"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -79,6 +79,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(report.markdown(bench_report.header(settings, "rag-service bench --only collections")))
         if args.out != Path("docs/benchmarks.md"):
             bench_report.save(report, settings, args.out, "rag-service bench --only collections")
+        return 0
+    if args.only == "replicas":
+        import tempfile
+
+        from rag_service.bench.replicas import run_replicas
+
+        report = bench_report.Report()
+        with tempfile.TemporaryDirectory() as tmp:
+            sentences = ingest_sections.bench_sentences(settings, None)
+            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs)
+        print(report.markdown(bench_report.header(settings, "rag-service bench --only replicas")))
+        if args.out != Path("docs/benchmarks.md"):
+            bench_report.save(report, settings, args.out, "rag-service bench --only replicas")
         return 0
     if args.only == "workers":
         import tempfile

@@ -37,7 +37,8 @@ def inconsistency(manifest: Manifest, content: IndexContent) -> str | None:
         ("window", content.window_vectors),
     )
     for name, vectors in vector_sets:
-        if not np.isfinite(vectors).all():
+        # Vectors read on demand (PostgreSQL) are not read here: they were checked when written.
+        if isinstance(vectors, np.ndarray) and not np.isfinite(vectors).all():
             return f"{name} vectors contain NaN or infinite values"
     lengths = {d.name: len(d.text) for d in documents}
     for kind, spans in (("chunk", chunks), ("sentence", sentences)):

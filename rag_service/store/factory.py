@@ -35,6 +35,7 @@ def make_store(settings: Settings) -> IndexStore:
         settings.database_lexical,
         settings.hnsw_ef_search,
         settings.candidate_pool,
+        settings.database_vector_cache,
     )
     with _lock:
         if key not in _databases:
@@ -44,7 +45,10 @@ def make_store(settings: Settings) -> IndexStore:
             from rag_service.store.postgres.store import PostgresStore
 
             _shared[store_key] = PostgresStore(
-                _databases[key], lexical=settings.database_lexical, collection=settings.collection
+                _databases[key],
+                lexical=settings.database_lexical,
+                collection=settings.collection,
+                vector_cache=settings.database_vector_cache,
             )
         return _shared[store_key]
 

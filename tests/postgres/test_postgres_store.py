@@ -167,11 +167,13 @@ def test_a_query_slower_than_the_timeout_is_a_503_error_not_a_hang(
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("vector_cache", [0, 100_000])
 def test_clapnq_questions_get_the_same_answers_and_citations_from_both_stores(
-    tmp_path: Path, database_url: str, embedder
+    tmp_path: Path, database_url: str, embedder, vector_cache: int
 ) -> None:
     """Questions of the public ClapNQ set over its Wikipedia passages (documents nobody tuned the store
-    on), answered through both stores: same abstentions, answers, citations and retrieved passages."""
+    on), answered through both stores: same abstentions, answers, citations and retrieved passages,
+    with the database's vectors loaded whole or read as answers need them."""
     from rag_service.evaluation.qa import load_qa
     from tests.test_qa_eval import _slice
 
@@ -181,7 +183,7 @@ def test_clapnq_questions_get_the_same_answers_and_citations_from_both_stores(
         for name, text in files:
             (tmp_path / folder / "seeds" / name).write_text(text, encoding="utf-8")
     on_files = make_settings(tmp_path / "files")
-    on_database = postgres_settings(tmp_path / "db", database_url)
+    on_database = postgres_settings(tmp_path / "db", database_url, database_vector_cache=vector_cache)
     for settings in (on_files, on_database):
         ingest_seeds(settings, embedder)
     a_pipeline, b_pipeline = Pipeline.load(on_files, embedder), Pipeline.load(on_database, embedder)

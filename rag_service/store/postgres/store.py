@@ -42,6 +42,7 @@ from rag_service.store.postgres.files import StoredFile
 from rag_service.store.postgres.lexicon import Lexicon
 from rag_service.store.postgres.schema import DATA_TABLES, partition
 from rag_service.store.postgres.search import SqlRetriever
+from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.postgres.write import digest, insert_version, point_at, write_partitions
 from rag_service.store.records import (
     chunk_from,
@@ -60,8 +61,17 @@ Lexical = Literal["process", "sql"]
 class PostgresStore:
     """An ``IndexStore`` in a PostgreSQL database (see the module docstring)."""
 
-    def __init__(self, database: Database, *, lexical: Lexical = "sql", collection: str = "default") -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        lexical: Lexical = "sql",
+        collection: str = "default",
+        vector_cache: int = 0,
+    ) -> None:
         self.database = database
+        self.vector_cache = vector_cache
+        """Rows of each kind of vector a served version keeps (``vectors.RowVectors``); 0: load all."""
         self.lexical = lexical
         self.collection = collection
         self._ids: dict[str, int] = {}
@@ -144,9 +154,7 @@ class PostgresStore:
                 tuple(
                     sentence_from(r) for r in copy.read_records(conn, partition("rag_sentences", version_id))
                 ),
-                copy.read_vectors(conn, partition("rag_chunks", version_id), dimension),
-                copy.read_vectors(conn, partition("rag_sentences", version_id), dimension),
-                copy.read_vectors(conn, partition("rag_windows", version_id), dimension),
+                *self._vectors(conn, version_id, dimension),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(
@@ -158,6 +166,22 @@ class PostgresStore:
         self._ids[name] = version_id
         self._lexicons[name] = lexicon.load(conn, version_id)
         return LoadedIndex(content, None, manifest, name)
+
+    def _vectors(self, conn: psycopg.Connection[Any], version_id: int, dimension: int) -> list[Any]:
+        """The version's chunk, sentence and window vectors: read whole inside ``writer()`` (an ingest
+        reuses them all) or with ``vector_cache`` 0, else fetched as answers need them."""
+        tables = [partition(t, version_id) for t in ("rag_chunks", "rag_sentences", "rag_windows")]
+        if self._reads_primary() or not self.vector_cache:
+            return [copy.read_vectors(conn, table, dimension) for table in tables]
+        counts = conn.execute(
+            sql.SQL(" UNION ALL ").join(
+                sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(t)) for t in tables
+            )
+        ).fetchall()
+        return [  # a sentence's neighbours are scored with it: read two either side along
+            RowVectors(self.database.read, table, int(rows), dimension, self.vector_cache, around)
+            for table, (rows,), around in zip(tables, counts, (0, 2, 0), strict=True)
+        ]
 
     def write(
         self,

@@ -1,0 +1,84 @@
+"""A replica on PostgreSQL with its vectors loaded whole or read on demand (``rag-service bench --only
+replicas``).
+
+One synthetic page corpus (``ingest_runs.write_pages``) is ingested into a real PostgreSQL on this
+machine; then one ``rag-service serve`` process at a time serves it with ``RAG_DATABASE_VECTOR_CACHE=0``
+(the whole version's vectors loaded at start-up, as before) and with the default cache (vectors read as
+answers need them): start-up to a healthy ``/api/health``, ``/api/ask`` latency at concurrency 1 over
+questions made of the corpus' own sentences, and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
+from rag_service.bench.report import Report
+from rag_service.bench.server import ServerProcess
+from rag_service.bench.timing import measure
+from rag_service.config import Settings
+
+
+def run_replicas(
+    report: Report, settings: Settings, tmp: Path, sentences: list[str], pages: int, runs: int
+) -> None:
+    from rag_service.store.postgres.local import LocalPostgres
+
+    folder = tmp / "replica-pages"
+    write_pages(sentences, folder, pages, per_file=max(1, min(100, pages // 10)))
+    questions = [
+        f"What is said about {s.split(' ', 6)[-1][:60]}?" for s in sentences[:: max(1, len(sentences) // 50)]
+    ]
+    server = LocalPostgres.create(None, shared_buffers="'1GB'")
+    rows = []
+    try:
+        url = server.url()
+        ingested = ingest_subprocess(
+            folder, tmp / "replica-index", RAG_STORE="postgres", RAG_DATABASE_URL=url
+        )
+        default = str(Settings.model_fields["database_vector_cache"].default)
+        for label, cache in (
+            ("whole version loaded (cache 0)", "0"),
+            (f"read on demand (cache {default})", default),
+        ):
+            process = ServerProcess(
+                folder,
+                tmp / "replica-index",
+                log_path=tmp / "replica.log",
+                RAG_STORE="postgres",
+                RAG_DATABASE_URL=url,
+                RAG_INGEST_ON_START="never",
+                RAG_QUERY_CACHE_SIZE="0",
+                RAG_DATABASE_VECTOR_CACHE=cache,
+            )
+            try:
+                process.wait_healthy(300)
+                with httpx.Client(base_url=process.url, timeout=60) as client:
+
+                    def ask(i: int, client: httpx.Client = client) -> object:
+                        response = client.post("/api/ask", json={"question": questions[i % len(questions)]})
+                        response.raise_for_status()
+                        return response
+
+                    latency = measure(ask, runs)
+            finally:
+                peak = process.stop()
+            rows.append(
+                [
+                    label,
+                    f"{process.ready_seconds:.2f}",
+                    f"{latency.p50:.2f}",
+                    f"{latency.p95:.2f}",
+                    f"{peak:.0f}",
+                ]
+            )
+    finally:
+        server.destroy()
+    report.table(
+        f"A replica on PostgreSQL ({ingested.chunks:,} chunks from {pages:,} synthetic pages; one process, "
+        "database on the same cores)",
+        ["vectors", "start-up to healthy (s)", "/api/ask p50 (ms)", "p95 (ms)", "peak RSS (MB)"],
+        rows,
+    )
