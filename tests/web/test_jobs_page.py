@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from rag_service.ingest_jobs import Worker, enqueue
+from rag_service.store.postgres.local import LocalPostgres
 from tests.conftest import LiveServer
-from tests.postgres.conftest import fresh_database, postgres_settings
-from tests.web.conftest import browser, page  # noqa: F401 - the browser fixtures
+from tests.postgres.conftest import postgres_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def test_the_documents_panel_follows_a_queued_ingest(page, postgres, tmp_path: Path, embedder) -> None:  # noqa: F811
-    url = fresh_database(postgres)
+def test_the_documents_panel_follows_a_queued_ingest(page, tmp_path: Path, embedder) -> None:
+    database = LocalPostgres.create()  # here, not the postgres tests' server: browser tests live in tests/web
+    url = database.url()
     settings = postgres_settings(tmp_path, url)
     server = LiveServer(tmp_path, RAG_STORE="postgres", RAG_DATABASE_URL=url)
     try:
@@ -45,3 +46,4 @@ def test_the_documents_panel_follows_a_queued_ingest(page, postgres, tmp_path: P
         page.locator("#document-list li[data-name='lunar.txt']").wait_for(timeout=15000)
     finally:
         server.stop()
+        database.destroy()
