@@ -34,8 +34,6 @@ from rag_service.embedding.base import Embedder
 from rag_service.embedding.passages import vector_cache
 from rag_service.errors import (
     DocumentError,
-    IndexMismatchError,
-    IndexMissingError,
     RagError,
     StoreUnavailableError,
 )
@@ -46,6 +44,7 @@ from rag_service.store.factory import make_store
 from rag_service.store.postgres import jobs, schema
 from rag_service.store.postgres.jobs import FileResult, JobFile
 from rag_service.store.postgres.store import PostgresStore
+from rag_service.store.protocol import IndexStore
 from rag_service.store.records import document_from, document_record
 
 log = logging.getLogger(__name__)
@@ -77,22 +76,21 @@ def enqueue(settings: Settings, embedder: Embedder) -> tuple[int, list[SkippedFi
     origin = DatabaseSources(store, settings.seeds_dir)
     sources, skipped = origin.scan(options)
     wanted = index_settings(settings, embedder)
-    try:
-        old = store.load(wanted).documents
-    except (IndexMissingError, IndexMismatchError):
-        old = {}
+    indexed = store.document_hashes(wanted)  # not the version itself: its vectors are not needed here
     todo = [
         (s.name, s.sha256, origin.changes.puts.get(s.name))
         for s in sources
-        if s.name in origin.changes.puts or s.name not in old or old[s.name].sha256 != s.sha256
+        if s.name in origin.changes.puts or indexed.get(s.name) != s.sha256
     ]
     with store.database.connection(write=True) as conn:
         return jobs.create(conn, store.collection, wanted.as_record(), todo), skipped
 
 
-def latest_job(store: Any) -> dict[str, Any] | None:
-    """The progress of ``store``'s collection's latest job (``jobs.progress``), None when it has none."""
-    return store.database.read(lambda conn: jobs.progress(conn, store.collection))
+def latest_job(store: IndexStore, job: int | None = None) -> dict[str, Any] | None:
+    """The progress of ``store``'s collection's latest job, or of ``job`` (``jobs.progress``); None
+    when there is none."""
+    assert isinstance(store, PostgresStore)
+    return store.database.read(lambda conn: jobs.progress(conn, store.collection, job))
 
 
 def process(file: JobFile, settings: Settings, embedder: Embedder) -> FileResult:

@@ -48,11 +48,9 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _progress(settings: Settings, job: int | None = None) -> dict[str, Any] | None:
-    from rag_service.ingest_jobs import _store
-    from rag_service.store.postgres import jobs
+    from rag_service.ingest_jobs import _store, latest_job
 
-    store = _store(settings)
-    return store.database.read(lambda conn: jobs.progress(conn, store.collection, job))
+    return latest_job(_store(settings), job)
 
 
 def describe(figures: dict[str, Any]) -> str:

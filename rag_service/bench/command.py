@@ -65,47 +65,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             run_documents(report, ingest_sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
         return 0
-    if args.only == "collections":
-        import tempfile
-
-        from rag_service.bench.collections import run_collections
-
-        report = bench_report.Report()
-        with tempfile.TemporaryDirectory() as tmp:
-            sentences = ingest_sections.bench_sentences(settings, None)
-            run_collections(
-                report, settings, Path(tmp), args.runs, sentences, args.collections, args.collection_pages
-            )
-        print(report.markdown(bench_report.header(settings, "rag-service bench --only collections")))
-        if args.out != Path("docs/benchmarks.md"):
-            bench_report.save(report, settings, args.out, "rag-service bench --only collections")
-        return 0
-    if args.only == "replicas":
-        import tempfile
-
-        from rag_service.bench.replicas import run_replicas
-
-        report = bench_report.Report()
-        with tempfile.TemporaryDirectory() as tmp:
-            sentences = ingest_sections.bench_sentences(settings, None)
-            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs)
-        print(report.markdown(bench_report.header(settings, "rag-service bench --only replicas")))
-        if args.out != Path("docs/benchmarks.md"):
-            bench_report.save(report, settings, args.out, "rag-service bench --only replicas")
-        return 0
-    if args.only == "workers":
-        import tempfile
-
-        from rag_service.bench.workers import run_workers
-
-        report = bench_report.Report()
-        with tempfile.TemporaryDirectory() as tmp:
-            sentences = ingest_sections.bench_sentences(settings, None)
-            run_workers(report, settings, Path(tmp), sentences, args.worker_pages, (1, 2, 3))
-        print(report.markdown(bench_report.header(settings, "rag-service bench --only workers")))
-        if args.out != Path("docs/benchmarks.md"):
-            bench_report.save(report, settings, args.out, "rag-service bench --only workers")
-        return 0
+    if args.only in ("collections", "replicas", "workers"):
+        return _one_section(args, settings)
     if args.only == "reader":
         import tempfile
 
@@ -143,4 +104,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     bench_report.save(report, settings, args.out)
     print(f"\nwritten: {args.out}")
+    return 0
+
+
+def _one_section(args: argparse.Namespace, settings: Settings) -> int:
+    """``--only collections|replicas|workers``: one section over synthetic pages of the seeds' sentences,
+    printed, and saved only when ``--out`` names another file than the full report's."""
+    import tempfile
+
+    from rag_service.bench import ingest_sections
+    from rag_service.bench import report as bench_report
+    from rag_service.bench.collections import run_collections
+    from rag_service.bench.replicas import run_replicas
+    from rag_service.bench.workers import run_workers
+
+    report = bench_report.Report()
+    with tempfile.TemporaryDirectory() as tmp:
+        sentences = ingest_sections.bench_sentences(settings, None)
+        if args.only == "collections":
+            pages = (args.collections, args.collection_pages)
+            run_collections(report, settings, Path(tmp), args.runs, sentences, *pages)
+        elif args.only == "replicas":
+            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs)
+        else:
+            run_workers(report, settings, Path(tmp), sentences, args.worker_pages, (1, 2, 3))
+    command = f"rag-service bench --only {args.only}"
+    print(report.markdown(bench_report.header(settings, command)))
+    if args.out != Path("docs/benchmarks.md"):
+        bench_report.save(report, settings, args.out, command)
     return 0

@@ -252,6 +252,31 @@ class PostgresStore:
                 return stored_files.content(conn, self.collection, name)
         return self.database.read(lambda conn: stored_files.content(conn, self.collection, name))
 
+    def document_hashes(self, wanted: IndexSettings) -> dict[str, str]:
+        """Name -> source hash of each document of the current version, when it was built with
+        ``wanted`` (else, or with no readable version, nothing is up to date: {}); reads no vector."""
+
+        def read(conn: psycopg.Connection[Any]) -> dict[str, str]:
+            try:
+                version_id, _, manifest_text = self._current(conn)
+            except IndexMissingError:
+                return {}
+            try:
+                settings = Manifest.from_record(orjson.loads(manifest_text), self.where).settings
+            except IndexMismatchError:
+                return {}
+            if settings.difference(wanted) is not None:
+                return {}
+            rows = conn.execute(
+                sql.SQL("SELECT name, record->>'sha256' FROM {}").format(
+                    sql.Identifier(partition("rag_documents", version_id))
+                )
+            )
+            return {name: sha for name, sha in rows}
+
+        with self.database.connection(write=True) as conn:
+            return read(conn)
+
     def stored_sidecar(self, name: str) -> bytes | None:
         """The metadata sidecar stored with document file ``name``; None when it has none."""
         return self.database.read(lambda conn: stored_files.sidecar(conn, self.collection, name))
