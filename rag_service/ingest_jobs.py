@@ -12,8 +12,12 @@ takes those documents and vectors instead of reading and embedding again, and wr
 one transaction as always. A file's vectors depend on that file alone (a worker embeds one document
 per pass), so one, two or three workers build the identical index.
 
-What is not built: a file that crashes its worker (rather than failing to read) is claimed again
-forever; progress is kept per file, not within a file.
+A file that cannot be read is recorded as failed with the reason, and so is one whose reading raises
+anything else (a parser's bug: the traceback goes to the worker's log). A file that takes its worker
+down with it (killed, out of memory, a crash in native code) rolls its claim back; each claim is
+counted apart (``jobs.count_attempt``), and the worker that finds a file claimed ``jobs.MAX_ATTEMPTS``
+times records it as failed instead of reading it once more, so one bad file never stalls a job.
+Progress is kept per file, not within a file.
 """
 
 from __future__ import annotations
@@ -99,22 +103,24 @@ def process(file: JobFile, settings: Settings, embedder: Embedder) -> FileResult
     store = _store(settings, file.collection)
     options = read_options(settings)
     new = NewFile(file.content, file.sidecar) if file.content is not None else store.stored_file(file.name)
-    empty = np.zeros((0, embedder.dimension), dtype=np.float32)
     if new is None:
-        reason = f"{file.name}: deleted before a worker read it"
-        return FileResult(file.sha256, None, [], empty, 0, 0.0, reason)
+        return _failed(file.sha256, f"{file.name}: deleted before a worker read it", embedder.dimension)
     sha = new.source_hash(options.ocr_state())
     try:
         origin = DatabaseSources(store, None, FileChanges({file.name: new}))
         document = origin.load(SourceFile(file.name, Path(file.name), sha), options)
     except DocumentError as exc:
-        return FileResult(sha, None, [], empty, 0, time.perf_counter() - started, str(exc))
+        return _failed(sha, str(exc), embedder.dimension, time.perf_counter() - started)
     content = build_content([document], embedder, settings)
     cache = vector_cache(content.chunks, content.sentences, content.chunk_vectors, content.sentence_vectors)
     keys = list(cache)
-    vectors = np.stack([cache[k] for k in keys]) if keys else empty
+    vectors = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
     seconds = time.perf_counter() - started
     return FileResult(sha, document_record(document), keys, vectors, len(content.chunks), seconds)
+
+
+def _failed(sha: str, reason: str, dimension: int, seconds: float = 0.0) -> FileResult:
+    return FileResult(sha, None, [], np.zeros((0, dimension), dtype=np.float32), 0, seconds, reason)
 
 
 def finalize(
@@ -154,26 +160,49 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.record = index_settings(settings, embedder).as_record()
         self._conn: psycopg.Connection[Any] | None = None
+        self._tally: psycopg.Connection[Any] | None = None
+        """A second connection, for counting claims outside the claim's transaction."""
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        assert self.settings.database_url is not None
+        return psycopg.connect(
+            self.settings.database_url.get_secret_value(),
+            autocommit=True,
+            application_name=f"{WORKER_NAME} {self.name}"[:63],
+            connect_timeout=max(1, round(self.settings.database_timeout)),
+        )
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             assert self.settings.database_url is not None
-            url = self.settings.database_url.get_secret_value()
-            schema.migrate(url, self.settings.database_timeout)
-            self._conn = psycopg.connect(
-                url,
-                autocommit=True,
-                application_name=f"{WORKER_NAME} {self.name}"[:63],
-                connect_timeout=max(1, round(self.settings.database_timeout)),
-            )
+            schema.migrate(self.settings.database_url.get_secret_value(), self.settings.database_timeout)
+            self._conn = self._connect()
         return self._conn
+
+    def _tally_connection(self) -> psycopg.Connection[Any]:
+        if self._tally is None or self._tally.closed:
+            self._tally = self._connect()
+        return self._tally
+
+    def _close(self) -> None:
+        for conn in (self._conn, self._tally):
+            if conn is not None:
+                conn.close()
 
     def step(self) -> str | None:
         """Do one thing: a file (its name) or a job's finalization ("job N"); None when idle."""
         conn = self._connection()
         with jobs.claim(conn, self.record) as file:
             if file is not None:
-                result = process(file, self.settings, self.embedder)
+                if file.attempts >= jobs.MAX_ATTEMPTS:
+                    reason = (
+                        f"{file.name}: its worker stopped while reading it {file.attempts} times (killed, "
+                        "out of memory or crashed): not tried again; see the workers' logs"
+                    )
+                    result = _failed(file.sha256, reason, self.embedder.dimension)
+                else:
+                    jobs.count_attempt(self._tally_connection(), file)
+                    result = self._process(file)
                 jobs.finish(conn, file, result, self.name)
                 return file.name
         with jobs.claim_finalizing(conn, self.record) as job:
@@ -187,13 +216,24 @@ class Worker:
                 jobs.close(conn, job[0], None, str(exc))
             return f"job {job[0]}"
 
+    def _process(self, file: JobFile) -> FileResult:
+        """``process``, with anything but an outage recorded as the file's failure (an outage rolls
+        the claim back, and the file waits for the database to return)."""
+        try:
+            return process(file, self.settings, self.embedder)
+        except (psycopg.Error, StoreUnavailableError):
+            raise
+        except Exception as exc:
+            log.exception("reading %s failed", file.name)
+            reason = f"{file.name}: reading it failed ({type(exc).__name__}); see the worker's log"
+            return _failed(file.sha256, reason, self.embedder.dimension)
+
     def run(self, *, until_idle: bool = False, poll: float = 1.0, say: Any = None) -> int:
         """Work until stopped (or, ``until_idle``, until nothing is left); returns the steps done."""
         try:
             return self._loop(until_idle, poll, say)
         finally:
-            if self._conn is not None:
-                self._conn.close()
+            self._close()
 
     def _loop(self, until_idle: bool, poll: float, say: Any) -> int:
         done = 0
@@ -202,8 +242,7 @@ class Worker:
                 what = self.step()
             except (psycopg.OperationalError, StoreUnavailableError) as exc:
                 log.warning("database unavailable, retrying in %.0f s: %s", poll * 5, type(exc).__name__)
-                if self._conn is not None:
-                    self._conn.close()
+                self._close()
                 time.sleep(poll * 5)
                 continue
             if what is not None:

@@ -161,6 +161,73 @@ def test_the_cli_queues_an_ingest_waits_for_a_worker_and_reports_it(
     assert "need RAG_STORE=postgres" in capsys.readouterr().err
 
 
+def _kill_mid_file(settings, url: str, log: Path) -> None:
+    """Start a worker process, wait until it holds a claim, and SIGKILL it."""
+    victim = _worker(settings, log)
+    deadline = time.monotonic() + 120
+    while _claimed(url) == 0:
+        assert victim.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+
+
+def test_a_file_that_takes_its_worker_down_three_times_is_failed_not_claimed_forever(
+    tmp_path: Path, postgres, embedder
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a-station-log.txt").write_text(LONG, encoding="utf-8")  # claimed first: names in order
+    (seeds / "b-note.txt").write_text("The airlock was inspected on Tuesday by the night crew.", "utf-8")
+    settings = postgres_settings(tmp_path, fresh_database(postgres))
+    job, _ = enqueue(settings, embedder)
+    url = settings.database_url.get_secret_value()  # type: ignore[union-attr]
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+        _kill_mid_file(settings, url, tmp_path / f"victim{attempt}.log")
+        with psycopg.connect(url) as conn:  # counted, though the claim itself was rolled back
+            counted = conn.execute("SELECT name, attempts FROM rag_job_attempts").fetchall()
+        assert counted == [("a-station-log.txt", attempt)]
+        figures = _progress(settings)
+        assert (figures["pending"], figures["done"]) == (2, 0), figures
+    assert Worker(settings, embedder).run(until_idle=True) == 3  # gives up on it, reads the note, finalizes
+    figures = _progress(settings)
+    assert (figures["job"], figures["state"], figures["done"], figures["failed"]) == (job, "done", 1, 1)
+    failure = figures["failures"][0]
+    assert failure["name"] == "a-station-log.txt" and "stopped while reading it 3 times" in failure["reason"]
+    assert [d.name for d in _content(settings).documents] == ["b-note.txt"]
+    with psycopg.connect(url) as conn:  # the counts go with the job's staged results
+        assert conn.execute("SELECT count(*) FROM rag_job_attempts").fetchone() == (0,)
+
+
+def test_a_file_whose_reading_raises_is_failed_with_the_reason_and_the_job_goes_on(
+    tmp_path: Path, postgres, embedder, monkeypatch, caplog
+) -> None:
+    import rag_service.ingest_jobs as ingest_jobs
+
+    settings = postgres_settings(tmp_path, fresh_database(postgres))
+    (settings.seeds_dir / "station-log.txt").write_text(LONG[:2000], encoding="utf-8")
+    real = ingest_jobs.process
+
+    def buggy(file, *args):  # a parser's bug on one file, as a worker would meet it
+        if file.name == "station-log.txt":
+            raise ZeroDivisionError("division by zero in a parser")
+        return real(file, *args)
+
+    monkeypatch.setattr(ingest_jobs, "process", buggy)
+    enqueue(settings, embedder)
+    assert Worker(settings, embedder).run(until_idle=True) == 4
+    figures = _progress(settings)
+    assert (figures["state"], figures["done"], figures["failed"]) == ("done", 2, 1), figures
+    assert figures["failures"] == [
+        {
+            "name": "station-log.txt",
+            "reason": "station-log.txt: reading it failed (ZeroDivisionError); see the worker's log",
+        }
+    ]
+    assert "division by zero in a parser" in caplog.text  # the traceback went to the log
+    assert "station-log.txt" not in [d.name for d in _content(settings).documents]
+
+
 def test_a_worker_rides_out_a_database_restart_mid_file(tmp_path: Path, embedder) -> None:
     server = LocalPostgres.create()
     try:

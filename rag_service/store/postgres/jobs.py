@@ -6,8 +6,11 @@ SKIP LOCKED`` and keeps that transaction open while it works: no other worker ge
 worker dies its connection goes, the server rolls the transaction back and the file is pending again
 for the next worker. Its result (the extracted document, its vectors by text key, or why the file could
 not be read) is written and the file marked done in that same transaction, so a file is done exactly
-once. When no file is pending, one process finalizes the job (``claim_finalizing`` locks the job row
-the same way) and writes the version from the staged results.
+once. A worker that dies (killed, out of memory, crashed in a parser) rolls its claim back with it, so
+each claim is also counted in ``rag_job_attempts`` on a second connection that commits at once
+(``count_attempt``): the worker that finds a file claimed ``MAX_ATTEMPTS`` times already records it as
+failed instead of reading it again. When no file is pending, one process finalizes the job
+(``claim_finalizing`` locks the job row the same way) and writes the version from the staged results.
 
 Nothing here knows documents or models: rows in, rows out (``ingest_jobs`` does the work).
 """
@@ -25,6 +28,10 @@ from psycopg.types.json import Jsonb
 
 from rag_service.store.changes import NewFile
 
+MAX_ATTEMPTS = 3
+"""Claims of one file before it is recorded as failed rather than read again: one worker killed by an
+operator or a database restart mid-file is retried, a file that takes every worker down is not."""
+
 
 @dataclass(frozen=True)
 class JobFile:
@@ -36,6 +43,8 @@ class JobFile:
     sha256: str
     content: bytes | None
     sidecar: bytes | None
+    attempts: int = 0
+    """Claims of this file that began before this one (and ended without recording a result)."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,9 @@ def claim(conn: psycopg.Connection[Any], settings: dict[str, Any]) -> Iterator[J
     (commit on success; an exception or a dead connection rolls back and frees it); None when none."""
     with conn.transaction():
         row = conn.execute(
-            "SELECT f.job_id, j.collection, f.name, f.sha256, f.content, f.sidecar "
-            "FROM rag_job_files f JOIN rag_jobs j ON j.id = f.job_id "
+            "SELECT f.job_id, j.collection, f.name, f.sha256, f.content, f.sidecar, "
+            "coalesce(a.attempts, 0) FROM rag_job_files f JOIN rag_jobs j ON j.id = f.job_id "
+            "LEFT JOIN rag_job_attempts a ON a.job_id = f.job_id AND a.name = f.name "
             "WHERE f.state = 'pending' AND j.state = 'running' AND j.settings = %s "
             "ORDER BY f.job_id, f.name LIMIT 1 FOR UPDATE OF f SKIP LOCKED",
             (Jsonb(settings),),
@@ -92,8 +102,18 @@ def claim(conn: psycopg.Connection[Any], settings: dict[str, Any]) -> Iterator[J
         if row is None:
             yield None
             return
-        job_id, collection, name, sha, content, sidecar = row
-        yield JobFile(int(job_id), collection, name, sha, _bytes(content), _bytes(sidecar))
+        job_id, collection, name, sha, content, sidecar, attempts = row
+        yield JobFile(int(job_id), collection, name, sha, _bytes(content), _bytes(sidecar), int(attempts))
+
+
+def count_attempt(tally: psycopg.Connection[Any], file: JobFile) -> None:
+    """Count a claim of ``file`` on ``tally``, an autocommit connection other than the claim's: the
+    count must outlive the claim's transaction, which a dying worker takes with it."""
+    tally.execute(
+        "INSERT INTO rag_job_attempts (job_id, name, attempts) VALUES (%s, %s, 1) "
+        "ON CONFLICT (job_id, name) DO UPDATE SET attempts = rag_job_attempts.attempts + 1",
+        (file.job_id, file.name),
+    )
 
 
 def finish(conn: psycopg.Connection[Any], file: JobFile, result: FileResult, worker: str) -> None:
@@ -158,51 +178,46 @@ def close(conn: psycopg.Connection[Any], job_id: int, version: str | None, error
         "sidecar = NULL WHERE job_id = %s",
         (job_id,),
     )
+    conn.execute("DELETE FROM rag_job_attempts WHERE job_id = %s", (job_id,))
 
 
 def progress(
     conn: psycopg.Connection[Any], collection: str, job_id: int | None = None
 ) -> dict[str, Any] | None:
     """The collection's latest job (or ``job_id``) as figures: files by state, chunks, rate, failures,
-    and the workers connected now (by their application name)."""
-    job = conn.execute(
-        "SELECT id, state, version, error, extract(epoch FROM coalesce(finished_at, now()) - created_at) "
-        "FROM rag_jobs WHERE collection = %s AND (%s::bigint IS NULL OR id = %s) ORDER BY id DESC LIMIT 1",
+    and the workers connected now (by their application name). One statement: ``/api/health`` asks it
+    on every probe."""
+    row = conn.execute(
+        "SELECT j.id, j.state, j.version, j.error, "
+        "extract(epoch FROM coalesce(j.finished_at, now()) - j.created_at), f.*, "
+        "(SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'rag-service worker%%') "
+        "FROM rag_jobs j CROSS JOIN LATERAL ("
+        " SELECT count(*), count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'),"
+        " count(*) FILTER (WHERE state = 'pending'), coalesce(sum(chunks), 0),"
+        " coalesce(jsonb_agg(jsonb_build_object('name', name, 'reason', reason) ORDER BY name)"
+        "  FILTER (WHERE state = 'failed'), '[]')"
+        " FROM rag_job_files WHERE job_id = j.id) f "
+        "WHERE j.collection = %s AND (%s::bigint IS NULL OR j.id = %s) ORDER BY j.id DESC LIMIT 1",
         (collection, job_id, job_id),
     ).fetchone()
-    if job is None:
+    if row is None:
         return None
-    counts = dict(
-        conn.execute(
-            "SELECT state, count(*) FROM rag_job_files WHERE job_id = %s GROUP BY state", (job[0],)
-        ).fetchall()
-    )
-    chunks = conn.execute(
-        "SELECT coalesce(sum(chunks), 0) FROM rag_job_files WHERE job_id = %s", (job[0],)
-    ).fetchone()
-    failures = conn.execute(
-        "SELECT name, reason FROM rag_job_files WHERE job_id = %s AND state = 'failed' ORDER BY name",
-        (job[0],),
-    ).fetchall()
-    workers = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'rag-service worker%%'"
-    ).fetchone()
-    seconds = float(job[4])
-    done_chunks = int(chunks[0]) if chunks else 0
+    job, state, version, error, seconds, files, done, failed, pending, chunks, failures, workers = row
+    seconds, chunks = float(seconds), int(chunks)
     return {
-        "job": int(job[0]),
-        "state": job[1],
-        "files": sum(counts.values()),
-        "done": int(counts.get("done", 0)),
-        "failed": int(counts.get("failed", 0)),
-        "pending": int(counts.get("pending", 0)),
-        "chunks": done_chunks,
+        "job": int(job),
+        "state": state,
+        "files": int(files),
+        "done": int(done),
+        "failed": int(failed),
+        "pending": int(pending),
+        "chunks": chunks,
         "seconds": round(seconds, 1),
-        "chunks_per_second": round(done_chunks / seconds, 1) if seconds > 0 else 0.0,
-        "failures": [{"name": n, "reason": r} for n, r in failures],
-        "workers": int(workers[0]) if workers else 0,
-        "version": job[2],
-        "error": job[3],
+        "chunks_per_second": round(chunks / seconds, 1) if seconds > 0 else 0.0,
+        "failures": list(failures),
+        "workers": int(workers),
+        "version": version,
+        "error": error,
     }
 
 

@@ -13,6 +13,7 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_terms       version_id, term, df
     rag_jobs        id, collection, settings, state, version, error (ingest jobs: ``jobs``)
     rag_job_files   job_id, name, sha256, state, worker, reason, document, keys, vectors, chunks
+    rag_job_attempts job_id, name, attempts (claims that began, committed apart from the claim)
     rag_files       collection, name, content bytea, sha256, size, pdf, sidecar bytea (not partitioned:
                     the documents of a collection, which its versions are built from)
 
@@ -136,6 +137,14 @@ STEPS: tuple[str, ...] = (
     );
     CREATE INDEX rag_job_files_pending ON rag_job_files (job_id, name) WHERE state = 'pending';
     ALTER TABLE rag_job_files ALTER COLUMN content SET STORAGE EXTERNAL;
+    """,
+    # 7: claims of each job file, counted by a second connection that commits at once (``jobs``): the
+    # claim itself rolls back when its worker dies, so a file that kills every worker reading it would
+    # otherwise be claimed again forever. No foreign key: checking one would wait on the claim's lock.
+    """
+    CREATE TABLE rag_job_attempts (
+        job_id bigint NOT NULL, name text NOT NULL, attempts int NOT NULL, PRIMARY KEY (job_id, name)
+    );
     """,
 )
 SCHEMA_VERSION = len(STEPS)

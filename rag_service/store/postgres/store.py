@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import orjson
 import psycopg
 from psycopg import sql
 
@@ -33,22 +32,15 @@ from rag_service.errors import IndexMismatchError, IndexMissingError, StoreUnava
 from rag_service.retrieval.hybrid import Retriever
 from rag_service.retrieval.lexical import LexicalIndex
 from rag_service.store.changes import FileChanges, NewFile
-from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
-from rag_service.store.postgres import copy, lexicon
 from rag_service.store.postgres import files as stored_files
+from rag_service.store.postgres import lexicon, reading
 from rag_service.store.postgres.database import Database, where
 from rag_service.store.postgres.files import StoredFile
 from rag_service.store.postgres.lexicon import Lexicon
 from rag_service.store.postgres.schema import DATA_TABLES, partition
 from rag_service.store.postgres.search import SqlRetriever
-from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.postgres.write import digest, insert_version, point_at, write_partitions
-from rag_service.store.records import (
-    chunk_from,
-    document_from,
-    sentence_from,
-)
 
 WRITER_LOCK = 7_261_002
 """First advisory lock key of ``writer()`` (the second is the collection's hash): one ingest of a
@@ -139,49 +131,15 @@ class PostgresStore:
 
     def _load(self, conn: psycopg.Connection[Any], wanted: IndexSettings | None) -> LoadedIndex:
         version_id, name, manifest_text = self._caught_up(conn)
-        manifest = Manifest.from_record(orjson.loads(manifest_text), self.where)
-        if wanted is not None:
-            problem = manifest.settings.difference(wanted, serving_only=True)
-            if problem:
-                raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
-        dimension = manifest.settings.dimension
-        try:
-            content = IndexContent(
-                tuple(
-                    document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))
-                ),
-                tuple(chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))),
-                tuple(
-                    sentence_from(r) for r in copy.read_records(conn, partition("rag_sentences", version_id))
-                ),
-                *self._vectors(conn, version_id, dimension),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise IndexMismatchError(
-                f"index version {name} cannot be read ({type(exc).__name__}): {RERUN}"
-            ) from exc
-        problem = inconsistency(manifest, content)
-        if problem:
-            raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
+        whole = self._reads_primary() or not self.vector_cache  # an ingest reuses every vector
+
+        def vectors(version: int, dimension: int) -> list[Any]:
+            return reading.vectors(conn, self.database, version, dimension, 0 if whole else self.vector_cache)
+
+        index = reading.version(conn, version_id, name, manifest_text, wanted, self.where, vectors)
         self._ids[name] = version_id
         self._lexicons[name] = lexicon.load(conn, version_id)
-        return LoadedIndex(content, None, manifest, name)
-
-    def _vectors(self, conn: psycopg.Connection[Any], version_id: int, dimension: int) -> list[Any]:
-        """The version's chunk, sentence and window vectors: read whole inside ``writer()`` (an ingest
-        reuses them all) or with ``vector_cache`` 0, else fetched as answers need them."""
-        tables = [partition(t, version_id) for t in ("rag_chunks", "rag_sentences", "rag_windows")]
-        if self._reads_primary() or not self.vector_cache:
-            return [copy.read_vectors(conn, table, dimension) for table in tables]
-        counts = conn.execute(
-            sql.SQL(" UNION ALL ").join(
-                sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(t)) for t in tables
-            )
-        ).fetchall()
-        return [  # a sentence's neighbours are scored with it: read two either side along
-            RowVectors(self.database.read, table, int(rows), dimension, self.vector_cache, around)
-            for table, (rows,), around in zip(tables, counts, (0, 2, 0), strict=True)
-        ]
+        return index
 
     def write(
         self,
@@ -232,6 +190,10 @@ class PostgresStore:
         """Delete every version of this collection and its current pointer (the collection is deleted)."""
         with self.database.connection(write=True) as conn, conn.transaction():
             conn.execute("DELETE FROM rag_current WHERE collection = %s", (self.collection,))
+            conn.execute(
+                "DELETE FROM rag_job_attempts a USING rag_jobs j WHERE a.job_id = j.id AND j.collection = %s",
+                (self.collection,),
+            )
             conn.execute("DELETE FROM rag_jobs WHERE collection = %s", (self.collection,))  # and their files
             stored_files.drop(conn, self.collection)
             rows = conn.execute("SELECT id FROM rag_versions WHERE collection = %s", (self.collection,))
@@ -255,27 +217,12 @@ class PostgresStore:
     def document_hashes(self, wanted: IndexSettings) -> dict[str, str]:
         """Name -> source hash of each document of the current version, when it was built with
         ``wanted`` (else, or with no readable version, nothing is up to date: {}); reads no vector."""
-
-        def read(conn: psycopg.Connection[Any]) -> dict[str, str]:
+        with self.database.connection(write=True) as conn:
             try:
-                version_id, _, manifest_text = self._current(conn)
+                current = self._current(conn)
             except IndexMissingError:
                 return {}
-            try:
-                settings = Manifest.from_record(orjson.loads(manifest_text), self.where).settings
-            except IndexMismatchError:
-                return {}
-            if settings.difference(wanted) is not None:
-                return {}
-            rows = conn.execute(
-                sql.SQL("SELECT name, record->>'sha256' FROM {}").format(
-                    sql.Identifier(partition("rag_documents", version_id))
-                )
-            )
-            return {name: sha for name, sha in rows}
-
-        with self.database.connection(write=True) as conn:
-            return read(conn)
+            return reading.document_hashes(conn, current, wanted, self.where)
 
     def stored_sidecar(self, name: str) -> bytes | None:
         """The metadata sidecar stored with document file ``name``; None when it has none."""

@@ -1,0 +1,96 @@
+"""Reading one stored version of a collection back (``PostgresStore.load``): its records, its vectors
+whole or on demand, and the documents' hashes alone.
+
+Kept apart from ``store`` (which decides *which* version to read, waits for a lagging replica and
+retries a version retired under it) because this half only turns a version's partitions into values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from rag_service.errors import IndexMismatchError
+from rag_service.store.checks import inconsistency
+from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
+from rag_service.store.postgres import copy
+from rag_service.store.postgres.database import Database
+from rag_service.store.postgres.schema import partition
+from rag_service.store.postgres.vectors import RowVectors
+from rag_service.store.records import chunk_from, document_from, sentence_from
+
+RERUN = "re-run `rag-service ingest` to rebuild it"
+
+
+def version(
+    conn: psycopg.Connection[Any],
+    version_id: int,
+    name: str,
+    manifest_text: str,
+    wanted: IndexSettings | None,
+    where: str,
+    vectors: Callable[[int, int], list[Any]],
+) -> LoadedIndex:
+    """Version ``version_id`` (``name``) as a ``LoadedIndex``, its vectors from ``vectors(version_id,
+    dimension)``; refused when built for another model than ``wanted`` or damaged."""
+    manifest = Manifest.from_record(orjson.loads(manifest_text), where)
+    if wanted is not None:
+        problem = manifest.settings.difference(wanted, serving_only=True)
+        if problem:
+            raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
+    try:
+        content = IndexContent(
+            tuple(document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))),
+            tuple(chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))),
+            tuple(sentence_from(r) for r in copy.read_records(conn, partition("rag_sentences", version_id))),
+            *vectors(version_id, manifest.settings.dimension),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = f"index version {name} cannot be read ({type(exc).__name__}): {RERUN}"
+        raise IndexMismatchError(reason) from exc
+    problem = inconsistency(manifest, content)
+    if problem:
+        raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
+    return LoadedIndex(content, None, manifest, name)
+
+
+def vectors(
+    conn: psycopg.Connection[Any], database: Database, version_id: int, dimension: int, cache: int
+) -> list[Any]:
+    """The version's chunk, sentence and window vectors: read whole with ``cache`` 0, else fetched as
+    answers need them through ``database``, ``cache`` rows of each kind kept (``RowVectors``)."""
+    tables = [partition(t, version_id) for t in ("rag_chunks", "rag_sentences", "rag_windows")]
+    if not cache:
+        return [copy.read_vectors(conn, table, dimension) for table in tables]
+    count = sql.SQL("(SELECT count(*) FROM {})")
+    counts = conn.execute(
+        sql.SQL(" UNION ALL ").join(count.format(sql.Identifier(t)) for t in tables)
+    ).fetchall()
+    return [  # a sentence's neighbours are scored with it: read two either side along
+        RowVectors(database.read, table, int(rows), dimension, cache, around)
+        for table, (rows,), around in zip(tables, counts, (0, 2, 0), strict=True)
+    ]
+
+
+def document_hashes(
+    conn: psycopg.Connection[Any], current: tuple[int, str, str], wanted: IndexSettings, where: str
+) -> dict[str, str]:
+    """Name -> source hash of each document of version ``current`` (id, name, manifest) when it was
+    built with ``wanted``; {} otherwise (nothing of it can be reused)."""
+    version_id, _, manifest_text = current
+    try:
+        settings = Manifest.from_record(orjson.loads(manifest_text), where).settings
+    except IndexMismatchError:
+        return {}
+    if settings.difference(wanted) is not None:
+        return {}
+    rows = conn.execute(
+        sql.SQL("SELECT name, record->>'sha256' FROM {}").format(
+            sql.Identifier(partition("rag_documents", version_id))
+        )
+    )
+    return {name: sha for name, sha in rows}
