@@ -166,3 +166,15 @@ def test_every_answer_carries_its_answerability_and_declines_below_the_threshold
         assert answer.answerability is not None and 0.0 <= answer.answerability <= 1.0
         # Below the threshold the model declines; above it, only a rule can, and it says why in a note.
         assert answer.not_found == (answer.answerability < threshold or bool(answer.notes)), answer.notes
+
+
+def test_origin_balance_weighs_each_question_or_each_origin_the_same() -> None:
+    rows = _rows(30, separable=True)
+    small = [training.Row("small", r.id, r.answerable, r.cited_gold, r.features) for r in rows[:10]]
+    mixed = rows + small
+    per_question = training.origin_weights(mixed, 0.0)
+    per_origin = training.origin_weights(mixed, 1.0)
+    assert np.allclose(per_question, 1.0)
+    assert per_origin[:30].sum() == pytest.approx(per_origin[30:].sum())  # 30 rows weigh what 10 do
+    _, figures = training.cross_validate(mixed, 1.0)
+    assert figures["by_origin"]["small"]["questions"] == 10 and figures["by_origin"]["synthetic"]["auc"] > 0.9

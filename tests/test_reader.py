@@ -178,3 +178,20 @@ def test_the_reader_reads_a_sentence_after_its_heading() -> None:
         "How much did the observatory spend in 2017?", np.array([0, 1]), np.array([1.0, 0.9])
     )
     assert logits[1] > logits[0] + 0.3, logits
+
+
+def test_the_held_out_articles_read_as_a_qa_set_with_each_paragraph_a_passage(tmp_path: Path) -> None:
+    from rag_service.evaluation.qa import load_qa
+
+    path = tmp_path / "dev-v2.0.json"
+    path.write_text(json.dumps(SQUAD))
+    files, questions = load_qa(path)
+    held = validation_articles([a["title"].replace("_", " ") for a in SQUAD["data"]])  # as training does
+    assert len(held) == 3 and [name for name, _ in files] == [
+        f"{title.replace(' ', '_')}_0.txt" for title in sorted(held, key=lambda t: int(t.split()[1]))
+    ]
+    assert files[0][1].startswith(files[0][0].removesuffix("_0.txt").replace("_", " ") + "\n\nThe bridge")
+    assert len(questions) == 6 and [q.answerable for q in questions[:2]] == [True, False]
+    assert questions[0].gold == (files[0][0],) and questions[0].answers == ("1932",)
+    assert questions[1].gold == () and questions[1].answers == ()
+    assert len(load_qa(path, limit=4)[1]) == 4

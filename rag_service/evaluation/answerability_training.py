@@ -83,8 +83,9 @@ def clapnq_rows(folder: Path, settings: Settings, embedder: Embedder, reader: An
 
     files, questions = load_qa(folder)
     asked = [(q.id, q.question, q.answerable, q.gold) for q in questions]
+    origin = folder.name if folder.is_dir() else f"{folder.stem} held-out articles"  # SQuAD's file
     with corpus_pipeline(files, settings, embedder, progress=False) as pipeline:
-        return collect(pipeline, asked, folder.name, reader)
+        return collect(pipeline, asked, origin, reader)
 
 
 def seed_rows(cases_path: Path, settings: Settings, embedder: Embedder, reader: Any = None) -> list[Row]:
@@ -103,14 +104,14 @@ def seed_rows(cases_path: Path, settings: Settings, embedder: Embedder, reader: 
         return collect(pipeline, asked, cases_path.stem, reader)
 
 
-def origin_weights(rows: list[Row]) -> np.ndarray:
+def origin_weights(rows: list[Row], balance: float = ORIGIN_BALANCE) -> np.ndarray:
     """Each origin weighs the same in the fit, however many questions it has: the seeds' 41 questions
     are a different kind of corpus (long documents, near-topic questions), not noise to outvote."""
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.origin] = counts.get(r.origin, 0) + 1
     weights = np.array([len(rows) / (len(counts) * counts[r.origin]) for r in rows])
-    return weights**ORIGIN_BALANCE
+    return weights**balance
 
 
 def feature_names(rows: list[Row]) -> list[str]:
@@ -183,12 +184,12 @@ def _folds(y: np.ndarray) -> np.ndarray:
     return fold
 
 
-def cross_validate(rows: list[Row]) -> tuple[np.ndarray, dict[str, Any]]:
+def cross_validate(rows: list[Row], balance: float = ORIGIN_BALANCE) -> tuple[np.ndarray, dict[str, Any]]:
     """Out-of-fold probabilities, and per operating point and origin the out-of-fold figures."""
     from sklearn.metrics import roc_auc_score
 
     x, y, gold = _matrix(rows)
-    weights = origin_weights(rows)
+    weights = origin_weights(rows, balance)
     fold = _folds(y)
     prob = np.zeros(len(rows))
     decisions = {point: np.zeros(len(rows)) for point in OPERATING_POINTS}
@@ -207,20 +208,22 @@ def cross_validate(rows: list[Row]) -> tuple[np.ndarray, dict[str, Any]]:
             point: rates(decisions[point][mask], y[mask], gold[mask], 0.0) for point in OPERATING_POINTS
         }
         figures["by_origin"][origin]["questions"] = int(mask.sum())
+        if 0 < y[mask].sum() < mask.sum():
+            figures["by_origin"][origin]["auc"] = float(roc_auc_score(y[mask], prob[mask]))
         figures["by_origin"][origin]["reachable_answered_gold"] = float(np.mean(gold[mask][y[mask]]))
     return prob, figures
 
 
-def train(rows: list[Row]) -> dict[str, Any]:
+def train(rows: list[Row], balance: float = ORIGIN_BALANCE) -> dict[str, Any]:
     x, y, gold = _matrix(rows)
-    prob, figures = cross_validate(rows)
+    prob, figures = cross_validate(rows, balance)
     curve = [
         {"threshold": round(float(t), 2), **rates(prob, y, gold, float(t))}
         for t in np.arange(0.05, 1.0, 0.05)
     ]
     return {
         "version": MODEL_VERSION,
-        "model": _fit(x, y, origin_weights(rows), feature_names(rows)),
+        "model": _fit(x, y, origin_weights(rows, balance), feature_names(rows)),
         "thresholds": choose_thresholds(prob, y, gold),
         "cross_validation": figures,
         "trade_off": curve,

@@ -76,7 +76,13 @@ def file_name(passage_id: str) -> str:
 
 
 def load_qa(folder: Path, limit: int | None = None) -> tuple[list[tuple[str, str]], list[QAQuestion]]:
-    """``(file name, file text)`` for every passage, and the questions (the first ``limit`` of them)."""
+    """``(file name, file text)`` for every passage, and the questions (the first ``limit`` of them).
+    ``folder`` may also be SQuAD 2.0's JSON file: its articles the reader never trained on."""
+    if folder.is_file() and folder.suffix == ".json":
+        from rag_service.reader.data import heldout_qa
+
+        files, held = heldout_qa(folder)
+        return files, held[:limit] if limit else held
     corpus, questions = folder / "corpus.jsonl", folder / "questions.jsonl"
     if not corpus.is_file() or not questions.is_file():
         raise InvalidRequestError(

@@ -25,7 +25,10 @@ ROWS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "folder", type=Path, help="corpus.jsonl + questions.jsonl, e.g. ../shared/benchmarks/clapnq"
+        "folder",
+        type=Path,
+        help="corpus.jsonl + questions.jsonl, e.g. ../shared/benchmarks/clapnq; or SQuAD 2.0's "
+        "dev-v2.0.json: the articles the reader never trained on",
     )
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--out", type=Path, default=Path("eval/results"), help="folder for the reports")

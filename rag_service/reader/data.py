@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,3 +155,29 @@ def digest(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def heldout_qa(path: Path) -> tuple[list[tuple[str, str]], list[Any]]:
+    """The SQuAD articles the reader never trains on (``validation_articles``), in ``evaluation.qa``'s
+    form: each paragraph a passage file (title line, blank line, text), each question with its own
+    paragraph as gold when answerable. Near-topic unanswerable questions over Wikipedia that neither the
+    reader nor, by default, the gate was fitted on (``rag-service eval-qa dev-v2.0.json``)."""
+    from rag_service.evaluation.qa import QAQuestion, file_name
+
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    held = validation_articles([a["title"].replace("_", " ") for a in data])
+    files: list[tuple[str, str]] = []
+    questions: list[Any] = []
+    for article in data:
+        title = article["title"].replace("_", " ")
+        if title not in held:
+            continue
+        for n, paragraph in enumerate(article["paragraphs"]):
+            name = file_name(f"{article['title']}_{n}")
+            files.append((name, f"{title}\n\n{paragraph['context']}"))
+            for qa in paragraph["qas"]:
+                answerable = not qa["is_impossible"]
+                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+                gold = (name,) if answerable else ()
+                questions.append(QAQuestion(str(qa["id"]), qa["question"], answerable, gold, answers))
+    return files, questions
