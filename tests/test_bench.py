@@ -106,3 +106,23 @@ def test_a_request_crossing_a_keep_alive_close_is_sent_again_not_counted_lost() 
     assert clean.errors == 0 and clean.statuses["200"] == 20 and clean.resent >= 1
     broken = asyncio.run(scenario(cut_midway=True))
     assert broken.errors == 20 and broken.statuses["200"] == 0
+
+
+def test_the_startup_section_measures_the_answerer_over_a_growing_collection(tmp_path: Path) -> None:
+    from rag_service.bench.report import Report
+    from rag_service.bench.startup import run_startup
+
+    sentences = [
+        f"Module {n} of the station was inspected by crew member {n % 5} on the night shift."
+        for n in range(60)
+    ]
+    report = Report()
+    run_startup(report, tmp_path, sentences, 6, (1, 3))
+    text = report.markdown("")
+    rows = [
+        line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()
+    ]
+    assert len(rows) == 2, text
+    (one, three) = [[float(cell.strip().replace(",", "")) for cell in row] for row in rows]
+    assert three[0] == 3 * one[0] and three[1] == 3 * one[1]  # chunks and sentences, copied three times
+    assert three[4] >= 0 and three[5] > 100  # a build time, and a real process's RSS

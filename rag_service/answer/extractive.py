@@ -115,8 +115,8 @@ class ExtractiveAnswerer:
         self._writer = ExtractWriter(index, self._companions)
         self._neighbours = neighbour_rows(index, lines.title | lines.short | lines.caption)
         self._heading_rows, labels = innermost_headings(index)
-        by_label: dict[str, frozenset[str]] = {}
-        heading_terms = [by_label.setdefault(label, frozenset(terms(label))) for label in labels]
+        by_label = {label: frozenset(terms(label)) for label in set(labels)}  # a few labels, many rows
+        heading_terms = [by_label[label] for label in labels]
         self._scorer = SentenceScorer(index, terms, self.stats, lines, heading_terms)
         self.voices = Voices(index, terms, self.stats)
         self._selector = SentenceSelector(index, terms, self.stats)

@@ -64,6 +64,8 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
         name: {r.start for r in doc.structure.headings} | {t.start for t in doc.structure.tables if t.label}
         for name, doc in documents.items()
     }
+    line: tuple[str, int] | None = None  # the line the previous sentence was on, and whether it is a caption
+    on_caption = False
     for row, s in enumerate(sentences):
         if s.start in labelled[s.source]:
             title_line[row] = True
@@ -74,11 +76,15 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
         line_end = line_end if line_end >= 0 else len(text)
         own_line = not text[line_start : s.start].strip() and not text[s.end : line_end].strip()
         unpunctuated = not _SENTENCE_END.search(s.text)  # a one-sentence file's title is its sentence
-        caption[row] = bool(CAPTION.search(text[line_start:line_end]))
+        if line != (s.source, line_start):  # a paragraph is one line of many sentences: search it once
+            line, on_caption = (s.source, line_start), bool(CAPTION.search(text[line_start:line_end]))
+        caption[row] = on_caption
         title_line[row] = unpunctuated and repeats_title(s.text, s.title)
         # A line ending in ":" introduces what follows (a list, a command), it is no heading.
         short_line[row] = own_line and unpunctuated and not s.text.endswith(":") and len(s.text.split()) <= 12
-    headline = short_line & np.array([title_case(s.text) for s in sentences], dtype=bool)
+    headline = np.zeros(len(sentences), dtype=bool)
+    for short in np.flatnonzero(short_line):  # only a short line can be a headline: most rows are not
+        headline[short] = title_case(sentences[int(short)].text)
     question = np.array([bool(_QUESTION.search(s.text)) for s in sentences], dtype=bool)
     return LineKinds(title_line, short_line, caption, headline, question)
 

@@ -7,17 +7,21 @@ that no sentence contains is the strongest sign the documents do not say it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from rag_service.store.model import LoadedIndex
 
 NAME_PREFIX = 5
+ROW_CACHE = 20_000
+"""Sentences whose word sets are kept (about 1.4 KB each). Kept for every sentence, they were most of a
+replica's memory: 123 MB at 85,000 sentences, growing with the collection; an answer reads a few hundred."""
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 """A run of capitalised words that does not start the question or one of its sentences."""
 _JOINED = re.compile(r"^(?:\s*,\s*|\s*,?\s+(?:and|or|vs\.?|versus|compared (?:to|with))\s+)$", re.I)
@@ -45,12 +49,15 @@ class TermStats:
             d.name: frozenset(terms(" ".join(filter(None, (d.meta.author, d.meta.publisher)))))
             for d in content.documents
         }
-        own = [frozenset(terms(s.text)) for s in content.sentences]
-        self.idf = _idf(own)  # rarity is judged on the words actually written
-        self.own_terms = own
+        sentences = content.sentences
+        self.idf = _idf(frozenset(terms(s.text)) for s in sentences)  # rarity: the words actually written
+        self.own_terms = RowTerms(lambda row: frozenset(terms(sentences[row].text)), len(sentences))
         """The words each sentence itself writes (what two sentences repeating each other share)."""
-        self.sentence_terms = [t | speaker[s.source] for t, s in zip(own, content.sentences, strict=True)]
-        self.unseen = math.log(1 + len(own))
+        self.sentence_terms = RowTerms(
+            lambda row: self.own_terms[row] | speaker[sentences[row].source], len(sentences)
+        )
+        """Its own words and its document's author's and publisher's."""
+        self.unseen = math.log(1 + len(sentences))
         """The weight of a word no sentence contains: the highest any word can have."""
         self._prefixes = frozenset(t[:NAME_PREFIX] for t in self.idf)
 
@@ -96,9 +103,28 @@ class TermStats:
         return sum(w for t, w in weights.items() if t not in self.idf) / total if total else 0.0
 
 
-def _idf(term_sets: list[frozenset[str]]) -> dict[str, float]:
+class RowTerms:
+    """A sentence row's word set, made when asked and kept for the ``ROW_CACHE`` most recent rows."""
+
+    def __init__(self, make: Callable[[int], frozenset[str]], rows: int) -> None:
+        self._rows = rows
+        self._make = functools.lru_cache(maxsize=ROW_CACHE)(make)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, row: int) -> frozenset[str]:
+        row = int(row)
+        if not 0 <= row < self._rows:
+            raise IndexError(row)
+        return self._make(row)
+
+
+def _idf(term_sets: Iterable[frozenset[str]]) -> dict[str, float]:
+    """Each word's IDF over the sentences; the sets are counted one at a time, none kept."""
     counts: Counter[str] = Counter()
+    n = 0
     for terms in term_sets:
         counts.update(terms)
-    n = len(term_sets)
+        n += 1
     return {term: math.log(1 + n / df) for term, df in counts.items()}

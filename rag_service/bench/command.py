@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["documents", "postgres", "reader", "collections", "workers", "replicas"],
+        choices=["documents", "postgres", "reader", "collections", "workers", "replicas", "startup"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             run_documents(report, ingest_sections.bench_sentences(settings, None), Path(tmp), args.pdf_pages)
         return 0
-    if args.only in ("collections", "replicas", "workers"):
+    if args.only in ("collections", "replicas", "workers", "startup"):
         return _one_section(args, settings)
     if args.only == "reader":
         import tempfile
@@ -108,8 +108,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _one_section(args: argparse.Namespace, settings: Settings) -> int:
-    """``--only collections|replicas|workers``: one section over synthetic pages of the seeds' sentences,
-    printed, and saved only when ``--out`` names another file than the full report's."""
+    """``--only collections|replicas|workers|startup``: one section over synthetic pages of the seeds'
+    sentences, printed, and saved only when ``--out`` names another file than the full report's."""
     import tempfile
 
     from rag_service.bench import ingest_sections
@@ -126,6 +126,10 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
             run_collections(report, settings, Path(tmp), args.runs, sentences, *pages)
         elif args.only == "replicas":
             run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs)
+        elif args.only == "startup":
+            from rag_service.bench.startup import COPIES, run_startup
+
+            run_startup(report, Path(tmp), sentences, args.worker_pages, COPIES)
         else:
             run_workers(report, settings, Path(tmp), sentences, args.worker_pages, (1, 2, 3))
     command = f"rag-service bench --only {args.only}"
