@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from rag_service.retrieval.lexical import content_terms
 from rag_service.store.model import LoadedIndex
 
 NAME_PREFIX = 5
@@ -50,7 +51,11 @@ class TermStats:
             for d in content.documents
         }
         sentences = content.sentences
-        self.idf = _idf(frozenset(terms(s.text)) for s in sentences)  # rarity: the words actually written
+        counted = index.sentence_df if terms is content_terms else None  # counted at ingest, with these
+        if counted is None:
+            counted = sentence_frequencies([s.text for s in sentences], terms)
+        self.idf = {t: math.log(1 + len(sentences) / df) for t, df in counted.items()}
+        """Rarity is judged on the words the sentences actually write."""
         self.own_terms = RowTerms(lambda row: frozenset(terms(sentences[row].text)), len(sentences))
         """The words each sentence itself writes (what two sentences repeating each other share)."""
         self.sentence_terms = RowTerms(
@@ -120,11 +125,17 @@ class RowTerms:
         return self._make(row)
 
 
-def _idf(term_sets: Iterable[frozenset[str]]) -> dict[str, float]:
-    """Each word's IDF over the sentences; the sets are counted one at a time, none kept."""
+DF_TERMS = "content_terms/1"
+"""Names the word list ``sentence_frequencies`` counts by default (``content_terms``); a store keeps it
+with its counts, and counts under another name are not used. Change it when ``content_terms`` changes."""
+
+
+def sentence_frequencies(
+    texts: Iterable[str], terms: Callable[[str], list[str]] = content_terms
+) -> dict[str, int]:
+    """How many of ``texts`` hold each word; one text's words at a time, none kept. A store may count
+    them at ingest (``LoadedIndex.sentence_df``) so that loading need not read every sentence."""
     counts: Counter[str] = Counter()
-    n = 0
-    for terms in term_sets:
-        counts.update(terms)
-        n += 1
-    return {term: math.log(1 + n / df) for term, df in counts.items()}
+    for text in texts:
+        counts.update(frozenset(terms(text)))
+    return dict(counts)

@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="synthetic pages for each queued-ingest run (--only workers) and each replica (--only replicas)",
     )
     parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="--only replicas: serve the ingested pages copied this many times (other names, noisy vectors)",
+    )
+    parser.add_argument(
         "--only",
         choices=["documents", "postgres", "reader", "collections", "workers", "replicas", "startup"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
@@ -125,14 +131,16 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
             pages = (args.collections, args.collection_pages)
             run_collections(report, settings, Path(tmp), args.runs, sentences, *pages)
         elif args.only == "replicas":
-            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs)
+            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs, args.copies)
         elif args.only == "startup":
             from rag_service.bench.startup import COPIES, run_startup
 
             run_startup(report, Path(tmp), sentences, args.worker_pages, COPIES)
         else:
             run_workers(report, settings, Path(tmp), sentences, args.worker_pages, (1, 2, 3))
-    command = f"rag-service bench --only {args.only}"
+    command = f"rag-service bench --only {args.only}" + (
+        f" --copies {args.copies}" if args.copies > 1 else ""
+    )
     print(report.markdown(bench_report.header(settings, command)))
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)

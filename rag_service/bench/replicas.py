@@ -22,7 +22,13 @@ from rag_service.config import Settings
 
 
 def run_replicas(
-    report: Report, settings: Settings, tmp: Path, sentences: list[str], pages: int, runs: int
+    report: Report,
+    settings: Settings,
+    tmp: Path,
+    sentences: list[str],
+    pages: int,
+    runs: int,
+    copies: int = 1,
 ) -> None:
     from rag_service.store.postgres.local import LocalPostgres
 
@@ -35,9 +41,8 @@ def run_replicas(
     rows = []
     try:
         url = server.url()
-        ingested = ingest_subprocess(
-            folder, tmp / "replica-index", RAG_STORE="postgres", RAG_DATABASE_URL=url
-        )
+        ingest_subprocess(folder, tmp / "replica-index", RAG_STORE="postgres", RAG_DATABASE_URL=url)
+        chunks = _multiply(settings, url, copies)
         default = str(Settings.model_fields["database_vector_cache"].default)
         for label, cache in (
             ("whole version loaded (cache 0)", "0"),
@@ -77,8 +82,27 @@ def run_replicas(
     finally:
         server.destroy()
     report.table(
-        f"A replica on PostgreSQL ({ingested.chunks:,} chunks from {pages:,} synthetic pages; one process, "
-        "database on the same cores)",
+        f"A replica on PostgreSQL ({chunks:,} chunks from {pages:,} synthetic pages"
+        + (f" copied {copies} times" if copies > 1 else "")
+        + "; one process, database on the same cores)",
         ["vectors", "start-up to healthy (s)", "/api/ask p50 (ms)", "p95 (ms)", "peak RSS (MB)"],
         rows,
     )
+
+
+def _multiply(settings: Settings, url: str, copies: int) -> int:
+    """Replace the ingested version by ``copies`` copies of it (``startup.copied``: other document names,
+    vectors with a little noise), written as an ingest writes; returns its chunks."""
+    from pydantic import SecretStr
+
+    from rag_service.bench.startup import copied
+    from rag_service.store.factory import make_store
+
+    store = make_store(settings.model_copy(update={"store": "postgres", "database_url": SecretStr(url)}))
+    with store.writer():  # inside it a load reads everything, vectors included
+        loaded = store.load()
+        if copies > 1:
+            content = copied(loaded.content, copies, 0.01)
+            store.write(content, loaded.manifest.settings)
+            return len(content.chunks)
+    return len(loaded.content.chunks)

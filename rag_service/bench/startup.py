@@ -26,6 +26,7 @@ import numpy as np
 from rag_service.bench.ingest_runs import ingest_subprocess, write_pages
 from rag_service.bench.report import Report
 from rag_service.config import Settings
+from rag_service.store.model import IndexContent
 
 COPIES = (1, 10, 60)
 
@@ -60,6 +61,49 @@ def run_startup(report: Report, tmp: Path, sentences: list[str], pages: int, cop
     )
 
 
+def copied(content: IndexContent, copies: int, noise: float | None) -> IndexContent:
+    """``content`` ``copies`` times under other document names (``copyNNN-``); the vectors are left out
+    when ``noise`` is None, else copied with that much Gaussian noise (renormalised; the first copy
+    exact), so that an HNSW index over them is not one of exact duplicates."""
+    documents: list[Any] = []
+    chunks: list[Any] = []
+    sentences: list[Any] = []
+    for k in range(copies):
+        offset = len(sentences)
+
+        def rename(name: str, k: int = k) -> str:
+            return f"copy{k:03d}-{name}"
+
+        documents += [dataclasses.replace(d, name=rename(d.name)) for d in content.documents]
+        chunks += [
+            dataclasses.replace(
+                c,
+                id=f"{k}-{c.id}",
+                source=rename(c.source),
+                sentence_ids=tuple(i + offset for i in c.sentence_ids),
+            )
+            for c in content.chunks
+        ]
+        sentences += [dataclasses.replace(s, source=rename(s.source)) for s in content.sentences]
+    rng = np.random.default_rng(0)
+
+    def vectors(matrix: np.ndarray) -> np.ndarray:
+        if noise is None:
+            return np.zeros((0, matrix.shape[1]), dtype=np.float32)
+        parts = [matrix] + [matrix + rng.normal(scale=noise, size=matrix.shape) for _ in range(copies - 1)]
+        stacked = np.concatenate(parts).astype(np.float32)
+        return stacked / np.linalg.norm(stacked, axis=1, keepdims=True).clip(1e-12)
+
+    return IndexContent(
+        tuple(documents),
+        tuple(chunks),
+        tuple(sentences),
+        vectors(content.chunk_vectors),
+        vectors(content.sentence_vectors),
+        vectors(content.window_vectors),
+    )
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -70,36 +114,15 @@ def measure(folder: Path, index_dir: Path, copies: int) -> dict[str, Any]:
     from rag_service.answer.extractive import ExtractiveAnswerer
     from rag_service.retrieval.lexical import content_terms
     from rag_service.store.factory import make_store
-    from rag_service.store.model import IndexContent, LoadedIndex
+    from rag_service.store.model import LoadedIndex
 
     settings = Settings(seeds_dir=folder, index_dir=index_dir, store="faiss")
     loaded = make_store(settings).load()
     base, manifest = loaded.content, loaded.manifest
     del loaded
     before = _rss_mb()
-    documents: list[Any] = []
-    chunks: list[Any] = []
-    sentences: list[Any] = []
-    for k in range(copies):
-        offset = len(sentences)
-
-        def rename(name: str, k: int = k) -> str:
-            return f"copy{k:03d}-{name}"
-
-        documents += [dataclasses.replace(d, name=rename(d.name)) for d in base.documents]
-        chunks += [
-            dataclasses.replace(
-                c,
-                id=f"{k}-{c.id}",
-                source=rename(c.source),
-                sentence_ids=tuple(i + offset for i in c.sentence_ids),
-            )
-            for c in base.chunks
-        ]
-        sentences += [dataclasses.replace(s, source=rename(s.source)) for s in base.sentences]
-    empty = np.zeros((0, manifest.settings.dimension), dtype=np.float32)
-    content = IndexContent(tuple(documents), tuple(chunks), tuple(sentences), empty, empty, empty)
-    del base, documents, chunks, sentences
+    content = copied(base, copies, None)
+    del base
     index = LoadedIndex(content, None, manifest, "v-startup")
     records = _rss_mb()
     started = time.perf_counter()

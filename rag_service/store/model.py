@@ -13,6 +13,7 @@ a cache (everything). ``Manifest`` is the typed record a store keeps beside ever
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -153,6 +154,9 @@ class LoadedIndex:
     """The file store's search index; None where the store searches elsewhere (PostgreSQL)."""
     manifest: Manifest
     version: str
+    sentence_df: Mapping[str, int] | None = None
+    """How many sentences hold each word (``answer.terms.sentence_frequencies``), when the store counted
+    them at ingest; None: the answerer counts them when it starts."""
 
     # Derived once per loaded index (an index never changes after loading); the request path reads these.
     @cached_property

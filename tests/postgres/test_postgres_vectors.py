@@ -4,6 +4,8 @@ their version is retired under them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import psycopg
 import pytest
@@ -73,3 +75,59 @@ def test_inside_the_writer_and_with_no_cache_a_version_is_read_whole(loaded, pg_
         assert isinstance(pg_store.load().content.sentence_vectors, np.ndarray)
     pg_store.vector_cache = 0
     assert isinstance(pg_store.load().content.sentence_vectors, np.ndarray)
+
+
+def test_word_counts_over_sentences_are_stored_at_ingest_and_weigh_words_as_counted_at_start(
+    loaded, pg_store: PostgresStore, settings
+) -> None:
+    from rag_service.answer.terms import TermStats, sentence_frequencies
+    from rag_service.retrieval.lexical import content_terms
+
+    index, content = loaded
+    want = sentence_frequencies(s.text for s in content.sentences)
+    assert index.sentence_df == want and len(want) > 50
+    stored = TermStats(index, content_terms)
+    counted_here = TermStats(dataclasses.replace(index, sentence_df=None), content_terms)
+    assert stored.idf == counted_here.idf
+    assert TermStats(index, lambda text: text.lower().split()).idf != stored.idf  # another word list counts
+    with psycopg.connect(pg_store.database.url) as conn:  # a version written before schema step 8
+        conn.execute("UPDATE rag_versions SET sentence_df = NULL")
+    assert pg_store.load().sentence_df is None
+
+
+def test_the_vector_counts_hold_when_postgres_plans_in_parallel(loaded, pg_store: PostgresStore) -> None:
+    from rag_service.store.postgres import reading
+
+    index, content = loaded
+    version_id = pg_store._ids[index.version]
+    with psycopg.connect(pg_store.database.url, autocommit=True) as conn:
+        for knob in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            conn.execute(f"SET {knob} = 0")  # a parallel plan even for these small tables
+        conn.execute("SET max_parallel_workers_per_gather = 4")
+        chunk, sentence, window = reading.vectors(conn, pg_store.database, version_id, 384, 5)
+    assert chunk.shape == content.chunk_vectors.shape and sentence.shape == content.sentence_vectors.shape
+    assert (
+        window.shape == content.window_vectors.shape and len({chunk.shape, sentence.shape, window.shape}) == 3
+    )
+
+
+def test_a_load_may_take_longer_than_a_request_s_query_and_gives_its_connection_back_as_it_was(
+    loaded, pg_store: PostgresStore, monkeypatch
+) -> None:
+    from rag_service.store.postgres import store as store_module
+
+    def setting(conn) -> str:
+        return str(conn.execute("SHOW statement_timeout").fetchone()[0])
+
+    before = pg_store.database.read(setting)
+    seen: list[str] = []
+    real = PostgresStore._load
+
+    def watched(self, conn, wanted):
+        seen.append(setting(conn))
+        return real(self, conn, wanted)
+
+    monkeypatch.setattr(PostgresStore, "_load", watched)
+    pg_store.load()
+    assert seen == [f"{store_module.LOAD_TIMEOUT // 60}min"] and before != seen[0]
+    assert {pg_store.database.read(setting) for _ in range(4)} == {before}  # every pooled connection

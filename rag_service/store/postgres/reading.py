@@ -14,6 +14,7 @@ import orjson
 import psycopg
 from psycopg import sql
 
+from rag_service.answer.terms import DF_TERMS
 from rag_service.errors import IndexMismatchError
 from rag_service.store.checks import inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
@@ -55,7 +56,19 @@ def version(
     problem = inconsistency(manifest, content)
     if problem:
         raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
-    return LoadedIndex(content, None, manifest, name)
+    return LoadedIndex(content, None, manifest, name, sentence_df(conn, version_id, len(content.sentences)))
+
+
+def sentence_df(conn: psycopg.Connection[Any], version_id: int, sentences: int) -> dict[str, int] | None:
+    """The word counts over sentences stored with the version at ingest (schema step 8); None for a
+    version written before, or counted another way or over other sentences (the answerer counts then)."""
+    row = conn.execute("SELECT sentence_df FROM rag_versions WHERE id = %s", (version_id,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    stored = orjson.loads(bytes(row[0]))
+    if stored.get("terms") != DF_TERMS or stored.get("sentences") != sentences:
+        return None
+    return {str(term): int(df) for term, df in stored["df"].items()}
 
 
 def vectors(
@@ -66,13 +79,16 @@ def vectors(
     tables = [partition(t, version_id) for t in ("rag_chunks", "rag_sentences", "rag_windows")]
     if not cache:
         return [copy.read_vectors(conn, table, dimension) for table in tables]
+    # One row of three counts, not three rows of a UNION ALL: PostgreSQL may run a UNION's branches in
+    # parallel and return their rows in any order (it did at 100,000 chunks, and the version was refused).
     count = sql.SQL("(SELECT count(*) FROM {})")
-    counts = conn.execute(
-        sql.SQL(" UNION ALL ").join(count.format(sql.Identifier(t)) for t in tables)
-    ).fetchall()
+    row = conn.execute(
+        sql.SQL("SELECT ") + sql.SQL(", ").join(count.format(sql.Identifier(t)) for t in tables)
+    ).fetchone()
+    assert row is not None
     return [  # a sentence's neighbours are scored with it: read two either side along
         RowVectors(database.read, table, int(rows), dimension, cache, around)
-        for table, (rows,), around in zip(tables, counts, (0, 2, 0), strict=True)
+        for table, rows, around in zip(tables, row, (0, 2, 0), strict=True)
     ]
 
 

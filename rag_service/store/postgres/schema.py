@@ -146,6 +146,12 @@ STEPS: tuple[str, ...] = (
         job_id bigint NOT NULL, name text NOT NULL, attempts int NOT NULL, PRIMARY KEY (job_id, name)
     );
     """,
+    # 8: how many sentences hold each word (``answer.terms.sentence_frequencies``), counted at ingest so
+    # that a replica weighs a question's words without reading every sentence at start-up. NULL for
+    # versions written before: those are counted when loaded, as before.
+    """
+    ALTER TABLE rag_versions ADD COLUMN sentence_df bytea;
+    """,
 )
 SCHEMA_VERSION = len(STEPS)
 DATA_TABLES = (

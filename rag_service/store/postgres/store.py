@@ -46,7 +46,10 @@ WRITER_LOCK = 7_261_002
 """First advisory lock key of ``writer()`` (the second is the collection's hash): one ingest of a
 collection at a time across every process on the database."""
 KEEP_VERSIONS = 2
-RERUN = "re-run `rag-service ingest` to rebuild it"
+LOAD_TIMEOUT = 600
+"""Seconds each statement of a load may take. Reading a version is a bulk read that grows with the
+collection (at 100,000 chunks its 510,000 sentence vectors took longer than the 5 s a request's query
+gets, and the replica never became healthy), not a request; a dead server is still noticed at once."""
 Lexical = Literal["process", "sql"]
 
 
@@ -100,7 +103,12 @@ class PostgresStore:
         for attempt in range(3):
             try:
                 with self.database.connection(write=self._reads_primary()) as conn:
-                    return self._load(conn, wanted)
+                    conn.execute(f"SET statement_timeout = '{LOAD_TIMEOUT}s'")
+                    try:
+                        return self._load(conn, wanted)
+                    finally:  # the connection goes back to the pool with a request's timeout
+                        with contextlib.suppress(psycopg.Error):
+                            conn.execute("RESET statement_timeout")
             except psycopg.errors.UndefinedTable:
                 if attempt == 2:  # retired under us three times: ingests are running back to back
                     raise StoreUnavailableError(

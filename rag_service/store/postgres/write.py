@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from rag_service.answer.terms import DF_TERMS, sentence_frequencies
 from rag_service.store.model import IndexContent, IndexSettings, Manifest
 from rag_service.store.postgres import copy, lexicon
 from rag_service.store.postgres.schema import partition
@@ -124,6 +125,11 @@ def write_partitions(
     )
     conn.execute(sql.SQL("ANALYZE {}").format(chunks))
     lexicon.write(conn, version_id, [c.text for c in content.chunks])
+    counted = sentence_frequencies(s.text for s in content.sentences)
+    conn.execute(
+        "UPDATE rag_versions SET sentence_df = %s WHERE id = %s",
+        (orjson.dumps({"terms": DF_TERMS, "sentences": len(content.sentences), "df": counted}), version_id),
+    )
 
 
 def point_at(conn: psycopg.Connection[Any], version_id: int, collection: str) -> None:
