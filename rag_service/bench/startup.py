@@ -90,9 +90,9 @@ def copied(content: IndexContent, copies: int, noise: float | None) -> IndexCont
     def vectors(matrix: np.ndarray) -> np.ndarray:
         if noise is None:
             return np.zeros((0, matrix.shape[1]), dtype=np.float32)
-        parts = [matrix] + [matrix + rng.normal(scale=noise, size=matrix.shape) for _ in range(copies - 1)]
-        stacked = np.concatenate(parts).astype(np.float32)
-        return stacked / np.linalg.norm(stacked, axis=1, keepdims=True).clip(1e-12)
+        noisy = [matrix + rng.normal(scale=noise, size=matrix.shape) for _ in range(copies - 1)]
+        unit = [part / np.linalg.norm(part, axis=1, keepdims=True).clip(1e-12) for part in noisy]
+        return np.concatenate([matrix, *unit]).astype(np.float32)
 
     return IndexContent(
         tuple(documents),

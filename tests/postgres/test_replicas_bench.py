@@ -1,0 +1,58 @@
+"""``rag-service bench --only replicas``: real replicas over a real PostgreSQL, with the ingested pages
+written again as copies (``--copies``), the way the 100,000-chunk figures were measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag_service.bench.replicas import ON_DEMAND, run_replicas
+from rag_service.bench.report import Report
+from rag_service.bench.startup import copied
+from rag_service.ingest import index_settings
+from rag_service.store.postgres.store import PostgresStore
+from tests.contracts.store import _content
+
+pytestmark = pytest.mark.slow
+
+
+def test_copies_rename_every_document_and_keep_the_vectors_unit_length(
+    pg_store: PostgresStore, settings, embedder
+) -> None:
+    content = _content(settings, embedder)
+    three = copied(content, 3, 0.01)
+    assert len(three.chunks) == 3 * len(content.chunks) and len(three.sentences) == 3 * len(content.sentences)
+    assert len({d.name for d in three.documents}) == 3 * len(content.documents)
+    assert np.array_equal(three.chunk_vectors[: len(content.chunks)], content.chunk_vectors)
+    assert not np.array_equal(
+        three.chunk_vectors[len(content.chunks) :][: len(content.chunks)], content.chunk_vectors
+    )
+    assert np.allclose(np.linalg.norm(three.sentence_vectors, axis=1), 1.0, atol=1e-5)
+    last = three.chunks[-1]  # its sentences are the last copy's, not the first's
+    assert all(three.sentences[row].source == last.source for row in last.sentence_ids)
+    with pg_store.writer():
+        pg_store.write(three, index_settings(settings, embedder))
+    loaded = pg_store.load()
+    assert loaded.content.chunks == three.chunks and loaded.manifest.counts["chunks"] == len(three.chunks)
+
+
+def test_the_replicas_bench_serves_the_copies_whole_and_on_demand(tmp_path: Path, settings) -> None:
+    sentences = [
+        f"Module {n} of the station was inspected by crew member {n % 5} on the night shift."
+        for n in range(60)
+    ]
+    report = Report()
+    run_replicas(report, settings, tmp_path, sentences, 4, 3, copies=2)
+    text = report.markdown("")
+    assert "copied 2 times" in text, text
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| whole") or line.startswith("| read on demand")
+    ]
+    assert len(rows) == 2 and f"cache {ON_DEMAND:,}" in rows[1], text
+    for row in rows:
+        start, p50, p95, peak = (float(cell) for cell in row.split("|")[2:6])
+        assert 0 < start < 300 and 0 < p50 <= p95 and peak > 100
