@@ -53,6 +53,7 @@ from rag_service.store.records import document_from, document_record
 
 log = logging.getLogger(__name__)
 WORKER_NAME = "rag-service worker"
+TALLY_NAME = "rag-service claims"
 
 
 def _require_postgres(settings: Settings) -> None:
@@ -163,12 +164,12 @@ class Worker:
         self._tally: psycopg.Connection[Any] | None = None
         """A second connection, for counting claims outside the claim's transaction."""
 
-    def _connect(self) -> psycopg.Connection[Any]:
+    def _connect(self, role: str = WORKER_NAME) -> psycopg.Connection[Any]:
         assert self.settings.database_url is not None
         return psycopg.connect(
             self.settings.database_url.get_secret_value(),
             autocommit=True,
-            application_name=f"{WORKER_NAME} {self.name}"[:63],
+            application_name=f"{role} {self.name}"[:63],
             connect_timeout=max(1, round(self.settings.database_timeout)),
         )
 
@@ -181,7 +182,7 @@ class Worker:
 
     def _tally_connection(self) -> psycopg.Connection[Any]:
         if self._tally is None or self._tally.closed:
-            self._tally = self._connect()
+            self._tally = self._connect(TALLY_NAME)  # not counted as another worker by ``progress``
         return self._tally
 
     def _close(self) -> None:

@@ -189,7 +189,11 @@ def test_a_file_that_takes_its_worker_down_three_times_is_failed_not_claimed_for
         assert counted == [("a-station-log.txt", attempt)]
         figures = _progress(settings)
         assert (figures["pending"], figures["done"]) == (2, 0), figures
-    assert Worker(settings, embedder).run(until_idle=True) == 3  # gives up on it, reads the note, finalizes
+    worker = Worker(settings, embedder)
+    assert worker.step() == "a-station-log.txt"  # given up on, not read: recorded as failed
+    assert worker.step() == "b-note.txt"  # read, its claim counted on a second connection
+    assert _progress(settings)["workers"] == 1  # that connection is not another worker
+    assert worker.run(until_idle=True) == 1  # finalizes
     figures = _progress(settings)
     assert (figures["job"], figures["state"], figures["done"], figures["failed"]) == (job, "done", 1, 1)
     failure = figures["failures"][0]
