@@ -16,7 +16,8 @@ A file that cannot be read is recorded as failed with the reason, and so is one 
 anything else (a parser's bug: the traceback goes to the worker's log). A file that takes its worker
 down with it (killed, out of memory, a crash in native code) rolls its claim back; each claim is
 counted apart (``jobs.count_attempt``), and the worker that finds a file claimed ``jobs.MAX_ATTEMPTS``
-times records it as failed instead of reading it once more, so one bad file never stalls a job.
+times records it as failed instead of reading it once more, so one bad file never stalls a job; a
+job whose finalizing took its worker down that many times is closed as failed, with that reason.
 Progress is kept per file, not within a file.
 """
 
@@ -202,13 +203,20 @@ class Worker:
                     )
                     result = _failed(file.sha256, reason, self.embedder.dimension)
                 else:
-                    jobs.count_attempt(self._tally_connection(), file)
+                    jobs.count_attempt(self._tally_connection(), file.job_id, file.name)
                     result = self._process(file)
                 jobs.finish(conn, file, result, self.name)
                 return file.name
         with jobs.claim_finalizing(conn, self.record) as job:
             if job is None:
                 return None
+            if jobs.count_attempt(self._tally_connection(), job[0], jobs.FINALIZING) > jobs.MAX_ATTEMPTS:
+                reason = (
+                    f"writing the version stopped its worker {jobs.MAX_ATTEMPTS} times (killed, out of "
+                    "memory or crashed): not tried again; see the workers' logs, then queue the ingest again"
+                )
+                jobs.close(conn, job[0], None, reason)
+                return f"job {job[0]}"
             try:
                 finalize(conn, self.settings, self.embedder, *job)
             except StoreUnavailableError:

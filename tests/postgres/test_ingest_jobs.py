@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from rag_service.api.app import create_app
 from rag_service.bench.workers import start_worker
 from rag_service.cli import main
-from rag_service.errors import StoreUnavailableError
+from rag_service.errors import IndexMissingError, StoreUnavailableError
 from rag_service.ingest import ingest_seeds
 from rag_service.ingest_jobs import Worker, enqueue
 from rag_service.pipeline import Pipeline
@@ -200,6 +201,42 @@ def test_a_file_that_takes_its_worker_down_three_times_is_failed_not_claimed_for
     assert failure["name"] == "a-station-log.txt" and "stopped while reading it 3 times" in failure["reason"]
     assert [d.name for d in _content(settings).documents] == ["b-note.txt"]
     with psycopg.connect(url) as conn:  # the counts go with the job's staged results
+        assert conn.execute("SELECT count(*) FROM rag_job_attempts").fetchone() == (0,)
+
+
+class _Died(BaseException):
+    """A worker's death as seen from inside it: nothing after it runs, its transaction rolls back."""
+
+
+def test_a_job_whose_finalizing_takes_its_worker_down_three_times_is_closed_as_failed(
+    tmp_path: Path, postgres, embedder, monkeypatch
+) -> None:
+    import rag_service.ingest_jobs as ingest_jobs
+
+    settings = postgres_settings(tmp_path, fresh_database(postgres))
+    job, _ = enqueue(settings, embedder)
+    reader = Worker(settings, embedder)
+    assert reader.step() is not None and reader.step() is not None  # the two files
+    reader._close()
+
+    def dies(*args):
+        raise _Died
+
+    monkeypatch.setattr(ingest_jobs, "finalize", dies)
+    for _ in range(jobs.MAX_ATTEMPTS):  # each time a fresh worker, as a restarted process would be
+        worker = Worker(settings, embedder)
+        with pytest.raises(_Died):
+            worker.step()
+        worker._close()
+        assert _progress(settings)["state"] == "running"  # rolled back with it: claimed again next time
+    last = Worker(settings, embedder)
+    assert last.step() == f"job {job}"  # the next worker gives up on it
+    last._close()
+    figures = _progress(settings)
+    assert figures["state"] == "failed" and "stopped its worker 3 times" in figures["error"], figures
+    with pytest.raises(IndexMissingError):  # no version half-written
+        make_store(settings).current_version()
+    with psycopg.connect(settings.database_url.get_secret_value()) as conn:  # type: ignore[union-attr]
         assert conn.execute("SELECT count(*) FROM rag_job_attempts").fetchone() == (0,)
 
 

@@ -9,7 +9,8 @@ not be read) is written and the file marked done in that same transaction, so a 
 once. A worker that dies (killed, out of memory, crashed in a parser) rolls its claim back with it, so
 each claim is also counted in ``rag_job_attempts`` on a second connection that commits at once
 (``count_attempt``): the worker that finds a file claimed ``MAX_ATTEMPTS`` times already records it as
-failed instead of reading it again. When no file is pending, one process finalizes the job
+failed instead of reading it again, and a job whose finalizing took its worker down that many times is
+closed as failed. When no file is pending, one process finalizes the job
 (``claim_finalizing`` locks the job row the same way) and writes the version from the staged results.
 
 Nothing here knows documents or models: rows in, rows out (``ingest_jobs`` does the work).
@@ -28,6 +29,8 @@ from psycopg.types.json import Jsonb
 
 from rag_service.store.changes import NewFile
 
+FINALIZING = ""
+"""The ``rag_job_attempts`` name under which a job's finalizing is counted (no file has an empty name)."""
 MAX_ATTEMPTS = 3
 """Claims of one file before it is recorded as failed rather than read again: one worker killed by an
 operator or a database restart mid-file is retried, a file that takes every worker down is not."""
@@ -106,14 +109,18 @@ def claim(conn: psycopg.Connection[Any], settings: dict[str, Any]) -> Iterator[J
         yield JobFile(int(job_id), collection, name, sha, _bytes(content), _bytes(sidecar), int(attempts))
 
 
-def count_attempt(tally: psycopg.Connection[Any], file: JobFile) -> None:
-    """Count a claim of ``file`` on ``tally``, an autocommit connection other than the claim's: the
-    count must outlive the claim's transaction, which a dying worker takes with it."""
-    tally.execute(
+def count_attempt(tally: psycopg.Connection[Any], job_id: int, name: str) -> int:
+    """Count a claim of file ``name`` of job ``job_id`` (``FINALIZING``: of the job's finalizing) on
+    ``tally``, an autocommit connection other than the claim's: the count must outlive the claim's
+    transaction, which a dying worker takes with it. Returns the claims counted so far, this one too."""
+    row = tally.execute(
         "INSERT INTO rag_job_attempts (job_id, name, attempts) VALUES (%s, %s, 1) "
-        "ON CONFLICT (job_id, name) DO UPDATE SET attempts = rag_job_attempts.attempts + 1",
-        (file.job_id, file.name),
-    )
+        "ON CONFLICT (job_id, name) DO UPDATE SET attempts = rag_job_attempts.attempts + 1 "
+        "RETURNING attempts",
+        (job_id, name),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def finish(conn: psycopg.Connection[Any], file: JobFile, result: FileResult, worker: str) -> None:
