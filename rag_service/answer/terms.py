@@ -11,12 +11,11 @@ import functools
 import itertools
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag_service.retrieval.lexical import content_terms
+from rag_service.retrieval.lexical import content_terms, sentence_frequencies
 from rag_service.store.model import LoadedIndex
 
 NAME_PREFIX = 5
@@ -123,19 +122,3 @@ class RowTerms:
         if not 0 <= row < self._rows:
             raise IndexError(row)
         return self._make(row)
-
-
-DF_TERMS = "content_terms/1"
-"""Names the word list ``sentence_frequencies`` counts by default (``content_terms``); a store keeps it
-with its counts, and counts under another name are not used. Change it when ``content_terms`` changes."""
-
-
-def sentence_frequencies(
-    texts: Iterable[str], terms: Callable[[str], list[str]] = content_terms
-) -> dict[str, int]:
-    """How many of ``texts`` hold each word; one text's words at a time, none kept. A store may count
-    them at ingest (``LoadedIndex.sentence_df``) so that loading need not read every sentence."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(frozenset(terms(text)))
-    return dict(counts)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 import bm25s
 import numpy as np
@@ -89,6 +91,22 @@ def content_terms(text: str) -> list[str]:
     (Retrieval keeps BM25's standard short stop list, as published BM25 baselines do.)
     """
     return _terms(text, _ANSWER_STOPWORDS)
+
+
+DF_TERMS = "content_terms/1"
+"""Names the word list ``sentence_frequencies`` counts by default (``content_terms``); a store keeps it
+with its counts, and counts under another name are not used. Change it when ``content_terms`` changes."""
+
+
+def sentence_frequencies(
+    texts: Iterable[str], terms: Callable[[str], list[str]] = content_terms
+) -> dict[str, int]:
+    """How many of ``texts`` hold each word; one text's words at a time, none kept. A store may count
+    them at ingest (``LoadedIndex.sentence_df``) so that loading need not read every sentence."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(frozenset(terms(text)))
+    return dict(counts)
 
 
 class LexicalIndex:

@@ -13,6 +13,9 @@ import numpy as np
 from rag_service.documents.windows import window_groups
 from rag_service.store.model import IndexContent, Manifest
 
+RERUN = "re-run `rag-service ingest` to rebuild it"
+"""What every refused index's message tells the user to do, whichever store it came from."""
+
 
 def inconsistency(manifest: Manifest, content: IndexContent) -> str | None:
     """What is wrong with a loaded index that matched its hashes, or None. Cheap: one pass each."""

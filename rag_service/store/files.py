@@ -47,7 +47,7 @@ import numpy as np
 from rag_service.errors import IndexMismatchError, IndexMissingError
 from rag_service.retrieval.hybrid import HybridRetriever
 from rag_service.store.changes import FileChanges
-from rag_service.store.checks import inconsistency
+from rag_service.store.checks import RERUN, inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 from rag_service.store.records import (
     chunk_from,
@@ -69,7 +69,6 @@ DATA_FILES = (
     "windows.npy",
 )
 KEEP_VERSIONS = 2
-RERUN = "re-run `rag-service ingest` to rebuild it"
 
 
 class FileStore:

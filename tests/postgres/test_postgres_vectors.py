@@ -80,8 +80,8 @@ def test_inside_the_writer_and_with_no_cache_a_version_is_read_whole(loaded, pg_
 def test_word_counts_over_sentences_are_stored_at_ingest_and_weigh_words_as_counted_at_start(
     loaded, pg_store: PostgresStore, settings
 ) -> None:
-    from rag_service.answer.terms import TermStats, sentence_frequencies
-    from rag_service.retrieval.lexical import content_terms
+    from rag_service.answer.terms import TermStats
+    from rag_service.retrieval.lexical import content_terms, sentence_frequencies
 
     index, content = loaded
     want = sentence_frequencies(s.text for s in content.sentences)

@@ -14,17 +14,15 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from rag_service.answer.terms import DF_TERMS
 from rag_service.errors import IndexMismatchError
-from rag_service.store.checks import inconsistency
+from rag_service.retrieval.lexical import DF_TERMS
+from rag_service.store.checks import RERUN, inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 from rag_service.store.postgres import copy
 from rag_service.store.postgres.database import Database
 from rag_service.store.postgres.schema import partition
 from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.records import chunk_from, document_from, sentence_from
-
-RERUN = "re-run `rag-service ingest` to rebuild it"
 
 
 def version(

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from rag_service.answer.terms import DF_TERMS, sentence_frequencies
+from rag_service.retrieval.lexical import DF_TERMS, sentence_frequencies
 from rag_service.store.model import IndexContent, IndexSettings, Manifest
 from rag_service.store.postgres import copy, lexicon
 from rag_service.store.postgres.schema import partition
