@@ -40,6 +40,7 @@ from rag_service.answer.compose import AnswerComposer, Evidence
 from rag_service.answer.events import Clock, StreamEvent, pieces
 from rag_service.answer.extractive import ExtractiveAnswerer
 from rag_service.answer.grounding import GroundingChecker
+from rag_service.answer.layout import with_layout
 from rag_service.answer.llm import LLMGenerator, generate, make_chat_model, upstream_error
 from rag_service.answer.not_found import says_not_found
 from rag_service.config import Settings
@@ -130,6 +131,7 @@ class Pipeline:
         return self.generator.name if self.generator else "extractive"
 
     def _derive(self, index: LoadedIndex) -> IndexState:
+        index = with_layout(index)  # computed once here for the answerer and the follow-ups
         content = index.content
         answerer = ExtractiveAnswerer.from_settings(index, content_terms, self.settings)
         grounding = GroundingChecker(
@@ -137,7 +139,9 @@ class Pipeline:
         )
         composer = AnswerComposer(grounding, self.settings.grounding)
         retriever = self.store.retriever(index, self.settings.hnsw_ef_search)
-        return IndexState(index, retriever, answerer, composer, QuotedSentences(index.content))
+        return IndexState(
+            index, retriever, answerer, composer, QuotedSentences(content, index.sentence_layout)
+        )
 
     def reload(self) -> None:
         """Load the current index from the store and swap it in atomically."""

@@ -25,14 +25,14 @@ _NOT_ITEM_END = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
 
 
 class Companions:
-    def __init__(self, index: LoadedIndex, headline: np.ndarray) -> None:
+    def __init__(self, index: LoadedIndex, headline: np.ndarray, header_rows: np.ndarray) -> None:
+        """``header_rows``: the sentences opening a table (``SentenceLayout.table_header``)."""
         self._index = index
         self._sentences = index.content.sentences
         self._headline = headline
         """Title Case headline lines (``answer.lines``): a heading, never a list item."""
-        tables = {(name, t.start) for name, d in index.documents.items() for t in d.structure.tables}
         self._header_rows = {  # a table's header row, by (document, table start)
-            (s.source, s.start): row for row, s in enumerate(self._sentences) if (s.source, s.start) in tables
+            (self._sentences[row].source, self._sentences[row].start): int(row) for row in header_rows
         }
 
     def with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:

@@ -44,13 +44,13 @@ from rag_service.answer.companions import Companions
 from rag_service.answer.ellipsis import NEW_SUBJECT_NOTE, about_new_subject, new_subject
 from rag_service.answer.extract import Extract, ExtractWriter
 from rag_service.answer.features import answerability_features
-from rag_service.answer.lines import line_kinds
-from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, neighbour_rows, with_neighbours
+from rag_service.answer.layout import SentenceLayout, rows_by_document
+from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, with_neighbours
 from rag_service.answer.numbers_asked import missing_note, missing_numbers
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
 from rag_service.answer.reading import SentenceReading, reader_features, reorder
 from rag_service.answer.scoring import SentenceScorer
-from rag_service.answer.sections import innermost_headings, with_headings
+from rag_service.answer.sections import with_headings
 from rag_service.answer.selection import SentenceSelector
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.answer.voices import NO_READERS_NOTE, Voices
@@ -58,6 +58,7 @@ from rag_service.config import Settings
 from rag_service.conversation import own_question
 from rag_service.models import ScoredChunk
 from rag_service.reader.model import ReadsPairs
+from rag_service.retrieval.hybrid import prefetch
 from rag_service.store.model import LoadedIndex
 
 REPEAT_PENALTY = 0.3
@@ -103,22 +104,17 @@ class ExtractiveAnswerer:
         self._content = content
         self.stats = TermStats(index, terms)
         self._terms = terms
-        lines = line_kinds(index)
-        self._title_line, self._short_line, self._caption = lines.title, lines.short, lines.caption
-        self._document_rows: dict[str, list[int]] = {}
-        for row, s in enumerate(content.sentences):
-            if s.voice == "author" and not (
-                self._title_line[row] or self._short_line[row] or self._caption[row]
-            ):
-                self._document_rows.setdefault(s.source, []).append(row)
-        self._companions = Companions(index, lines.headline)
+        layout = index.sentence_layout or SentenceLayout.of(index)  # stored with the version, or walked
+        lines = layout.lines
+        may_answer = ~(layout.other_voice | lines.title | lines.short | lines.caption)
+        self._document_rows = rows_by_document(may_answer, layout.document, content.documents)
+        self._companions = Companions(index, lines.headline, np.flatnonzero(layout.table_header))
         self._writer = ExtractWriter(index, self._companions)
-        self._neighbours = neighbour_rows(index, lines.title | lines.short | lines.caption)
-        self._heading_rows, labels = innermost_headings(index)
-        by_label = {label: frozenset(terms(label)) for label in set(labels)}  # a few labels, many rows
-        heading_terms = [by_label[label] for label in labels]
-        self._scorer = SentenceScorer(index, terms, self.stats, lines, heading_terms)
-        self.voices = Voices(index, terms, self.stats)
+        self._neighbours = layout.neighbours
+        self._heading_rows, labels = layout.heading_rows, layout.heading_labels
+        heading_terms = labels.mapped(lambda label: frozenset(terms(label)))  # a few labels, many rows
+        self._scorer = SentenceScorer(index, terms, self.stats, lines, heading_terms, layout.words)
+        self.voices = Voices(index, terms, self.stats, np.flatnonzero(layout.other_voice), layout.spoken)
         self._selector = SentenceSelector(index, terms, self.stats)
         self.model = model
         self.threshold = threshold
@@ -264,6 +260,8 @@ class ExtractiveAnswerer:
         return Extract(extract.text, extract.citations, False, probability, (note,), extract.parts)
 
     def _author_rows(self, hits: Sequence[ScoredChunk]) -> tuple[list[int], bool]:
+        retrieved = np.array([row for hit in hits for row in hit.chunk.sentence_ids], dtype=np.int64)
+        prefetch(self._content.sentences, np.concatenate([retrieved, self._heading_rows[retrieved]]).tolist())
         rows: dict[int, None] = {}
         skipped = False
         for hit in hits:

@@ -51,7 +51,7 @@ def answerability_features(
     """Features of one question against its retrieved ``hits`` and the usable candidate sentence
     ``rows`` (whose cosines with the question are ``cosine``)."""
     content = index.content
-    chunk_rows = np.array([index.chunk_rows[h.chunk.id] for h in hits], dtype=np.int64)
+    chunk_rows = np.array([index.chunk_row(h.chunk.id) for h in hits], dtype=np.int64)
     chunk_cos = content.chunk_vectors[chunk_rows] @ query_vector
     windows = index.chunk_windows[chunk_rows]
     window_cos = content.window_vectors[windows] @ query_vector

@@ -46,20 +46,17 @@ class SentenceScorer:
         stats: TermStats,
         lines: LineKinds,
         heading_terms: Sequence[frozenset[str]],
+        words: np.ndarray,
     ) -> None:
+        """``words``: per sentence row, how many words it has (``SentenceLayout.words``)."""
         self._content = index.content
         self._terms = terms
         self._stats = stats
         self._lines = lines
         self._heading_terms = heading_terms
         self._photo_terms = frozenset(terms(" ".join(PHOTO_WORDS)))
-        self.fragment_penalty = np.array(
-            [
-                FRAGMENT_PENALTY * max(0, FULL_SENTENCE_WORDS - len(s.text.split()))
-                for s in self._content.sentences
-            ],
-            dtype=np.float32,
-        )
+        short_by = np.maximum(0, FULL_SENTENCE_WORDS - words.astype(np.int64))
+        self.fragment_penalty = (FRAGMENT_PENALTY * short_by).astype(np.float32)
         """Per sentence: how much shorter than a full sentence it is, as a deduction from its rank."""
 
     def scores(self, question: str, kind: str, rows: np.ndarray, cosine: np.ndarray) -> np.ndarray:

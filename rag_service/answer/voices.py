@@ -62,19 +62,22 @@ question's weight is a whole distinctive word of a typical question)."""
 
 
 class Voices:
-    def __init__(self, index: LoadedIndex, terms: Callable[[str], list[str]], stats: TermStats) -> None:
-        content = index.content
-        self._content = content
+    def __init__(
+        self,
+        index: LoadedIndex,
+        terms: Callable[[str], list[str]],
+        stats: TermStats,
+        other: np.ndarray,
+        spoken: Sequence[tuple[str, str]],
+    ) -> None:
+        """``other``: the rows of sentences in another voice than the author's, ``spoken`` their
+        distinct (section, voice) (``answer.layout``)."""
+        self._content = index.content
         self._terms = terms
         self._stats = stats
-        other = [row for row, s in enumerate(content.sentences) if s.voice != "author"]
-        self.rows = np.array(other, dtype=np.int64)
+        self.rows = np.asarray(other, dtype=np.int64)
         """The sentences in another voice than the author's."""
-        names = {
-            w
-            for row in other
-            for w in terms(f"{content.sentences[row].section} {content.sentences[row].voice}")
-        }
+        names = {w for section, voice in spoken for w in terms(f"{section} {voice}")}
         self.voice_terms = frozenset(names | set(terms(" ".join(OTHER_VOICE_WORDS))))
         self._asking_terms = frozenset(terms(" ".join(ASKING_WORDS)))
 

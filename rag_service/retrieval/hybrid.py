@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import faiss
 import numpy as np
@@ -40,6 +40,14 @@ class Retriever(Protocol):
     def search(self, query: str, query_vector: np.ndarray, params: SearchParams) -> list[ScoredChunk]: ...
 
 
+def prefetch(records: Sequence[Any], rows: Sequence[int]) -> None:
+    """Have records read on demand (``store.postgres.rows``) fetch ``rows`` in one query, before they
+    are read one by one; a tuple holds them already."""
+    ask = getattr(records, "prefetch", None)
+    if ask is not None and rows:
+        ask(rows)
+
+
 def fuse(
     chunks: Sequence[Chunk],
     dense: list[tuple[int, float]],
@@ -54,6 +62,7 @@ def fuse(
     dense_scores = dict(dense)
     lexical_scores = dict(lexical)
     order = sorted(fused, key=lambda row: (-fused[row], -dense_scores.get(row, -1.0), row))
+    prefetch(chunks, order[: params.top_k])
     return [
         ScoredChunk(chunks[row], fused[row], dense_scores.get(row), lexical_scores.get(row), rank)
         for rank, row in enumerate(order[: params.top_k], start=1)

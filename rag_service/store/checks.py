@@ -25,11 +25,16 @@ def inconsistency(manifest: Manifest, content: IndexContent) -> str | None:
     found = {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)}
     if any(counts.get(k) != v for k, v in found.items()):
         return f"record counts {found} differ from the manifest's {counts}"
+    # Records read on demand (PostgreSQL, ``rows.RowRecords``) are not walked here: they were checked
+    # when written, and walking them would read the whole version.
+    walked = isinstance(chunks, tuple) and isinstance(sentences, tuple)
+    windows = len(content.window_vectors)
+    if walked:  # a retrieval-only index (benchmarks: no sentences) has no windows either
+        windows = len(window_groups(chunks)) if sentences else 0
     arrays = (
         ("chunk vectors", content.chunk_vectors, len(chunks)),
         ("sentences.npy", content.sentence_vectors, len(sentences)),
-        # A retrieval-only index (benchmarks: no sentences) has no windows either.
-        ("windows.npy", content.window_vectors, len(window_groups(chunks)) if sentences else 0),
+        ("windows.npy", content.window_vectors, windows),
     )
     for name, vectors, rows in arrays:
         if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
@@ -43,6 +48,8 @@ def inconsistency(manifest: Manifest, content: IndexContent) -> str | None:
         # Vectors read on demand (PostgreSQL) are not read here: they were checked when written.
         if isinstance(vectors, np.ndarray) and not np.isfinite(vectors).all():
             return f"{name} vectors contain NaN or infinite values"
+    if not walked:
+        return None
     lengths = {d.name: len(d.text) for d in documents}
     for kind, spans in (("chunk", chunks), ("sentence", sentences)):
         for span in spans:

@@ -13,7 +13,7 @@ a cache (everything). ``Manifest`` is the typed record a store keeps beside ever
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -137,8 +137,9 @@ class IndexContent:
     """Everything an index holds, in memory. Row ``i`` of ``chunk_vectors`` belongs to ``chunks[i]``."""
 
     documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
-    sentences: tuple[Sentence, ...]
+    chunks: Sequence[Chunk]
+    sentences: Sequence[Sentence]
+    """Tuples, except in a replica that reads them as answers need them (``store.postgres.rows``)."""
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
     window_vectors: np.ndarray
@@ -157,6 +158,9 @@ class LoadedIndex:
     sentence_df: Mapping[str, int] | None = None
     """How many sentences hold each word (``answer.terms.sentence_frequencies``), when the store counted
     them at ingest; None: the answerer counts them when it starts."""
+    sentence_layout: Any = None
+    """The answerer's per-sentence facts (``answer.layout.SentenceLayout``) when the store kept them with
+    the version; None: the answerer computes them when it starts."""
 
     # Derived once per loaded index (an index never changes after loading); the request path reads these.
     @cached_property
@@ -166,15 +170,26 @@ class LoadedIndex:
     @cached_property
     def chunk_windows(self) -> np.ndarray:
         """The window row of every chunk row."""
+        if self.sentence_layout is not None:
+            return np.asarray(self.sentence_layout.chunk_windows)
         return chunk_windows(self.content.chunks)
 
     @cached_property
     def chunk_rows(self) -> dict[str, int]:
-        """Chunk id -> its row in ``content.chunks`` and ``chunk_vectors``."""
+        """Chunk id -> its row in ``content.chunks`` and ``chunk_vectors`` (a walk over every chunk:
+        ``chunk_row`` asks records read on demand instead)."""
         return {c.id: row for row, c in enumerate(self.content.chunks)}
+
+    def chunk_row(self, chunk_id: str) -> int:
+        """The row of chunk ``chunk_id`` in ``content.chunks`` and ``chunk_vectors``."""
+        row_of = getattr(self.content.chunks, "row_of", None)
+        return int(row_of(chunk_id)) if row_of is not None else self.chunk_rows[chunk_id]
 
     @cached_property
     def chunks_per_source(self) -> dict[str, int]:
+        if self.sentence_layout is not None:
+            counted = self.sentence_layout.document_chunks
+            return {d.name: int(n) for d, n in zip(self.content.documents, counted, strict=True) if n}
         counts: dict[str, int] = {}
         for chunk in self.content.chunks:
             counts[chunk.source] = counts.get(chunk.source, 0) + 1

@@ -95,6 +95,24 @@ def test_word_counts_over_sentences_are_stored_at_ingest_and_weigh_words_as_coun
     assert pg_store.load().sentence_df is None
 
 
+def test_the_answerer_s_layout_is_stored_at_ingest_and_read_back_by_a_replica(
+    loaded, pg_store: PostgresStore
+) -> None:
+    from rag_service.answer.layout import SentenceLayout
+    from tests.test_layout import FIELDS
+
+    index, _ = loaded
+    stored = index.sentence_layout
+    assert isinstance(stored, SentenceLayout)
+    walked = SentenceLayout.of(dataclasses.replace(index, sentence_layout=None))
+    for field in FIELDS:
+        assert np.array_equal(getattr(stored, field), getattr(walked, field)), field
+    assert stored.labels == walked.labels and stored.spoken == walked.spoken and stored.other_voice.any()
+    with psycopg.connect(pg_store.database.url) as conn:  # a version written before schema step 9
+        conn.execute("UPDATE rag_versions SET sentence_layout = NULL")
+    assert pg_store.load().sentence_layout is None
+
+
 def test_the_vector_counts_hold_when_postgres_plans_in_parallel(loaded, pg_store: PostgresStore) -> None:
     from rag_service.store.postgres import reading
 

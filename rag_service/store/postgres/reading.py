@@ -7,19 +7,21 @@ retries a version retired under it) because this half only turns a version's par
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg import sql
 
+from rag_service.answer.layout import SentenceLayout
 from rag_service.errors import IndexMismatchError
 from rag_service.retrieval.lexical import DF_TERMS
 from rag_service.store.checks import RERUN, inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 from rag_service.store.postgres import copy
 from rag_service.store.postgres.database import Database
+from rag_service.store.postgres.rows import Reader, RowChunks, RowSentences
 from rag_service.store.postgres.schema import partition
 from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.records import chunk_from, document_from, sentence_from
@@ -33,40 +35,64 @@ def version(
     wanted: IndexSettings | None,
     where: str,
     vectors: Callable[[int, int], list[Any]],
+    on_demand: tuple[Reader, int] | None = None,
 ) -> LoadedIndex:
     """Version ``version_id`` (``name``) as a ``LoadedIndex``, its vectors from ``vectors(version_id,
-    dimension)``; refused when built for another model than ``wanted`` or damaged."""
+    dimension)``; refused when built for another model than ``wanted`` or damaged. With ``on_demand``
+    (``Database.read`` and a cache size) and a stored layout, chunks and sentences are read as answers
+    need them (``rows.RowRecords``), not at start-up; documents are read whole."""
     manifest = Manifest.from_record(orjson.loads(manifest_text), where)
     if wanted is not None:
         problem = manifest.settings.difference(wanted, serving_only=True)
         if problem:
             raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
+    counted, layout = derived(conn, version_id, manifest.counts)
     try:
-        content = IndexContent(
-            tuple(document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))),
-            tuple(chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))),
-            tuple(sentence_from(r) for r in copy.read_records(conn, partition("rag_sentences", version_id))),
-            *vectors(version_id, manifest.settings.dimension),
+        documents = tuple(
+            document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))
         )
+        chunk_vectors, sentence_vectors, window_vectors = vectors(version_id, manifest.settings.dimension)
+        if on_demand is not None and layout is not None:
+            read, cache = on_demand
+            table = partition("rag_chunks", version_id)
+            chunks: Sequence[Any] = RowChunks(read, table, len(chunk_vectors), cache)
+            table = partition("rag_sentences", version_id)
+            sentences: Sequence[Any] = RowSentences(read, table, len(sentence_vectors), cache)
+        else:
+            chunks = tuple(
+                chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))
+            )
+            records = copy.read_records(conn, partition("rag_sentences", version_id))
+            sentences = tuple(sentence_from(r) for r in records)
+        content = IndexContent(documents, chunks, sentences, chunk_vectors, sentence_vectors, window_vectors)
     except (ValueError, KeyError, TypeError) as exc:
         reason = f"index version {name} cannot be read ({type(exc).__name__}): {RERUN}"
         raise IndexMismatchError(reason) from exc
     problem = inconsistency(manifest, content)
     if problem:
         raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
-    return LoadedIndex(content, None, manifest, name, sentence_df(conn, version_id, len(content.sentences)))
+    return LoadedIndex(content, None, manifest, name, counted, layout)
 
 
-def sentence_df(conn: psycopg.Connection[Any], version_id: int, sentences: int) -> dict[str, int] | None:
-    """The word counts over sentences stored with the version at ingest (schema step 8); None for a
-    version written before, or counted another way or over other sentences (the answerer counts then)."""
-    row = conn.execute("SELECT sentence_df FROM rag_versions WHERE id = %s", (version_id,)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    stored = orjson.loads(bytes(row[0]))
-    if stored.get("terms") != DF_TERMS or stored.get("sentences") != sentences:
-        return None
-    return {str(term): int(df) for term, df in stored["df"].items()}
+def derived(
+    conn: psycopg.Connection[Any], version_id: int, counts: Mapping[str, int]
+) -> tuple[dict[str, int] | None, SentenceLayout | None]:
+    """What the writer computed over the version's records for its readers: the word counts over
+    sentences (schema step 8) and the answerer's layout (step 9). Each is None for a version written
+    before, or computed another way or over other records than ``counts`` says the version has (the
+    answerer computes it then)."""
+    row = conn.execute(
+        "SELECT sentence_df, sentence_layout FROM rag_versions WHERE id = %s", (version_id,)
+    ).fetchone()
+    if row is None:
+        return None, None
+    counted = None
+    if row[0] is not None:
+        stored = orjson.loads(bytes(row[0]))
+        if stored.get("terms") == DF_TERMS and stored.get("sentences") == counts.get("sentences"):
+            counted = {str(term): int(df) for term, df in stored["df"].items()}
+    layout = SentenceLayout.from_bytes(bytes(row[1]), counts) if row[1] is not None else None
+    return counted, layout
 
 
 def vectors(

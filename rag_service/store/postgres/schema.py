@@ -152,6 +152,12 @@ STEPS: tuple[str, ...] = (
     """
     ALTER TABLE rag_versions ADD COLUMN sentence_df bytea;
     """,
+    # 9: the answerer's per-sentence facts (``answer.layout``: line kinds, neighbours, headings), computed
+    # at ingest so that a replica does not walk every sentence at start-up. NULL for versions written
+    # before, or made by other line rules: those are computed when loaded, as before.
+    """
+    ALTER TABLE rag_versions ADD COLUMN sentence_layout bytea;
+    """,
 )
 SCHEMA_VERSION = len(STEPS)
 DATA_TABLES = (

@@ -25,7 +25,7 @@ from psycopg import sql
 
 from rag_service.errors import StoreUnavailableError
 from rag_service.models import Chunk, ScoredChunk
-from rag_service.retrieval.hybrid import SearchParams, fuse
+from rag_service.retrieval.hybrid import SearchParams, fuse, prefetch
 from rag_service.retrieval.lexical import LexicalIndex, index_terms
 from rag_service.store.postgres.database import Database
 from rag_service.store.postgres.lexicon import Lexicon
@@ -110,6 +110,7 @@ class SqlRetriever:
                     "top": params.top_k,
                 },
             )
+            prefetch(self.chunks, [n for n, *_ in rows])
             return [
                 ScoredChunk(self.chunks[n], float(fused), _float(dense), _float(lexical), rank)
                 for rank, (n, dense, lexical, fused) in enumerate(rows, start=1)

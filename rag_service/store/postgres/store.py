@@ -144,7 +144,8 @@ class PostgresStore:
         def vectors(version: int, dimension: int) -> list[Any]:
             return reading.vectors(conn, self.database, version, dimension, 0 if whole else self.vector_cache)
 
-        index = reading.version(conn, version_id, name, manifest_text, wanted, self.where, vectors)
+        on_demand = None if whole else (self.database.read, self.vector_cache)
+        index = reading.version(conn, version_id, name, manifest_text, wanted, self.where, vectors, on_demand)
         self._ids[name] = version_id
         self._lexicons[name] = lexicon.load(conn, version_id)
         return index

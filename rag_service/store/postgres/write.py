@@ -13,6 +13,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from rag_service.answer.layout import SentenceLayout
+from rag_service.answer.markdown_safe import link_text
+from rag_service.models import Sentence
 from rag_service.retrieval.lexical import DF_TERMS, sentence_frequencies
 from rag_service.store.model import IndexContent, IndexSettings, Manifest
 from rag_service.store.postgres import copy, lexicon
@@ -98,7 +101,7 @@ def write_partitions(
         ("version_id", "n", "record", "embedding"),
         ("int8", "int4", "jsonb", "vector"),
         (
-            (version_id, n, sentence_record(s), v)
+            (version_id, n, _sentence_record(s), v)
             for n, (s, v) in enumerate(zip(content.sentences, content.sentence_vectors, strict=True))
         ),
     )
@@ -109,6 +112,9 @@ def write_partitions(
         ("int8", "int4", "vector"),
         ((version_id, n, v) for n, v in enumerate(content.window_vectors)),
     )
+    sentences = sql.Identifier(partition("rag_sentences", version_id))
+    for key in ("text", "shown"):  # a follow-up finds the sentences its history quoted (``RowSentences``)
+        conn.execute(sql.SQL("CREATE INDEX ON {} (md5(record->>{}))").format(sentences, sql.Literal(key)))
     chunks = sql.Identifier(partition("rag_chunks", version_id))
     memory = build_memory(len(content.chunks), settings.dimension, settings.hnsw_m)
     conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(memory)))
@@ -126,10 +132,22 @@ def write_partitions(
     conn.execute(sql.SQL("ANALYZE {}").format(chunks))
     lexicon.write(conn, version_id, [c.text for c in content.chunks])
     counted = sentence_frequencies(s.text for s in content.sentences)
+    layout = SentenceLayout.of_content(content, settings).to_bytes()
     conn.execute(
-        "UPDATE rag_versions SET sentence_df = %s WHERE id = %s",
-        (orjson.dumps({"terms": DF_TERMS, "sentences": len(content.sentences), "df": counted}), version_id),
+        "UPDATE rag_versions SET sentence_df = %s, sentence_layout = %s WHERE id = %s",
+        (
+            orjson.dumps({"terms": DF_TERMS, "sentences": len(content.sentences), "df": counted}),
+            layout,
+            version_id,
+        ),
     )
+
+
+def _sentence_record(s: Sentence) -> dict[str, Any]:
+    """A sentence's record, with how it reads once its Markdown links show as text when that differs."""
+    record = sentence_record(s)
+    shown = link_text(s.text)
+    return record if shown == s.text else {**record, "shown": shown}
 
 
 def point_at(conn: psycopg.Connection[Any], version_id: int, collection: str) -> None:
