@@ -103,6 +103,11 @@ class Document:
     """Hash of the file's bytes and of its sidecar: a change to either re-processes the document."""
     structure: Structure = Structure()
 
+    @property
+    def characters(self) -> int:
+        """Length of ``text`` (a document read on demand knows it without reading its text)."""
+        return len(self.text)
+
     def section_at(self, offset: int) -> Section:
         for section in self.sections:
             if section.start <= offset < section.end:

@@ -57,7 +57,8 @@ def test_what_one_replica_receives_the_other_lists_answers_shows_and_deletes(
     env = {"RAG_STORE": "postgres", "RAG_DATABASE_URL": url, "RAG_API_KEY": KEY}
     first = LiveServer(tmp_path / "a", **env)
     first.wait_healthy()
-    second = LiveServer(tmp_path / "b", **env, RAG_INGEST_ON_START="never")
+    # The second reads records and texts on demand: what it lists, cites and shows comes from the database.
+    second = LiveServer(tmp_path / "b", **env, RAG_INGEST_ON_START="never", RAG_DATABASE_VECTOR_CACHE="1000")
     try:
         second.wait_healthy()
         seeds = set(_listed(first))

@@ -15,6 +15,7 @@ from rag_service.ingest import index_settings, ingest_seeds
 from rag_service.pipeline import Pipeline
 from rag_service.store.postgres.rows import RowChunks, RowSentences
 from rag_service.store.postgres.store import PostgresStore
+from rag_service.store.postgres.texts import DocumentTexts, StoredDocument
 from tests.conftest import EVAL_SET
 from tests.contracts.store import _content
 from tests.postgres.conftest import postgres_settings
@@ -66,11 +67,35 @@ def test_a_quoted_sentence_is_found_by_its_text_or_as_it_reads(on_demand) -> Non
     assert found == {first: same, shown: [linked], content.sentences[linked].text: [linked]}
 
 
+def test_documents_are_read_without_their_texts_which_come_when_asked(on_demand, pg_store) -> None:
+    index, content = on_demand
+    documents = index.content.documents
+    assert all(isinstance(d, StoredDocument) for d in documents)
+    texts = documents[0]._texts
+    assert texts.fetches == 0  # nothing read at load
+    for stored, written in zip(documents, content.documents, strict=True):
+        assert (stored.name, stored.meta, stored.sections, stored.sha256, stored.structure) == (
+            written.name,
+            written.meta,
+            written.sections,
+            written.sha256,
+            written.structure,
+        )
+        assert stored.characters == len(written.text) and texts.fetches == 0
+    assert documents[1].text == content.documents[1].text and texts.fetches == 1
+    assert documents[1].text == content.documents[1].text and texts.fetches == 1  # kept
+    small = DocumentTexts(pg_store.database.read, texts.table, cache_chars=1)
+    for row in (0, 1, 0):
+        assert small.text(row) == content.documents[row].text
+    assert small.fetches == 3 and len(small._cache) == 1  # only the last text kept when over the bound
+
+
 def test_a_version_without_a_stored_layout_is_read_whole(on_demand, pg_store: PostgresStore) -> None:
     with psycopg.connect(pg_store.database.url) as conn:  # as written before schema step 9
         conn.execute("UPDATE rag_versions SET sentence_layout = NULL")
     index = pg_store.load()
     assert isinstance(index.content.chunks, tuple) and isinstance(index.content.sentences, tuple)
+    assert not any(isinstance(d, StoredDocument) for d in index.content.documents)
 
 
 def _conversations() -> list[list[str]]:
@@ -101,6 +126,7 @@ def test_a_replica_reading_on_demand_answers_as_one_that_loaded_everything(
                 history_a += _turn(question, a.text)
                 history_b += _turn(question, b.text)
         assert 0 < sentences.fetches < len(sentences)
+        assert _api(whole) == _api(lazy)
     finally:
         for pipeline in (whole, lazy):
             pipeline.store.database.close()  # type: ignore[attr-defined]
@@ -110,3 +136,18 @@ def _turn(question: str, answer: str) -> list:
     from rag_service.models import Message
 
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
+
+
+def _api(pipeline: Pipeline) -> list:
+    """What the read routes answer about the collection's documents."""
+    from fastapi.testclient import TestClient
+
+    from rag_service.api.app import create_app
+
+    settings = pipeline.settings.model_copy(update={"api_key": None})
+    with TestClient(create_app(settings, pipeline=pipeline)) as client:
+        listed = client.get("/api/sources").json()
+        names = [d["name"] for d in listed]
+        shown = [client.get(f"/api/sources/{n}").json() for n in names]
+        detail = [client.get(f"/api/documents/{n}").json() for n in names]
+        return [listed, shown, detail, client.get("/api/documents").json()["documents"]]

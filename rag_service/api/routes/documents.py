@@ -65,7 +65,7 @@ def _summary(doc: Document, pipeline: Pipeline, sizes: dict[str, int]) -> dict[s
         "type": structure.kind,
         "pages": len(structure.pages) if structure.kind == "pdf" else None,
         "size": sizes.get(doc.name) if sizes else _size(pipeline.settings, doc.name),
-        "characters": len(doc.text),
+        "characters": doc.characters,
         "chunks": pipeline.index.chunks_per_source.get(doc.name, 0),
         "notes": list(structure.notes),
     }

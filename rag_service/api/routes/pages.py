@@ -126,7 +126,7 @@ async def page_highlight(
     """Where the passage ``[start, end)`` of the document's text lies on page ``number``: rectangles as
     fractions of the page (left, top, right, bottom), to lay over the page image."""
     doc = _indexed_pdf(name, pipeline)
-    if not start < end <= len(doc.text):
-        raise InvalidRequestError(f"start and end must satisfy 0 <= start < end <= {len(doc.text)}")
+    if not start < end <= doc.characters:
+        raise InvalidRequestError(f"start and end must satisfy 0 <= start < end <= {doc.characters}")
     found = await _renders(request).run(_locate, doc, pipeline, number, doc.text[start:end])
     return {"width": found.width, "height": found.height, "rects": [list(r) for r in found.rects]}

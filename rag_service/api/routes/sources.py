@@ -24,7 +24,7 @@ def _summary(doc: Document, chunks: int) -> dict[str, Any]:
         "sections": [
             {"name": s.name, "start": s.start, "end": s.end, "voice": s.voice} for s in doc.sections
         ],
-        "characters": len(doc.text),
+        "characters": doc.characters,
         "chunks": chunks,
     }
 

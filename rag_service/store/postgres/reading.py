@@ -16,6 +16,7 @@ from psycopg import sql
 
 from rag_service.answer.layout import SentenceLayout
 from rag_service.errors import IndexMismatchError
+from rag_service.models import Document
 from rag_service.retrieval.lexical import DF_TERMS
 from rag_service.store.checks import RERUN, inconsistency
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
@@ -23,6 +24,7 @@ from rag_service.store.postgres import copy
 from rag_service.store.postgres.database import Database
 from rag_service.store.postgres.rows import Reader, RowChunks, RowSentences
 from rag_service.store.postgres.schema import partition
+from rag_service.store.postgres.texts import DocumentTexts, StoredDocument
 from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.records import chunk_from, document_from, sentence_from
 
@@ -48,22 +50,22 @@ def version(
             raise IndexMismatchError(f"{problem}: {RERUN} with the configured model")
     counted, layout = derived(conn, version_id, manifest.counts)
     try:
-        documents = tuple(
-            document_from(r) for r in copy.read_records(conn, partition("rag_documents", version_id))
-        )
         chunk_vectors, sentence_vectors, window_vectors = vectors(version_id, manifest.settings.dimension)
         if on_demand is not None and layout is not None:
             read, cache = on_demand
+            documents = _stored_documents(conn, read, partition("rag_documents", version_id))
             table = partition("rag_chunks", version_id)
             chunks: Sequence[Any] = RowChunks(read, table, len(chunk_vectors), cache)
             table = partition("rag_sentences", version_id)
             sentences: Sequence[Any] = RowSentences(read, table, len(sentence_vectors), cache)
         else:
-            chunks = tuple(
-                chunk_from(r) for r in copy.read_records(conn, partition("rag_chunks", version_id))
+            documents = tuple(
+                map(document_from, copy.read_records(conn, partition("rag_documents", version_id)))
             )
-            records = copy.read_records(conn, partition("rag_sentences", version_id))
-            sentences = tuple(sentence_from(r) for r in records)
+            chunks = tuple(map(chunk_from, copy.read_records(conn, partition("rag_chunks", version_id))))
+            sentences = tuple(
+                map(sentence_from, copy.read_records(conn, partition("rag_sentences", version_id)))
+            )
         content = IndexContent(documents, chunks, sentences, chunk_vectors, sentence_vectors, window_vectors)
     except (ValueError, KeyError, TypeError) as exc:
         reason = f"index version {name} cannot be read ({type(exc).__name__}): {RERUN}"
@@ -72,6 +74,14 @@ def version(
     if problem:
         raise IndexMismatchError(f"index version {name} is damaged ({problem}): {RERUN}")
     return LoadedIndex(content, None, manifest, name, counted, layout)
+
+
+def _stored_documents(conn: psycopg.Connection[Any], read: Reader, table: str) -> tuple[Document, ...]:
+    """The documents of ``table`` without their texts, which are read when asked (``texts``)."""
+    texts = DocumentTexts(read, table)
+    query = sql.SQL("SELECT n, (record - 'text')::text, length(record->>'text') FROM {} ORDER BY n")
+    rows = conn.execute(query.format(sql.Identifier(table)))
+    return tuple(StoredDocument(orjson.loads(head), int(chars), int(n), texts) for n, head, chars in rows)
 
 
 def derived(
