@@ -94,18 +94,18 @@ def run_replicas(
 
 
 def _multiply(settings: Settings, url: str, copies: int) -> int:
-    """Replace the ingested version by ``copies`` copies of it (``startup.copied``: other document names,
-    vectors with a little noise), written as an ingest writes; returns its chunks."""
+    """Replace the ingested version by ``copies`` copies of it (``copies.write_copies``: other document
+    names, vectors with a little noise, streamed copy by copy); returns its chunks."""
     from pydantic import SecretStr
 
-    from rag_service.bench.startup import copied
+    from rag_service.bench.copies import write_copies
     from rag_service.store.factory import make_store
+    from rag_service.store.postgres.store import PostgresStore
 
     store = make_store(settings.model_copy(update={"store": "postgres", "database_url": SecretStr(url)}))
+    assert isinstance(store, PostgresStore)
     with store.writer():  # inside it a load reads everything, vectors included
         loaded = store.load()
         if copies > 1:
-            content = copied(loaded.content, copies, 0.01)
-            store.write(content, loaded.manifest.settings)
-            return len(content.chunks)
+            return write_copies(store, loaded, copies, 0.01)
     return len(loaded.content.chunks)

@@ -3,15 +3,18 @@ written again as copies (``--copies``), the way the 100,000-chunk figures were m
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag_service.bench.copies import write_copies
 from rag_service.bench.replicas import ON_DEMAND, run_replicas
 from rag_service.bench.report import Report
 from rag_service.bench.startup import copied
 from rag_service.ingest import index_settings
+from rag_service.retrieval.hybrid import SearchParams
 from rag_service.store.postgres.store import PostgresStore
 from tests.contracts.store import _content
 
@@ -36,6 +39,39 @@ def test_copies_rename_every_document_and_keep_the_vectors_unit_length(
         pg_store.write(three, index_settings(settings, embedder))
     loaded = pg_store.load()
     assert loaded.content.chunks == three.chunks and loaded.manifest.counts["chunks"] == len(three.chunks)
+
+
+def test_copies_streamed_into_the_database_are_the_copies_with_their_layout_and_word_counts(
+    pg_store: PostgresStore, settings, embedder
+) -> None:
+    from rag_service.answer.layout import SentenceLayout
+    from rag_service.retrieval.lexical import sentence_frequencies
+    from tests.test_layout import FIELDS
+
+    content = _content(settings, embedder)
+    with pg_store.writer():
+        pg_store.write(content, index_settings(settings, embedder))
+        base = pg_store.load()
+    assert write_copies(pg_store, base, 3, 0.01) == 3 * len(content.chunks)
+    with pg_store.writer():
+        three = pg_store.load()  # whole
+    expected = copied(content, 3, None)
+    assert three.content.chunks == expected.chunks and three.content.sentences == expected.sentences
+    assert [d.name for d in three.content.documents] == [d.name for d in expected.documents]
+    vectors = np.asarray(three.content.sentence_vectors)
+    assert np.allclose(vectors[: len(content.sentences)], content.sentence_vectors, atol=1e-6)
+    assert not np.allclose(
+        vectors[len(content.sentences) :][: len(content.sentences)], content.sentence_vectors
+    )
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    walked = SentenceLayout.of(dataclasses.replace(three, sentence_layout=None))
+    for field in FIELDS:
+        assert np.array_equal(getattr(three.sentence_layout, field), getattr(walked, field)), field
+    assert three.sentence_df == sentence_frequencies(s.text for s in expected.sentences)
+    hits = pg_store.retriever(three).search(
+        "space", np.asarray(three.content.chunk_vectors)[5], SearchParams()
+    )
+    assert hits and hits[0].chunk == three.content.chunks[5]
 
 
 def test_the_replicas_bench_serves_the_copies_whole_and_on_demand(tmp_path: Path, settings) -> None:

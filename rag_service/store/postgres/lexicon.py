@@ -25,7 +25,7 @@ length can be constants of the query.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ class _Counts:
                 yield version_id, term, n, tf, len(terms)
 
 
-def write(conn: psycopg.Connection[Any], version_id: int, texts: Sequence[str]) -> Lexicon:
+def write(conn: psycopg.Connection[Any], version_id: int, texts: Iterable[str]) -> Lexicon:
     """Write the postings and term statistics of a version's chunk texts (inside its transaction)."""
     names = {table: partition(table, version_id) for table in ("rag_postings", "rag_terms")}
     for table, name in names.items():

@@ -5,6 +5,7 @@ current. ``PostgresStore.write`` runs these in one transaction."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from rag_service.answer.layout import SentenceLayout
 from rag_service.answer.markdown_safe import link_text
-from rag_service.models import Sentence
+from rag_service.models import Chunk, Document, Sentence
 from rag_service.retrieval.lexical import DF_TERMS, sentence_frequencies
 from rag_service.store.model import IndexContent, IndexSettings, Manifest
 from rag_service.store.postgres import copy, lexicon
@@ -69,6 +70,35 @@ def insert_version(conn: psycopg.Connection[Any], name: str, manifest: Manifest,
 def write_partitions(
     conn: psycopg.Connection[Any], version_id: int, content: IndexContent, settings: IndexSettings
 ) -> None:
+    """Every partition and statistic of version ``version_id`` holding ``content``."""
+    copy_rows(
+        conn,
+        version_id,
+        content.documents,
+        zip(content.chunks, content.chunk_vectors, strict=True),
+        zip(content.sentences, content.sentence_vectors, strict=True),
+        content.window_vectors,
+    )
+    build_indexes(conn, version_id, len(content.chunks), settings)
+    write_statistics(
+        conn,
+        version_id,
+        (c.text for c in content.chunks),
+        sentence_frequencies(s.text for s in content.sentences),
+        len(content.sentences),
+        SentenceLayout.of_content(content, settings),
+    )
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    version_id: int,
+    documents: Iterable[Document],
+    chunks: Iterable[tuple[Chunk, np.ndarray]],
+    sentences: Iterable[tuple[Sentence, np.ndarray]],
+    windows: Iterable[np.ndarray],
+) -> None:
+    """Create the version's data partitions and COPY its rows in, streamed (nothing held twice)."""
     for table in ("rag_documents", "rag_chunks", "rag_sentences", "rag_windows"):
         name = sql.Identifier(partition(table, version_id))
         conn.execute(
@@ -83,61 +113,72 @@ def write_partitions(
         partition("rag_documents", version_id),
         ("version_id", "n", "name", "record"),
         ("int8", "int4", "text", "jsonb"),
-        ((version_id, n, d.name, document_record(d)) for n, d in enumerate(content.documents)),
+        ((version_id, n, d.name, document_record(d)) for n, d in enumerate(documents)),
     )
     copy.write_rows(
         conn,
         partition("rag_chunks", version_id),
         ("version_id", "n", "record", "text", "embedding"),
         ("int8", "int4", "jsonb", "text", "vector"),
-        (
-            (version_id, n, chunk_record(c), c.text, v)
-            for n, (c, v) in enumerate(zip(content.chunks, content.chunk_vectors, strict=True))
-        ),
+        ((version_id, n, chunk_record(c), c.text, v) for n, (c, v) in enumerate(chunks)),
     )
     copy.write_rows(
         conn,
         partition("rag_sentences", version_id),
         ("version_id", "n", "record", "embedding"),
         ("int8", "int4", "jsonb", "vector"),
-        (
-            (version_id, n, _sentence_record(s), v)
-            for n, (s, v) in enumerate(zip(content.sentences, content.sentence_vectors, strict=True))
-        ),
+        ((version_id, n, _sentence_record(s), v) for n, (s, v) in enumerate(sentences)),
     )
     copy.write_rows(
         conn,
         partition("rag_windows", version_id),
         ("version_id", "n", "embedding"),
         ("int8", "int4", "vector"),
-        ((version_id, n, v) for n, v in enumerate(content.window_vectors)),
+        ((version_id, n, v) for n, v in enumerate(windows)),
     )
+
+
+def build_indexes(
+    conn: psycopg.Connection[Any], version_id: int, chunks: int, settings: IndexSettings
+) -> None:
+    """The version's HNSW index over its ``chunks`` chunk vectors, and its sentences' text indexes."""
     sentences = sql.Identifier(partition("rag_sentences", version_id))
     for key in ("text", "shown"):  # a follow-up finds the sentences its history quoted (``RowSentences``)
         conn.execute(sql.SQL("CREATE INDEX ON {} (md5(record->>{}))").format(sentences, sql.Literal(key)))
-    chunks = sql.Identifier(partition("rag_chunks", version_id))
-    memory = build_memory(len(content.chunks), settings.dimension, settings.hnsw_m)
+    table = sql.Identifier(partition("rag_chunks", version_id))
+    memory = build_memory(chunks, settings.dimension, settings.hnsw_m)
     conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(memory)))
     conn.execute(
         sql.SQL(
             "CREATE INDEX ON {} USING hnsw ((embedding::vector({})) vector_cosine_ops) "
             "WITH (m = {}, ef_construction = {})"
         ).format(
-            chunks,
+            table,
             sql.Literal(settings.dimension),
             sql.Literal(settings.hnsw_m),
             sql.Literal(max(64, 2 * settings.hnsw_m)),
         )
     )
-    conn.execute(sql.SQL("ANALYZE {}").format(chunks))
-    lexicon.write(conn, version_id, [c.text for c in content.chunks])
-    counted = sentence_frequencies(s.text for s in content.sentences)
-    layout = SentenceLayout.of_content(content, settings).to_bytes()
+    conn.execute(sql.SQL("ANALYZE {}").format(table))
+
+
+def write_statistics(
+    conn: psycopg.Connection[Any],
+    version_id: int,
+    chunk_texts: Iterable[str],
+    sentence_df: dict[str, int],
+    sentences: int,
+    layout: SentenceLayout,
+) -> None:
+    """What readers would otherwise compute over the whole version: BM25's postings and term
+    statistics (``lexicon``), the word counts over its ``sentences`` sentences and the answerer's
+    layout."""
+    lexicon.write(conn, version_id, chunk_texts)
     conn.execute(
         "UPDATE rag_versions SET sentence_df = %s, sentence_layout = %s WHERE id = %s",
         (
-            orjson.dumps({"terms": DF_TERMS, "sentences": len(content.sentences), "df": counted}),
-            layout,
+            orjson.dumps({"terms": DF_TERMS, "sentences": sentences, "df": sentence_df}),
+            layout.to_bytes(),
             version_id,
         ),
     )
