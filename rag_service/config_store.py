@@ -52,10 +52,11 @@ class StoreSettings(DocumentSettings):
         0,
         ge=0,
         le=100_000_000,
-        description="with postgres: 0 (default) loads the served version's vectors whole at start-up; N "
-        "reads them from the database as answers need them, keeping the N most recently used of each kind "
-        "(1,536 bytes each at 384 dimensions): less memory and a faster start, slower answers (measured in "
-        '"Past one machine")',
+        description="with postgres: 0 (default) loads the served version whole at start-up (records, "
+        "texts and vectors); N reads chunks, sentences, their vectors and document texts from the "
+        "database as answers need them, keeping the N most recently used rows of each kind (a vector is "
+        "1,536 bytes at 384 dimensions) and 32M characters of text: a replica's memory and start-up stop "
+        'growing with the collection, answers take a few round trips more (measured in "Past one machine")',
     )
 
     # Collections, and who may read and write them.

@@ -250,7 +250,9 @@ class ExtractiveAnswerer:
         if document is None:  # no document has a sentence that may answer
             return self._writer.not_found(probability, False)
         rows = self._document_rows[document.name]
-        picked = rows[-self.min_sentences :] if position.where == END else rows[: self.min_sentences]
+        picked = (
+            rows[-self.min_sentences :] if position.where == END else rows[: self.min_sentences]
+        ).tolist()
         vectors = self._content.sentence_vectors
         extract = self._writer.compose(
             [(row, float(vectors[row] @ query_vector)) for row in picked], probability

@@ -18,6 +18,7 @@ its own, so changing a rule never needs a remembered version bump.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -46,14 +47,36 @@ MAX_WORDS = np.iinfo(np.uint16).max
 T = TypeVar("T")
 
 
+NOT_RULES = frozenset({"layout_code", "_code", "RowValues", "rows_by_document", "with_layout"})
+"""What this module defines that does not decide a layout's values: changing it keeps stored layouts."""
+
+
 @functools.cache
 def layout_code() -> str:
-    """SHA-256 of the source of the modules whose rules make a layout."""
+    """SHA-256 of the code that decides a layout's values: the line, neighbour and heading modules and
+    this module's ``SentenceLayout`` and constants, as parsed code (docstrings, comments and layout of
+    the source do not count, so a release that only rewords them keeps every stored layout)."""
     digest = hashlib.sha256()
     for module in (lines_module, neighbours_module, sections_module):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+        digest.update(_code(Path(str(module.__file__)).read_text(encoding="utf-8")).encode())
+    digest.update(_code(Path(__file__).read_text(encoding="utf-8"), skip=NOT_RULES).encode())
     return digest.hexdigest()
+
+
+def _code(source: str, skip: frozenset[str] = frozenset()) -> str:
+    """``source`` parsed, without its string statements (docstrings, attribute notes) or the top-level
+    definitions named in ``skip``."""
+    tree = ast.parse(source)
+    tree.body = [node for node in tree.body if getattr(node, "name", None) not in skip]
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                kept = [
+                    b for b in body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))
+                ]
+                setattr(node, field, kept or ([ast.Pass()] if field == "body" else []))
+    return ast.dump(tree)
 
 
 class RowValues(Sequence[T], Generic[T]):
@@ -86,7 +109,7 @@ class SentenceLayout:
     neighbours: np.ndarray
     """(rows, 2) int32: ``neighbour_rows`` with title, short and caption lines as metadata."""
     heading_rows: np.ndarray
-    """int64: ``innermost_headings``' rows."""
+    """int32: ``innermost_headings``' rows."""
     label_codes: np.ndarray
     """int32: index of the row's innermost heading label in ``labels``."""
     labels: tuple[str, ...]
@@ -97,7 +120,7 @@ class SentenceLayout:
     chunk: np.ndarray
     """int32: the first chunk holding the sentence (-1: none), where a follow-up finds its passage."""
     chunk_windows: np.ndarray
-    """int64 per chunk row: its window row (``LoadedIndex.chunk_windows``)."""
+    """int32 per chunk row: its window row (``LoadedIndex.chunk_windows``)."""
     document_chunks: np.ndarray
     """int32 per document: how many chunks it has (``LoadedIndex.chunks_per_source``)."""
     spoken: tuple[tuple[str, str], ...] = ()
@@ -136,13 +159,13 @@ class SentenceLayout:
         return cls(
             flags,
             neighbour_rows(index, kinds.title | kinds.short | kinds.caption),
-            heading_rows,
+            heading_rows.astype(np.int32),
             np.fromiter((distinct[label] for label in labels), dtype=np.int32, count=len(labels)),
             tuple(distinct),
             words,
             document,
             chunk,
-            index.chunk_windows,
+            index.chunk_windows.astype(np.int32),
             document_chunks,
             tuple(spoken),
         )
@@ -215,17 +238,22 @@ class SentenceLayout:
 
 def rows_by_document(
     chosen: np.ndarray, document: np.ndarray, documents: Sequence[Any]
-) -> dict[str, list[int]]:
+) -> dict[str, np.ndarray]:
     """Name -> the ``chosen`` rows of each document in row order (documents with none left out), by
-    array operations rather than a walk over every sentence."""
-    rows = np.flatnonzero(chosen)
+    array operations rather than a walk over every sentence, and kept as arrays (lists of five million
+    Python ints took 180 MB at a million chunks)."""
+    rows = np.flatnonzero(chosen).astype(np.int32)
     owners = document[rows]
-    order = np.argsort(owners, kind="stable")
-    rows, owners = rows[order], owners[order]
-    cuts = np.flatnonzero(np.diff(owners)) + 1
+    steps = np.diff(owners)
+    if (steps < 0).any():  # an ingest writes documents one after another, so this is rare: sort then
+        order = np.argsort(owners, kind="stable")
+        rows, owners = rows[order], owners[order]
+        steps = np.diff(owners)
+    cuts = np.flatnonzero(steps) + 1
+    del steps
     groups = {
-        int(part_owners[0]): part.tolist()
-        for part, part_owners in zip(np.split(rows, cuts), np.split(owners, cuts), strict=True)
+        int(owners[start]): part
+        for start, part in zip([0, *cuts], np.split(rows, cuts), strict=True)
         if len(part)
     }
     first = sorted(groups, key=lambda owner: groups[owner][0])  # in order of first row, as a walk meets them

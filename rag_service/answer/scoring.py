@@ -55,16 +55,20 @@ class SentenceScorer:
         self._lines = lines
         self._heading_terms = heading_terms
         self._photo_terms = frozenset(terms(" ".join(PHOTO_WORDS)))
-        short_by = np.maximum(0, FULL_SENTENCE_WORDS - words.astype(np.int64))
-        self.fragment_penalty = (FRAGMENT_PENALTY * short_by).astype(np.float32)
-        """Per sentence: how much shorter than a full sentence it is, as a deduction from its rank."""
+        self._words = words
+
+    def fragment_penalty(self, rows: np.ndarray) -> np.ndarray:
+        """Per sentence of ``rows``: how much shorter than a full sentence it is, as a deduction from its
+        rank (computed per question: an array for every sentence took 20 MB at a million chunks)."""
+        short_by = np.maximum(0, FULL_SENTENCE_WORDS - self._words[rows].astype(np.int64))
+        return (FRAGMENT_PENALTY * short_by).astype(np.float32)
 
     def scores(self, question: str, kind: str, rows: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         """Rank of each candidate; ``-inf`` for lines that may not answer this question on their own."""
         weights = self.lexical_weights(question)
         share = sections.HEADING_SHARE  # read here so that a test can turn the share off
         lexical = self._stats.overlap(weights, rows) + share * self.heading_overlap(weights, rows)
-        scores = cosine + LEXICAL_WEIGHT * lexical - self.fragment_penalty[rows]
+        scores = cosine + LEXICAL_WEIGHT * lexical - self.fragment_penalty(rows)
         sentences = self._content.sentences
         photo = bool(self._photo_terms & set(self._terms(question)))
         for i, row in enumerate(rows):

@@ -93,7 +93,7 @@ class Voices:
             return False
         return not any(_READERS.search(self._content.sentences[row].text) for row in rows)
 
-    def candidates(self, question: str, fragment_penalty: np.ndarray) -> np.ndarray:
+    def candidates(self, question: str, fragment_penalty: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """The comments that may answer a question about them (only asked when ``asks``, so ``rows`` is
         not empty). A question naming a topic ("what do readers think about BRICS?") is answered by the
         comments that name it, short ones included ("BRICS alone can sponsor a space station"); a
@@ -106,7 +106,7 @@ class Voices:
         }
         share = self._stats.overlap(topic, self.rows) if topic else np.zeros(0, dtype=np.float32)
         on_topic = self.rows[share >= TOPIC_SHARE] if len(share) else self.rows[:0]
-        informative = self.rows[fragment_penalty[self.rows] == 0]
+        informative = self.rows[fragment_penalty(self.rows) == 0]
         return on_topic if len(on_topic) else informative if len(informative) else self.rows
 
     def said_by_others(self, question: str, hits: Sequence[ScoredChunk]) -> bool:

@@ -84,6 +84,12 @@ def test_documents_are_read_without_their_texts_which_come_when_asked(on_demand,
         assert stored.characters == len(written.text) and texts.fetches == 0
     assert documents[1].text == content.documents[1].text and texts.fetches == 1
     assert documents[1].text == content.documents[1].text and texts.fetches == 1  # kept
+    with psycopg.connect(pg_store.database.url) as conn:  # heads written before: read from the records
+        conn.execute("UPDATE rag_documents SET head = NULL")
+    again = pg_store.load().content.documents
+    assert [(d.name, d.characters, d.structure) for d in again] == [
+        (d.name, len(d.text), d.structure) for d in content.documents
+    ]
     small = DocumentTexts(pg_store.database.read, texts.table, cache_chars=1)
     for row in (0, 1, 0):
         assert small.text(row) == content.documents[row].text

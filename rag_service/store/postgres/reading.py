@@ -23,7 +23,7 @@ from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Ma
 from rag_service.store.postgres import copy
 from rag_service.store.postgres.database import Database
 from rag_service.store.postgres.rows import Reader, RowChunks, RowSentences
-from rag_service.store.postgres.schema import partition
+from rag_service.store.postgres.schema import partition, rows_of
 from rag_service.store.postgres.texts import DocumentTexts, StoredDocument
 from rag_service.store.postgres.vectors import RowVectors
 from rag_service.store.records import chunk_from, document_from, sentence_from
@@ -79,9 +79,13 @@ def version(
 def _stored_documents(conn: psycopg.Connection[Any], read: Reader, table: str) -> tuple[Document, ...]:
     """The documents of ``table`` without their texts, which are read when asked (``texts``)."""
     texts = DocumentTexts(read, table)
-    query = sql.SQL("SELECT n, (record - 'text')::text, length(record->>'text') FROM {} ORDER BY n")
-    rows = conn.execute(query.format(sql.Identifier(table)))
-    return tuple(StoredDocument(orjson.loads(head), int(chars), int(n), texts) for n, head, chars in rows)
+    rows = conn.execute(sql.SQL("SELECT n, head::text {} ORDER BY n").format(rows_of(table))).fetchall()
+    if any(head is None for _, head in rows):  # written before its head was: read the records' texts
+        head = "record - 'text' || jsonb_build_object('characters', length(record->>'text'))"
+        query = sql.SQL("SELECT n, (" + head + ")::text {} ORDER BY n")
+        rows = conn.execute(query.format(rows_of(table))).fetchall()
+    heads = [(int(n), orjson.loads(head)) for n, head in rows]
+    return tuple(StoredDocument(head, int(head["characters"]), n, texts) for n, head in heads)
 
 
 def derived(
@@ -118,9 +122,9 @@ def vectors(
     # Rows are numbered from 0, so the highest number counts them, read off the primary key's index: a
     # count(*) would scan every vector (8 GB of sentence rows at a million chunks). A row missing below
     # it is found when fetched ("lacks rows"), and the record counts are checked against the manifest.
-    count = sql.SQL("(SELECT coalesce(max(n) + 1, 0) FROM {})")
+    count = sql.SQL("(SELECT coalesce(max(n) + 1, 0) {})")
     row = conn.execute(
-        sql.SQL("SELECT ") + sql.SQL(", ").join(count.format(sql.Identifier(t)) for t in tables)
+        sql.SQL("SELECT ") + sql.SQL(", ").join(count.format(rows_of(t)) for t in tables)
     ).fetchone()
     assert row is not None
     return [  # a sentence's neighbours are scored with it: read two either side along

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from rag_service.errors import StoreUnavailableError
 from rag_service.models import Chunk, Sentence
+from rag_service.store.postgres.schema import rows_of
 from rag_service.store.records import chunk_from, sentence_from
 
 Reader = Callable[[Callable[[psycopg.Connection[Any]], Any]], Any]
@@ -119,7 +120,7 @@ class RowRecords(RowCache[T], Sequence[T]):
         parse: Callable[[dict[str, Any]], T],
         around: int = 0,
     ) -> None:
-        query = sql.SQL("SELECT n, record::text FROM {} WHERE n = ANY(%s)").format(sql.Identifier(table))
+        query = sql.SQL("SELECT n, record::text {} AND n = ANY(%s)").format(rows_of(table))
         convert: Callable[[str], T] = lambda text: parse(orjson.loads(text))  # noqa: E731
         super().__init__(read, table, rows, cache_rows, query, convert, around)
 
@@ -156,7 +157,7 @@ class RowRecords(RowCache[T], Sequence[T]):
     __hash__ = None  # type: ignore[assignment]
 
     def _select(self, condition: str, *args: Any) -> list[tuple[Any, ...]]:
-        query = sql.SQL("SELECT n, record::text FROM {} WHERE ").format(sql.Identifier(self._table))
+        query = sql.SQL("SELECT n, record::text {} AND ").format(rows_of(self._table))
         rows: list[tuple[Any, ...]] = self._read(
             lambda conn: conn.execute(query + sql.SQL(condition), args).fetchall()
         )

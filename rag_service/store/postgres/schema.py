@@ -5,7 +5,8 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_schema      one row: the schema version this database is at
     rag_versions    id, name, manifest (jsonb), dimension, created_at, collection
     rag_current     one row per collection: the version its readers get
-    rag_documents   version_id, n, name, record (jsonb: text, metadata, sections, structure)
+    rag_documents   version_id, n, name, record (jsonb: text, metadata, sections, structure), head (the
+                    record without its text, with its length)
     rag_chunks      version_id, n, record (jsonb), text, embedding vector
     rag_sentences   version_id, n, record (jsonb), embedding vector
     rag_windows     version_id, n, embedding vector
@@ -32,6 +33,7 @@ together migrate once) and refuses a database whose schema is newer than this co
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from rag_service.errors import ConfigError
 
@@ -153,10 +155,12 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE rag_versions ADD COLUMN sentence_df bytea;
     """,
     # 9: the answerer's per-sentence facts (``answer.layout``: line kinds, neighbours, headings), computed
-    # at ingest so that a replica does not walk every sentence at start-up. NULL for versions written
-    # before, or made by other line rules: those are computed when loaded, as before.
+    # at ingest so that a replica does not walk every sentence at start-up, and each document's record
+    # without its text (its "head", with its length), which a replica reading on demand loads without
+    # reading every text. NULL for versions written before: those are loaded whole, as before.
     """
     ALTER TABLE rag_versions ADD COLUMN sentence_layout bytea;
+    ALTER TABLE rag_documents ADD COLUMN head jsonb;
     """,
 )
 SCHEMA_VERSION = len(STEPS)
@@ -173,6 +177,14 @@ DATA_TABLES = (
 def partition(table: str, version_id: int) -> str:
     """The name of ``table``'s partition for one version (an identifier made of known parts only)."""
     return f"{table}_v{int(version_id)}"
+
+
+def rows_of(table: str) -> sql.Composed:
+    """``FROM partition WHERE version_id = V``: a partition's primary key is ``(version_id, n)``, and
+    without its leading column PostgreSQL reads the whole index to find a row by ``n`` (at a million
+    chunks, seconds for each of an answer's lookups)."""
+    version_id = int(table.rsplit("_v", 1)[1])
+    return sql.SQL("FROM {} WHERE version_id = {}").format(sql.Identifier(table), sql.Literal(version_id))
 
 
 def migrate(url: str, timeout: float) -> int:

@@ -9,9 +9,12 @@ version keeps searching it until its next request switches it over). Each collec
 versions, current pointer and writer lock; one store object serves one collection. The collection's
 document files are rows too (``files``), changed only with a version (``write(files=...)``).
 
-Readers load the current version's documents, chunks, sentences and vectors into memory, because the
-answerer scores sentences of every retrieved passage; chunk search itself runs in the database
-(``search.SqlRetriever``), so the in-memory copy needs no FAISS index. Nothing is kept on local disk:
+Readers load the current version whole by default (documents, chunks, sentences, vectors); with a
+``vector_cache`` they load only what the writer computed over it for them (its manifest, the answerer's
+layout, word counts, the documents without their texts) and read chunks, sentences, vectors and texts
+as answers need them (``rows``, ``texts``), so a replica's memory and start-up do not grow with the
+collection. Chunk search runs in the database (``search.SqlRetriever``) either way, so no process needs
+a FAISS index. Nothing is kept on local disk:
 any number of service processes can serve one database, and ``RAG_DATABASE_READ_URL`` sends their reads
 to a streaming replica. Loads inside ``writer()`` (an ingest reusing the previous version's vectors)
 read the primary, which a replica may lag behind.
@@ -66,7 +69,8 @@ class PostgresStore:
     ) -> None:
         self.database = database
         self.vector_cache = vector_cache
-        """Rows of each kind of vector a served version keeps (``vectors.RowVectors``); 0: load all."""
+        """Rows of each kind (vectors, chunks, sentences) a served version keeps when it reads them on
+        demand (``rows``); 0: load the version whole."""
         self.lexical = lexical
         self.collection = collection
         self._ids: dict[str, int] = {}

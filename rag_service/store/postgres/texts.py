@@ -21,6 +21,7 @@ from psycopg import sql
 from rag_service.errors import StoreUnavailableError
 from rag_service.models import Document
 from rag_service.store.postgres.rows import Reader
+from rag_service.store.postgres.schema import rows_of
 
 TEXT_CACHE_CHARS = 32_000_000
 """Characters of document text a replica keeps (about 32 MB of ASCII; at least the last text read)."""
@@ -32,7 +33,7 @@ class DocumentTexts:
     def __init__(self, read: Reader, table: str, cache_chars: int = TEXT_CACHE_CHARS) -> None:
         self._read = read
         self.table = table
-        self._query = sql.SQL("SELECT record->>'text' FROM {} WHERE n = %s").format(sql.Identifier(table))
+        self._query = sql.SQL("SELECT record->>'text' {} AND n = %s").format(rows_of(table))
         self._cache: OrderedDict[int, str] = OrderedDict()
         self._chars = 0
         self._limit = cache_chars

@@ -18,6 +18,7 @@ import numpy as np
 from psycopg import sql
 
 from rag_service.store.postgres.rows import Reader, RowCache
+from rag_service.store.postgres.schema import rows_of
 
 
 class RowVectors(RowCache[np.ndarray]):
@@ -28,8 +29,8 @@ class RowVectors(RowCache[np.ndarray]):
     ) -> None:
         """``around``: rows either side of each missing one fetched with it (a sentence's neighbours
         are read next)."""
-        query = sql.SQL("SELECT n, embedding::vector({}) FROM {} WHERE n = ANY(%s)").format(
-            sql.Literal(dimension), sql.Identifier(table)
+        query = sql.SQL("SELECT n, embedding::vector({}) {} AND n = ANY(%s)").format(
+            sql.Literal(dimension), rows_of(table)
         )
         super().__init__(read, table, rows, cache_rows, query, _array, around)
         self.shape = (rows, dimension)

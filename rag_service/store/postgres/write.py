@@ -111,9 +111,9 @@ def copy_rows(
     copy.write_rows(
         conn,
         partition("rag_documents", version_id),
-        ("version_id", "n", "name", "record"),
-        ("int8", "int4", "text", "jsonb"),
-        ((version_id, n, d.name, document_record(d)) for n, d in enumerate(documents)),
+        ("version_id", "n", "name", "record", "head"),
+        ("int8", "int4", "text", "jsonb", "jsonb"),
+        ((version_id, n, d.name, *_document_records(d)) for n, d in enumerate(documents)),
     )
     copy.write_rows(
         conn,
@@ -182,6 +182,12 @@ def write_statistics(
             version_id,
         ),
     )
+
+
+def _document_records(d: Document) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A document's record, and its head: the record without its text, with the text's length."""
+    record = document_record(d)
+    return record, {**{k: v for k, v in record.items() if k != "text"}, "characters": len(d.text)}
 
 
 def _sentence_record(s: Sentence) -> dict[str, Any]:
