@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--only replicas: serve the ingested pages copied this many times (other names, noisy vectors)",
     )
     parser.add_argument(
+        "--on-demand-only",
+        action="store_true",
+        help="--only replicas: measure only the replica that reads on demand (loading a million chunks whole "
+        "needs about 30 GB)",
+    )
+    parser.add_argument(
         "--only",
         choices=["documents", "postgres", "reader", "collections", "workers", "replicas", "startup"],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
@@ -131,7 +137,16 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
             pages = (args.collections, args.collection_pages)
             run_collections(report, settings, Path(tmp), args.runs, sentences, *pages)
         elif args.only == "replicas":
-            run_replicas(report, settings, Path(tmp), sentences, args.worker_pages, args.runs, args.copies)
+            run_replicas(
+                report,
+                settings,
+                Path(tmp),
+                sentences,
+                args.worker_pages,
+                args.runs,
+                args.copies,
+                args.on_demand_only,
+            )
         elif args.only == "startup":
             from rag_service.bench.startup import COPIES, run_startup
 
@@ -141,6 +156,7 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
     command = f"rag-service bench --only {args.only}" + (
         f" --copies {args.copies}" if args.copies > 1 else ""
     )
+    command += " --on-demand-only" if args.on_demand_only else ""
     print(report.markdown(bench_report.header(settings, command)))
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)
