@@ -62,7 +62,7 @@ def run_replicas(
                 RAG_INGEST_ON_START="never",
                 RAG_QUERY_CACHE_SIZE="0",
                 RAG_DATABASE_VECTOR_CACHE=cache,
-                RAG_DATABASE_TIMEOUT="60",  # a million chunks' BM25 in SQL takes seconds cold: measured, not 503
+                RAG_DATABASE_TIMEOUT="60",  # cold BM25 in SQL takes seconds at 1M chunks: measured, not 503
             )
             try:
                 process.wait_healthy(300)
