@@ -9,7 +9,7 @@ reads records only as answers need them. So the PostgreSQL store computes the la
 version and keeps it beside it (``to_bytes``, about 2 bytes a sentence compressed); a replica reads it
 back (``from_bytes``) instead of walking the records. Without a stored layout (the files store, a
 version written before) it is computed when the answerer starts, with the same code, so both give
-identical answers. In memory it takes about 40 bytes a sentence.
+identical answers. In memory it takes about 26 bytes a sentence.
 
 A stored layout names the code that computed it (``layout_code``, a hash of this module and the three
 it calls): a replica running other line rules than the writer's ignores the stored layout and computes
