@@ -1,10 +1,12 @@
 """What an answering process builds over the whole collection when it starts, as the collection grows
 (``rag-service bench --only startup``).
 
-Issue #34 asks that a replica's memory and start-up not grow with the collection. Today every serving
-process still holds the served version's records (documents, chunks, sentences) and builds the
-answerer's per-sentence structures over all of them (line kinds, neighbours, headings, term IDF). This
-section measures exactly that part, in a fresh process per size: one synthetic page corpus is ingested
+Issue #34 asks that a replica's memory and start-up not grow with the collection. A process serving the
+files store (or a PostgreSQL version loaded whole) holds the served version's records (documents,
+chunks, sentences) and builds the answerer's per-sentence structures over all of them (line kinds,
+neighbours, headings, term IDF: ``answer.layout``); a PostgreSQL replica reading on demand reads the
+layout stored with the version instead and no record (``rag-service bench --only replicas``). This
+section measures the walk, in a fresh process per size: one synthetic page corpus is ingested
 once (real model, files store), and its content is copied K times under other document names (the copies
 share their strings, so the records' figure is a lower bound; the answerer's structures are rebuilt
 per copy). No vectors are kept: they can stay in the database (``RAG_DATABASE_VECTOR_CACHE``).
