@@ -22,6 +22,7 @@ from rag_service.errors import StoreUnavailableError
 from rag_service.models import Document
 from rag_service.store.postgres.rows import Reader
 from rag_service.store.postgres.schema import rows_of
+from rag_service.store.records import document_from
 
 TEXT_CACHE_CHARS = 32_000_000
 """Characters of document text a replica keeps (about 32 MB of ASCII; at least the last text read)."""
@@ -73,8 +74,6 @@ class StoredDocument(Document):
     to ``__getattr__``, which asks ``DocumentTexts``. ``characters`` is known without the text."""
 
     def __init__(self, record: dict[str, Any], characters: int, row: int, texts: DocumentTexts) -> None:
-        from rag_service.store.records import document_from
-
         head = document_from({**record, "text": ""})
         for name in ("name", "meta", "sections", "sha256", "structure"):
             object.__setattr__(self, name, getattr(head, name))
