@@ -37,6 +37,8 @@ LEARNING_RATE = 5e-5
 HEAD_LEARNING_RATE = 1e-3
 WARMUP_SHARE = 0.06
 EPOCHS = 1
+"""One pass: three (18 minutes) raised the held-out top-sentence figure 0.851 -> 0.864 and left the
+answerable AUC at 0.756 against 0.755, and no downstream figure moved past its noise (docs/evaluation.md)."""
 LENGTH_GROUP = 64
 """Batches whose questions are sorted by length together, before the batches themselves are shuffled."""
 CHECKPOINT_STEPS = 100
