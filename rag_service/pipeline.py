@@ -58,7 +58,7 @@ from rag_service.followups import QuotedSentences
 from rag_service.ingest import IngestReport, index_settings, ingest_seeds
 from rag_service.models import Answer, Message, ScoredChunk
 from rag_service.prompts import Prompts, load_prompts
-from rag_service.questions import require_question, require_unicode
+from rag_service.questions import require_history, require_question
 from rag_service.retrieval.hybrid import Mode, Retriever, SearchParams
 from rag_service.retrieval.lexical import content_terms
 from rag_service.serialize import strip_footer
@@ -234,8 +234,7 @@ class Pipeline:
         self, question: str, history: Sequence[Message], top_k: int | None, live: bool
     ) -> Iterator[StreamEvent]:
         question = require_question(question)
-        for i, message in enumerate(history):
-            require_unicode(message.content, f"history[{i}]")
+        history = require_history(history)
         params = self.search_params(top_k)
         state = self._state
         clock = Clock()

@@ -179,6 +179,35 @@ def test_names_the_documents_hold_in_some_form_do_not_decline(seeds_pipeline, qu
     assert not answer.not_found, question
 
 
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Кто возглавляет Роскосмос?", "Кто or возглавляет or Роскосмос"),  # another language
+        ("Who is the boss?", "boss"),  # nothing the documents write
+    ],
+)
+def test_a_question_sharing_no_word_with_the_documents_is_declined(seeds_pipeline, question, words) -> None:
+    """Before, the gate passed both (0.50 for the Russian one) and the best-scoring sentence was quoted."""
+    answer = seeds_pipeline.ask(question)
+    assert answer.not_found and answer.citations == ()
+    assert f"The documents never mention {words}." in answer.notes, answer.notes
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who heads the corporation?",  # one word the documents write is enough
+        "Komarow?",  # another form of a word they write
+        "北京是中国的首都吗",  # a script without spaces: its words cannot be told apart, so no rule
+    ],
+)
+def test_a_question_sharing_a_word_or_unsplittable_is_not_declined_by_the_word_rule(
+    seeds_pipeline, question: str
+) -> None:
+    answer = seeds_pipeline.ask(question)
+    assert not any("never mention" in note for note in answer.notes), answer.notes
+
+
 def test_the_end_of_a_document_named_by_what_it_is(seeds_pipeline) -> None:
     # "the talk" is the conference abstract (its title says so), not the news article retrieval ranks
     # first; its last sentence is the answer, though no sentence is similar to "how does it end".

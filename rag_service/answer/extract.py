@@ -16,6 +16,7 @@ from rag_service.models import Citation
 from rag_service.store.model import LoadedIndex
 
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
+NO_WORDS_NOTE = "The question has no word to look up in the documents: ask about something they might say."
 
 
 @dataclass(frozen=True)

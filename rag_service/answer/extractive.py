@@ -5,10 +5,10 @@ Every sentence was embedded at ingest, so ranking costs a dot product per candid
 Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
 coverage, answer-type presence and the reader's scores; below the operating point's threshold the reply
 is "not in the documents". Rules add notes: a question naming someone no document mentions
-(``TermStats.unknown_names``), or a year no sentence that could answer names
-(``rag_service.answer.numbers_asked``), is declined; a question about where a document goes is
-answered from its first or last sentences (``rag_service.answer.position``); an elliptical follow-up
-about something new is answered about it or declined (``rag_service.answer.ellipsis``).
+(``TermStats.unknown_names``) or sharing no word with them (``unknown_words``), or a year no sentence
+that could answer names (``rag_service.answer.numbers_asked``), is declined; a question about where a
+document goes is answered from its first or last sentences (``rag_service.answer.position``); an
+elliptical follow-up about something new is answered about it or declined (``rag_service.answer.ellipsis``).
 
 The reader (``answer.reading``) reads the best candidates: its scores join the gate, its best sentence leads.
 
@@ -42,7 +42,7 @@ from rag_service.answer.answer_types import SEVERAL, SLOT_TYPES, asked_type
 from rag_service.answer.answerability import AnswerabilityModel, load_model
 from rag_service.answer.companions import Companions
 from rag_service.answer.ellipsis import NEW_SUBJECT_NOTE, about_new_subject, new_subject
-from rag_service.answer.extract import Extract, ExtractWriter
+from rag_service.answer.extract import NO_WORDS_NOTE, Extract, ExtractWriter
 from rag_service.answer.features import answerability_features
 from rag_service.answer.layout import SentenceLayout, rows_by_document
 from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, with_neighbours
@@ -59,6 +59,7 @@ from rag_service.conversation import own_question
 from rag_service.models import ScoredChunk
 from rag_service.reader.model import ReadsPairs
 from rag_service.retrieval.hybrid import prefetch
+from rag_service.retrieval.lexical import index_terms
 from rag_service.store.model import LoadedIndex
 
 REPEAT_PENALTY = 0.3
@@ -185,6 +186,8 @@ class ExtractiveAnswerer:
     ) -> Extract:
         """Answer ``question`` (a follow-up condensed with its context) from ``hits``; ``said`` are the
         sentence rows the previous answer quoted."""
+        if not index_terms(question):  # "???", "the": whatever scored best would be quoted
+            return self._writer.not_found(None, False, NO_WORDS_NOTE)
         if self.voices.asks(question):
             return self._other_voice_answer(question, query_vector)
         rows, skipped_readers = self._author_rows(hits)
@@ -201,7 +204,7 @@ class ExtractiveAnswerer:
             features = self._features(question, query_vector, hits, rows, cosine, *read)
             probability = self.model.probability(features)
         own = own_question(question)  # the user's words, without a follow-up's context
-        unknown = self.stats.unknown_names(own)
+        unknown = self.stats.unknown_names(own) or self.stats.unknown_words(own)
         if unknown:
             named = " or ".join(name[:NAME_CHARS] for name in unknown[:NAMES_SHOWN])
             return self._writer.not_found(probability, False, f"The documents never mention {named}.")

@@ -11,6 +11,7 @@ import functools
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,6 +27,9 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 """A run of capitalised words that does not start the question or one of its sentences."""
 _JOINED = re.compile(r"^(?:\s*,\s*|\s*,?\s+(?:and|or|vs\.?|versus|compared (?:to|with))\s+)$", re.I)
 """What stands between two names a question sets side by side ("Glavkosmos and Roscosmos")."""
+_WORD = re.compile(r"[\w'’-]+")
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+"""Scripts written without spaces between words: the tokenizer reads a run of them as one word."""
 
 
 def joined_names(question: str) -> list[str]:
@@ -78,6 +82,21 @@ class TermStats:
             if terms and not any(t[:NAME_PREFIX] in self._prefixes for t in terms):
                 unknown.append(match.group())
         return unknown
+
+    def unknown_words(self, question: str) -> list[str]:
+        """The question's content words when no sentence of the index writes any of them, even in another
+        form (judged as ``unknown_names`` judges a name); else empty. Documents that share no word with a
+        question cannot be quoted as answering it: a question in another language, or about something
+        else entirely, was otherwise answered with whatever sentence scored best. (No answerable ClapNQ,
+        seeds or other-docs question, and one misspelt SQuAD question of 2,910, shares no word with its
+        documents.) Empty for a question in a script written without spaces, whose runs of characters the
+        tokenizer cannot cut into words."""
+        if any(unicodedata.name(c, "").startswith(_UNSPACED) for c in question):
+            return []
+        words = list(dict.fromkeys(w for w in _WORD.findall(question) if self.terms(w)))
+        if any(t[:NAME_PREFIX] in self._prefixes for w in words for t in self.terms(w)):
+            return []
+        return words
 
     def weights(self, question: str) -> dict[str, float]:
         """IDF of each content word of the question."""

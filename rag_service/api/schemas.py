@@ -17,12 +17,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from rag_service.config import Settings
 from rag_service.errors import InvalidRequestError
-from rag_service.questions import require_question, require_unicode
+from rag_service.questions import conversation_text, require_question, require_unicode
 
 
 def _unicode(value: str) -> str:
     try:
         return require_unicode(value, "text")
+    except InvalidRequestError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _said(value: str) -> str:
+    try:
+        return conversation_text(value, "text")
     except InvalidRequestError as exc:
         raise ValueError(str(exc)) from None
 
@@ -35,14 +42,16 @@ def _question(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_unicode)]
-"""A client string that is real Unicode text."""
+"""A client string that is real Unicode text, without NUL (a name, a label)."""
+Said = Annotated[str, AfterValidator(_said)]
+"""What a conversation says (a turn of its history): real Unicode text, NULs dropped."""
 
 
 class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: Text
+    content: Said
 
 
 class AskRequest(BaseModel):

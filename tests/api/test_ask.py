@@ -38,6 +38,35 @@ def test_ask_not_found(client) -> None:
     assert data["not_found"] is True and data["citations"] == []
 
 
+def test_nul_characters_are_dropped(client) -> None:
+    """PostgreSQL's text type cannot hold NUL (``rag_service.questions``): dropped, as spaces around a
+    question are, so every store answers what it would answer without them."""
+    clean = client.post("/api/ask", json={"question": "Who heads Roscosmos?"}).json()
+    history = [{"role": "user", "content": "Who\u0000 is Komarov?"}, {"role": "assistant", "content": "He."}]
+    dirty = client.post("/api/ask", json={"question": "Who heads\u0000 Roscosmos?\u0000"}).json()
+    assert (dirty["answer"], dirty["citations"]) == (clean["answer"], clean["citations"])
+    follow = client.post("/api/ask", json={"question": "And his deputy?", "history": history})
+    assert follow.status_code == 200 and "\u0000" not in follow.json()["standalone_question"]
+
+
+@pytest.mark.parametrize("question", ["???", "the", "Is it?"])
+def test_question_without_words_is_declined(client, question: str) -> None:
+    """Nothing to look up: before, the best-scoring sentence of the seeds was quoted for "???"."""
+    data = client.post("/api/ask", json={"question": question}).json()
+    assert data["not_found"] is True and data["citations"] == []
+    assert any("no word to look up" in note for note in data["notes"])
+
+
+def test_follow_up_without_words_reads_its_context(client) -> None:
+    history = [
+        {"role": "user", "content": "How many space launches does Russia plan in 2017?"},
+        {"role": "assistant", "content": "Russia Plans at Least 30 Space Launches in 2017 - Roscosmos [1]"},
+    ]
+    data = client.post("/api/ask", json={"question": "And?", "history": history}).json()
+    assert not any("no word to look up" in note for note in data["notes"])
+    assert data["standalone_question"] != "And?"
+
+
 def test_top_k_limits_retrieved(client) -> None:
     data = client.post("/api/ask", json={"question": "BRICS", "top_k": 2}).json()
     assert len(data["retrieved"]) == 2
@@ -48,6 +77,7 @@ def test_top_k_limits_retrieved(client) -> None:
     [
         ({"question": ""}, 422, "question is empty"),
         ({"question": "   "}, 422, "question is empty"),
+        ({"question": "\u200b\u0007"}, 422, "question is empty"),
         ({}, 422, "Field required"),
         ({"question": 42}, 422, "valid string"),
         ({"question": "hi", "history": "nope"}, 422, "valid list"),

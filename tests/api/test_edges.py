@@ -92,3 +92,32 @@ def test_too_many_or_too_large_headers_are_a_431(client) -> None:
     large = client.get("/api/health", headers={"x-large": "a" * 20_000})
     assert large.status_code == 431 and "RAG_MAX_HEADER_BYTES" in large.json()["detail"]
     assert client.get("/api/health", headers={"x-normal": "a" * 1000}).status_code == 200
+
+
+def test_nul_characters_are_dropped_on_the_openai_route(client) -> None:
+    """PostgreSQL's text type cannot hold NUL: a client's stray NUL gives the answer it would without it."""
+    clean = [{"role": "user", "content": "Who heads Roscosmos?"}]
+    dirty = [
+        {"role": "user", "content": [{"type": "text", "text": "Who is\u0000 Komarov?"}]},
+        {"role": "assistant", "content": "Igor\u0000 Komarov."},
+        {"role": "user", "content": "Who heads\u0000 Roscosmos?"},
+    ]
+    answers = [client.post("/v1/chat/completions", json={"messages": m}) for m in (clean, dirty)]
+    assert [a.status_code for a in answers] == [200, 200], answers[1].text
+    assert "\u0000" not in answers[1].text
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [
+        ("/api/collections", {"name": "h\u0000r"}, "name"),
+        ("/api/keys", {"label": "ops\u0000", "role": "reader"}, "label"),
+    ],
+)
+def test_nul_characters_in_names_and_labels_are_refused(client, route: str, body: dict, field: str) -> None:
+    """Not dropped there: a collection silently renamed "hr" is worse than a clear 422 (and PostgreSQL,
+    where keys live on that store, cannot hold NUL)."""
+    response = client.post(route, json=body, headers={"Authorization": "Bearer test-admin-key"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-1] == field
+    assert "NUL character (U+0000) at character" in response.text

@@ -157,3 +157,23 @@ def _api(pipeline: Pipeline) -> list:
         shown = [client.get(f"/api/sources/{n}").json() for n in names]
         detail = [client.get(f"/api/documents/{n}").json() for n in names]
         return [listed, shown, detail, client.get("/api/documents").json()["documents"]]
+
+
+def test_a_nul_character_in_a_question_or_its_history_is_dropped_not_sent_to_the_database(
+    tmp_path: Path, database_url: str, embedder
+) -> None:
+    """PostgreSQL's text type cannot hold NUL, and a follow-up's history quotes are looked up in the
+    database: a client's stray NUL must give the answer it would give without it, never a 500."""
+    settings = postgres_settings(tmp_path, database_url, database_vector_cache=5_000)
+    ingest_seeds(settings, embedder)
+    lazy = Pipeline.load(settings, embedder)
+    try:
+        first = lazy.ask("Who heads Roscosmos?")
+        assert not first.not_found
+        clean = lazy.ask("And what did he say about Asia?", _turn("Who heads Roscosmos?", first.text))
+        marked = first.text.replace(" ", " \x00", 3)
+        dirty = lazy.ask("And what did he\x00 say about Asia?", _turn("Who heads\x00 Roscosmos?", marked))
+        assert (dirty.text, dirty.citations, dirty.notes) == (clean.text, clean.citations, clean.notes)
+        assert "\x00" not in dirty.standalone_question
+    finally:
+        lazy.store.database.close()  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ from rag_service.api.callers import authority, caller_of
 from rag_service.api.common import COLLECTION_ERRORS, ERRORS, first_event, log_answer
 from rag_service.api.deps import SettingsDep, collection_pipeline
 from rag_service.api.errors import UNEXPECTED, public, status_of
-from rag_service.api.schemas import HistoryMessage, Text, validate_limits
+from rag_service.api.schemas import HistoryMessage, Said, Text, validate_limits
 from rag_service.collections.names import DEFAULT
 from rag_service.errors import InvalidRequestError, NotFoundError, RagError
 from rag_service.models import Answer, Message
@@ -49,13 +49,13 @@ MODEL_ID = "rag-service"
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: Text
-    text: Text | None = None
+    text: Said | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Text | list[ContentPart] | None = None
+    content: Said | list[ContentPart] | None = None
 
 
 class ChatCompletionRequest(BaseModel):
