@@ -36,7 +36,7 @@ from langchain_core.prompts import PromptTemplate
 
 from rag_service.answer.not_found import says_not_found
 from rag_service.models import Message
-from rag_service.retrieval.lexical import content_terms
+from rag_service.retrieval.lexical import content_terms, index_terms
 from rag_service.serialize import strip_footer
 
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.IGNORECASE)
@@ -75,6 +75,21 @@ _NOT_NAMES = frozenset((
 MAX_ENTITIES = 5
 MAX_ENTITY_WORDS = 4
 """Longer runs of capitals are headings or title-case headlines, not names."""
+
+
+_COURTESY = frozenset(
+    index_terms("thanks thank thx ty ok okay alright hello hi hey bye goodbye cheers appreciated great got")
+    + index_terms("you again much lot very understood")
+)
+"""What "Thanks!", "OK, got it" or "Hello" is made of: a turn of courtesy, nothing to look up. (Not "good"
+or "fine": "Is it good?" asks something.)"""
+
+
+def is_courtesy(question: str) -> bool:
+    """Whether every word of ``question`` is courtesy (and it has one): it is neither a follow-up to
+    condense with its context nor a question the documents could answer."""
+    terms = index_terms(question)
+    return bool(terms) and all(t in _COURTESY for t in terms)
 
 
 def own_question(standalone: str) -> str:
@@ -137,7 +152,7 @@ class RuleCondenser:
 
     def condense(self, question: str, history: Sequence[Message], depth: int = 0) -> str:
         previous = _last(history, "user")
-        if previous is None or not depends_on_history(question):
+        if previous is None or is_courtesy(question) or not depends_on_history(question):
             return question
         if depth < self.MAX_DEPTH:  # "How many planets…?" after "When was it released?" after "Who made X?"
             before = _before_last(history, "user")

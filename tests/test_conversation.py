@@ -1,7 +1,13 @@
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag_service.conversation import LLMCondenser, RuleCondenser, answer_entities, depends_on_history
+from rag_service.conversation import (
+    LLMCondenser,
+    RuleCondenser,
+    answer_entities,
+    depends_on_history,
+    is_courtesy,
+)
 from rag_service.models import Message
 from rag_service.prompts import load_prompts
 from tests.conftest import ROOT, eval_cases
@@ -235,3 +241,19 @@ def test_a_follow_up_is_ranked_by_its_own_words_before_its_context(seeds_pipelin
     assert "(context:" in follow.standalone_question
     assert "military" in follow.text, follow.text
     assert all("Loskutov" not in c.quote and "LOSKUTOV" not in c.quote for c in follow.citations)
+
+
+@pytest.mark.parametrize("closing", ["Thanks!", "OK, got it", "Hello", "Great, thanks!"])
+def test_a_turn_of_courtesy_is_not_condensed_with_its_context(closing: str) -> None:
+    history = [
+        Message(role="user", content="Who heads Roscosmos?"),
+        Message(role="assistant", content="Komarov."),
+    ]
+    assert RuleCondenser().condense(closing, history) == closing
+
+
+@pytest.mark.parametrize(
+    "question", ["Is it good?", "Who got the contract?", "So?", "Thanks, and who heads it?"]
+)
+def test_questions_with_a_word_beyond_courtesy_are_not_courtesy(question: str) -> None:
+    assert not is_courtesy(question)

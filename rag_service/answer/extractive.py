@@ -55,7 +55,7 @@ from rag_service.answer.selection import SentenceSelector
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.answer.voices import NO_READERS_NOTE, Voices
 from rag_service.config import Settings
-from rag_service.conversation import own_question
+from rag_service.conversation import is_courtesy, own_question
 from rag_service.models import ScoredChunk
 from rag_service.reader.model import ReadsPairs
 from rag_service.retrieval.hybrid import prefetch
@@ -186,7 +186,7 @@ class ExtractiveAnswerer:
     ) -> Extract:
         """Answer ``question`` (a follow-up condensed with its context) from ``hits``; ``said`` are the
         sentence rows the previous answer quoted."""
-        if not index_terms(question):  # "???", "the": whatever scored best would be quoted
+        if not index_terms(question) or is_courtesy(own_question(question)):  # "???", "Thanks!"
             return self._writer.not_found(None, False, NO_WORDS_NOTE)
         if self.voices.asks(question):
             return self._other_voice_answer(question, query_vector)

@@ -57,6 +57,19 @@ def test_question_without_words_is_declined(client, question: str) -> None:
     assert any("no word to look up" in note for note in data["notes"])
 
 
+@pytest.mark.parametrize("closing", ["Thanks!", "OK, got it", "Thank you very much!"])
+def test_a_turn_of_courtesy_is_not_answered_from_the_documents(client, closing: str) -> None:
+    """Before, "Thanks!" after a question about the reader comments was condensed with it and answered
+    with three comments."""
+    first = "What do readers think about BRICS?"
+    answer = client.post("/api/ask", json={"question": first}).json()["answer"]
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": answer}]
+    data = client.post("/api/ask", json={"question": closing, "history": history}).json()
+    assert data["standalone_question"] == closing
+    assert data["not_found"] is True and data["citations"] == []
+    assert any("no word to look up" in note for note in data["notes"])
+
+
 def test_follow_up_without_words_reads_its_context(client) -> None:
     history = [
         {"role": "user", "content": "How many space launches does Russia plan in 2017?"},
