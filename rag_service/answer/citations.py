@@ -90,11 +90,18 @@ def sentence_citation(
 
 
 def span_citation(
-    n: int, rows: Sequence[int], score: float, content: IndexContent, documents: dict[str, Document]
+    n: int,
+    rows: Sequence[int],
+    score: float,
+    content: IndexContent,
+    documents: dict[str, Document],
+    end: int | None = None,
 ) -> Citation:
     """Citation ``n`` for consecutive sentence ``rows`` of one document (a list and its introduction):
-    one span from the first sentence's start to the last one's end, quoted verbatim."""
+    one span from the first sentence's start to the last one's end (or to ``end``: the code block the
+    last one introduces), quoted verbatim."""
     first, last = content.sentences[rows[0]], content.sentences[rows[-1]]
+    end = last.end if end is None else end
     structure = documents[first.source].structure
     return Citation(
         n=n,
@@ -102,8 +109,8 @@ def span_citation(
         title=first.title,
         section=first.section,
         start=first.start,
-        end=last.end,
-        quote=documents[first.source].text[first.start : last.end],  # verbatim, not normalised
+        end=end,
+        quote=documents[first.source].text[first.start : end],  # verbatim, not normalised
         score=round(score, 4),
         voice=first.voice,
         page=structure.page_at(first.start),

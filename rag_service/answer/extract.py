@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag_service.answer.citations import span_citation
+from rag_service.answer.code_blocks import CodeBlock, introduced_code
 from rag_service.answer.companions import Companions
 from rag_service.answer.markdown_safe import escape, link_text
 from rag_service.models import Citation
@@ -57,6 +58,9 @@ class ExtractWriter:
             if documents[sentence.source].structure.kind == "markdown":
                 body = link_text(body)  # a link reads as its text; the citation keeps the stored bytes
             body = escape(body)
+            code = self._code_after(part[-1]) if sentence.voice == "author" else None
+            if code is not None:  # "To start building, you need to run" and the command itself
+                body = f"{body} {code.spans()}"
             if sentence.voice != "author":
                 # The first quote says whose words these are; the next ones of that section say "also".
                 previous = self._content.sentences[chosen[n - 2][0]] if n > 1 else None
@@ -69,11 +73,23 @@ class ExtractWriter:
                 )
                 body = f"{'Also in the ' + sentence.section if same else where}: \u201c{body}\u201d"
             texts.append(f"{body} [{n}]")
-            citations.append(span_citation(n, part, score, self._content, documents))
+            end = None if code is None else code.end
+            citations.append(span_citation(n, part, score, self._content, documents, end=end))
             parts.append(part)
         if not texts:
             return self.not_found(probability, False)
         return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
+
+    def _code_after(self, row: int) -> CodeBlock | None:
+        """The code block sentence ``row`` introduces (``answer.code_blocks``), up to the next sentence."""
+        sentences = self._content.sentences
+        sentence = sentences[row]
+        text = self._index.documents[sentence.source].text
+        following = sentences[row + 1] if row + 1 < len(sentences) else None
+        limit = (
+            following.start if following is not None and following.source == sentence.source else len(text)
+        )
+        return introduced_code(text, sentence.text, sentence.end, limit)
 
     def not_found(self, probability: float | None, readers_only: bool, note: str | None = None) -> Extract:
         """The standard reply; ``readers_only`` adds a note that only reader comments speak to it."""
