@@ -193,6 +193,26 @@ def test_a_documents_own_brackets_and_tags_show_as_text(page, tmp_path, embedder
         assert buttons.count() >= 1 and "charter" not in buttons.first.inner_text()
 
 
+def test_a_command_a_sentence_introduces_is_shown_as_code(page, tmp_path, embedder) -> None:
+    """A real README's command (``answer.code_blocks``) shows as code; the document's own backticks stay
+    plain characters."""
+    import shutil
+    from pathlib import Path
+
+    from tests.conftest import make_settings, seeds_server
+
+    seeds = make_settings(tmp_path).seeds_dir
+    shutil.copy(
+        Path(__file__).parent.parent / "documents" / "data" / "apt-readme.md", seeds / "apt-readme.md"
+    )
+    with seeds_server(tmp_path, embedder) as server:
+        page.goto(server.url)
+        ask(page, "How do I start building APT?")
+        answer = last_answer(page)
+        assert answer.locator(".text code").first.inner_text() == "cmake <path to source directory>"
+        assert "`" not in answer.locator(".text").inner_text()
+
+
 def test_the_page_fits_the_window_and_has_an_icon(browser, live_server) -> None:
     """On a desktop window the document itself never scrolls (the conversation and the source scroll
     inside), with an answer and a source open too; the tab shows the page's own icon."""

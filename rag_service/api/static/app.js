@@ -25,10 +25,16 @@ function escapeHtml(text) {
 
 // Answer text with [n] markers turned into buttons that open the cited passage. The text is Markdown-safe:
 // a document's own [ ] < > ` \ arrive escaped with a backslash (so a literal "[1]" in a document reads
-// "\[1\]" and never becomes a marker); they are shown as the plain characters.
+// "\[1\]" and never becomes a marker); they are shown as the plain characters. An unescaped backtick opens
+// a code span the answerer wrote (a command a quoted sentence introduces), shown as code.
 function answerHtml(text, citations) {
   const known = new Set((citations || []).map((c) => c.n));
-  return text.split(/(\\.|\[\d+\])/).map((part) => {
+  return text.split(/(\\.|\[\d+\]|(?<!`)(`+)(?!`)[^]*?[^`]\2(?!`))/).filter((part, i) => i % 3 !== 2 && part !== undefined).map((part) => {
+    const code = /^(`+)(?!`)([^]*?[^`])\1$/.exec(part);
+    if (code) {
+      const inner = code[2].length > 1 && code[2].startsWith(" ") && code[2].endsWith(" ") ? code[2].slice(1, -1) : code[2];
+      return `<code>${escapeHtml(inner)}</code>`;
+    }
     const marker = /^\[(\d+)\]$/.exec(part);
     if (marker && known.has(Number(marker[1]))) {
       const n = marker[1];
