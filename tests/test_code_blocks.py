@@ -16,10 +16,9 @@ DATA = Path(__file__).parent / "documents" / "data"
 
 def _code(text: str, sentence: str) -> tuple[str, ...] | None:
     end = text.index(sentence) + len(sentence)
-    following = text.find("Next sentence.", end)
-    block = introduced_code(text, sentence, end, following if following >= 0 else len(text))
+    block = introduced_code(text, sentence, end)
     if block is not None:
-        assert text[block.end - 1] != "\n" and block.end <= (following if following >= 0 else len(text))
+        assert not text[block.end - 1].isspace() and text[end : block.end].strip()
     return None if block is None else block.lines
 
 
@@ -38,6 +37,9 @@ def _code(text: str, sentence: str) -> tuple[str, ...] | None:
             ("make", "make install"),
         ),
         ("Run this::\n\n    tox -e py3\n\nNext sentence.", "Run this::", ("tox -e py3",)),
+        # the block ends where prose starts again
+        ("Use:\n\n```sh\nmake\n```\nthen this\n```\nmake install\n```\n", "Use:", ("make",)),
+        ("Use:\n\n    one\nnot indented\n\n    two\n", "Use:", ("one",)),
     ],
 )
 def test_a_block_a_sentence_introduces_is_found(text: str, sentence: str, lines: tuple[str, ...]) -> None:
@@ -52,9 +54,7 @@ def test_a_block_a_sentence_introduces_is_found(text: str, sentence: str, lines:
             "It is built with CMake.",
         ),  # ends: an example
         ("Run: `cmake .` to build.\nNext sentence.", "Run:"),  # inline, on the same line
-        ("Use:\n\n```sh\nmake\n```\nthen this\n```\nmake install\n```\n", "Use:"),  # prose between blocks
         ("Use:\n\n```sh\nmake\n", "Use:"),  # a block that never closes
-        ("Use:\n\n    one\nnot indented\n\nNext sentence.", "Use:"),  # prose after the code
         ("Use:\n\n" + "".join(f"\tstep {i}\n" for i in range(MAX_LINES + 1)), "Use:"),  # too long to quote
         ("Use:\n\nNext sentence.", "Use:"),  # nothing between
     ],
@@ -65,13 +65,15 @@ def test_anything_else_in_the_gap_is_no_introduced_block(text: str, sentence: st
 
 def test_a_line_holding_backticks_is_one_code_span() -> None:
     text = "Print it with:\n\n    echo `date`\n"
-    block = introduced_code(text, "Print it with:", len("Print it with:"), len(text))
+    block = introduced_code(text, "Print it with:", len("Print it with:"))
     assert block is not None and block.spans() == "`` echo `date` ``"
 
 
 @pytest.fixture(scope="module")
 def readmes(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
-    return index_files(tmp_path_factory.mktemp("code"), embedder, DATA / "apt-readme.md")
+    return index_files(
+        tmp_path_factory.mktemp("code"), embedder, DATA / "apt-readme.md", DATA / "nodejs-path.md"
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,10 +81,13 @@ def readmes(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
     [
         ("How do I start building APT?", "`cmake <path to source directory>`", "apt-readme.md"),
         ("How are the integration tests run?", "`$ ./test/integration/run-tests`", "apt-readme.md"),
+        # A short introduction after the quoted sentence, "It can be accessed using:", and two blocks.
+        ("How can the node:path module be accessed?", "`import path from 'node:path';`", "nodejs-path.md"),
     ],
 )
 def test_an_answer_quotes_the_command_its_sentence_introduces(readmes, question, command, source) -> None:
-    """Before, the answer stopped at "you need to run" and at "which can be run via:"."""
+    """Before, the answer stopped at "you need to run", at "which can be run via:", and before "It can be
+    accessed using:"."""
     answer = readmes.ask(question)
     assert command in answer.text, answer.text
     cited = next(c for c in answer.citations if command.strip("`") in c.quote)
@@ -90,4 +95,24 @@ def test_an_answer_quotes_the_command_its_sentence_introduces(readmes, question,
     text = readmes.index.documents[source].text
     assert text[cited.start : cited.end] == cited.quote  # the document's own characters, block included
     assert not cited.quote.endswith("\n")
+    assert sum(command.strip("`") in c.quote for c in answer.citations) == 1  # quoted once, in its block
     assert answer.grounding is not None and answer.grounding.supported_share == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        (
+            "Run:\n\n```\n$ starcat update --all\n```\n\nTo remove it, run:\n\n```\n$ starcat purge\n```\n",
+            "$ starcat update --all",
+        ),
+        (
+            "Build it:\n\n    ./configure --prefix=/usr --enable-shared\n    make\n",
+            "./configure --prefix=/usr --enable-shared",
+        ),
+    ],
+)
+def test_a_line_of_code_read_as_a_sentence_introduces_nothing(text: str, row: str) -> None:
+    """The fence after a line of code closes its block; it does not open one (which would quote the next
+    introduction as code)."""
+    assert _code(text, row) is None

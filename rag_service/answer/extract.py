@@ -7,6 +7,7 @@ as Markdown (``answer.markdown_safe``), a Markdown document's links shown as the
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from rag_service.answer.citations import span_citation
@@ -47,18 +48,19 @@ class ExtractWriter:
         texts, citations, parts = [], [], []
         documents = self._index.documents
         lists = {row: self._companions.with_list(row, retrieved) for row, _ in chosen}
+        codes = {row: self._with_code(part) for row, part in lists.items()}
+        lists = {row: part + inside for row, (part, _, inside) in codes.items()}
         brought = {item for part in lists.values() for item in part[1:]}
         chosen = [
             pair for pair in chosen if pair[0] not in brought
         ]  # a list item is quoted once, in its list
         for n, (row, score) in enumerate(chosen, start=1):
-            part = lists[row]
+            part, code, _ = codes[row]
             sentence = self._content.sentences[row]
             body = " ".join(self._content.sentences[r].text for r in part)
             if documents[sentence.source].structure.kind == "markdown":
                 body = link_text(body)  # a link reads as its text; the citation keeps the stored bytes
             body = escape(body)
-            code = self._code_after(part[-1]) if sentence.voice == "author" else None
             if code is not None:  # "To start building, you need to run" and the command itself
                 body = f"{body} {code.spans()}"
             if sentence.voice != "author":
@@ -74,22 +76,39 @@ class ExtractWriter:
                 body = f"{'Also in the ' + sentence.section if same else where}: \u201c{body}\u201d"
             texts.append(f"{body} [{n}]")
             end = None if code is None else code.end
-            citations.append(span_citation(n, part, score, self._content, documents, end=end))
-            parts.append(part)
+            citations.append(span_citation(n, lists[row], score, self._content, documents, end=end))
+            parts.append(lists[row])
         if not texts:
             return self.not_found(probability, False)
         return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
 
-    def _code_after(self, row: int) -> CodeBlock | None:
-        """The code block sentence ``row`` introduces (``answer.code_blocks``), up to the next sentence."""
+    def _with_code(self, part: tuple[int, ...]) -> tuple[tuple[int, ...], CodeBlock | None, tuple[int, ...]]:
+        """``part``, the code its last sentence introduces, and the sentence rows inside that code (a line
+        of code that reads like prose is one: it is quoted in the block, never again on its own). When a
+        short introduction follows the part in its paragraph, no blank line between ("… file and
+        directory paths. It can be accessed using:"), which never answers on its own, it joins the part
+        and its code is taken."""
         sentences = self._content.sentences
-        sentence = sentences[row]
-        text = self._index.documents[sentence.source].text
-        following = sentences[row + 1] if row + 1 < len(sentences) else None
-        limit = (
-            following.start if following is not None and following.source == sentence.source else len(text)
+        last = sentences[part[-1]]
+        if last.voice != "author":
+            return part, None, ()
+        text = self._index.documents[last.source].text
+        code = introduced_code(text, last.text, last.end)
+        following = part[-1] + 1
+        if code is None and following < len(sentences):
+            after = sentences[following]
+            between = text[last.end : after.start]
+            adjacent = after.source == last.source and not between.strip() and between.count("\n") < 2
+            if adjacent and after.text.rstrip().endswith(":"):
+                code = introduced_code(text, after.text, after.end)
+                part = (*part, following) if code is not None else part
+        if code is None:
+            return part, None, ()
+        inside = itertools.takewhile(
+            lambda r: sentences[r].source == last.source and sentences[r].start < code.end,
+            range(part[-1] + 1, len(sentences)),
         )
-        return introduced_code(text, sentence.text, sentence.end, limit)
+        return part, code, tuple(inside)
 
     def not_found(self, probability: float | None, readers_only: bool, note: str | None = None) -> Extract:
         """The standard reply; ``readers_only`` adds a note that only reader comments speak to it."""
