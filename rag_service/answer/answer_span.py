@@ -53,8 +53,11 @@ _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 """Capitalised words that come with a name or a date but are not one."""
 
 
-def _asked_words(question: str) -> set[str]:
-    return {w.casefold() for w in re.findall(r"[\w'’-]+", question)}
+def asked_words(question: str) -> set[str]:
+    """The question's words and numbers, "2.0" and "1,000" whole as well as in parts."""
+    return {w.casefold() for w in re.findall(r"\d+(?:[.,]\d+)+|[\w'’-]+", question)} | {
+        w.casefold() for w in re.findall(r"[\w'’-]+", question)
+    }
 
 
 def _names(text: str, asked: set[str]) -> list[tuple[int, int]]:
@@ -78,18 +81,24 @@ def _names(text: str, asked: set[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def numbers(text: str, asked: set[str], dated: bool = False) -> list[tuple[int, int]]:
+    """Spans of the numbers in ``text`` that ``asked`` (the question's words) does not name; a year is
+    not one, and with ``dated`` no number inside a date is ("January 22nd, 2016" counts nothing)."""
+    dates = [m.span() for m in _DATE.finditer(text) if dated or re.fullmatch(_YEAR + "s?", m.group())]
+    return [
+        m.span()
+        for m in _NUMBER.finditer(text)
+        if m.group().casefold() not in asked and not any(a <= m.start() < b for a, b in dates)
+    ]
+
+
 def find_span(kind: str, text: str, question: str) -> tuple[int, int] | None:
     """Offsets in ``text`` of the one piece of kind ``kind`` the question does not name, or None."""
-    asked = _asked_words(question)
+    asked = asked_words(question)
     if kind == TIME:
         spans = [m.span() for m in _DATE.finditer(text) if m.group().casefold() not in asked]
     elif kind == QUANTITY:
-        dates = [m.span() for m in _DATE.finditer(text) if re.fullmatch(_YEAR + "s?", m.group())]
-        spans = [
-            m.span()
-            for m in _NUMBER.finditer(text)
-            if m.group().casefold() not in asked and m.span() not in dates
-        ]
+        spans = numbers(text, asked)
     elif kind in (PERSON, PLACE):
         spans = _names(text, asked)
         if kind == PERSON:  # a person is named by two words or more; "Russia" is not one

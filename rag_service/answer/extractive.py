@@ -1,14 +1,14 @@
 """The offline answerer: decide whether the passages answer, then quote the sentences that do.
 
-Every sentence was embedded at ingest, so ranking costs a dot product per candidate sentence.
-
-Abstention is learned (``rag_service.answer.answerability``): a logistic regression over similarities,
-coverage, answer-type presence and the reader's scores; below the operating point's threshold the reply
-is "not in the documents". Rules add notes: a question naming someone no document mentions
-(``TermStats.unknown_names``) or sharing no word with them (``unknown_words``), or a year no sentence
-that could answer names (``rag_service.answer.numbers_asked``), is declined; a question about where a
-document goes is answered from its first or last sentences (``rag_service.answer.position``); an
-elliptical follow-up about something new is answered about it or declined (``rag_service.answer.ellipsis``).
+Every sentence was embedded at ingest, so ranking costs a dot product per candidate sentence. Abstention
+is learned (``rag_service.answer.answerability``): a logistic regression over similarities, coverage,
+answer-type presence and the reader's scores; below the operating point's threshold the reply is "not
+in the documents". Rules add notes: a question naming someone no document mentions
+(``TermStats.unknown_names``) or sharing no word with them (``unknown_words``), a year no sentence that
+could answer names (``answer.numbers_asked``), or a count or release no quote gives
+(``answer.slots_unfilled``), is declined; a question about where a document goes is answered from its
+first or last sentences (``answer.position``); an elliptical follow-up about something new is answered
+about it or declined (``answer.ellipsis``).
 
 The reader (``answer.reading``) reads the best candidates: its scores join the gate, its best sentence leads.
 
@@ -52,6 +52,7 @@ from rag_service.answer.reading import SentenceReading, reader_features, reorder
 from rag_service.answer.scoring import SentenceScorer
 from rag_service.answer.sections import with_headings
 from rag_service.answer.selection import SentenceSelector
+from rag_service.answer.slots_unfilled import unfilled_note
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.answer.voices import NO_READERS_NOTE, Voices
 from rag_service.config import Settings
@@ -228,8 +229,8 @@ class ExtractiveAnswerer:
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if logits is not None:
             chosen = reorder(chosen, array, logits, said)
-        if not chosen:
-            return self._writer.not_found(probability, False)
+        if not chosen or (note := unfilled_note(own, self._index, [row for row, _ in chosen])):
+            return self._writer.not_found(probability, False, note if chosen else None)
         for name in joined_names(own):
             chosen = self._selector.covering(name, chosen, array, scores, self.max_sentences)
         return self._writer.compose(

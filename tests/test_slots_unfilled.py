@@ -1,0 +1,75 @@
+"""A count or a release asked for that no quoted sentence gives (``answer.slots_unfilled``): the rule on
+plain text, then answers over real files of this machine that name releases and counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag_service.answer.extract import NOT_FOUND_TEXT
+from rag_service.answer.slots_unfilled import COUNT_NOTE, RELEASE_NOTE, slot_note
+from rag_service.pipeline import Pipeline
+from tests.documents.indexed import index_files
+
+DATA = Path(__file__).parent / "documents" / "data"
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "headings", "note"),
+    [
+        ("Which Cargo release added it?", ["The --offline flag avoids the network."], [], RELEASE_NOTE),
+        ("Which Cargo release added --offline?", ["The --offline flag was added."], ["Cargo 1.36"], None),
+        ("In which NumPy version was it replaced?", ["It was replaced in NumPy 1.2.x."], [], None),
+        ("What version of the format is current?", ["Version 3 of the format is current."], [], None),
+        ("Which release of Debian 12.2 fixed it?", ["Debian 12.2 fixed many bugs."], [], RELEASE_NOTE),
+        ("How many packages are on crates.io?", ["As of January 22nd, 2016, it rejects X."], [], COUNT_NOTE),
+        ("How many packages are on crates.io?", ["It hosts over 100,000 packages."], [], None),
+        ("How many UIDs are special?", ["However, four UIDs are special on Linux:"], [], None),
+        ("How much does the licence cost?", ["It grants a no-charge, royalty-free licence."], [], None),
+        ("How many firms signed License 2.0?", ["Licensed under the License, Version 2.0."], [], COUNT_NOTE),
+        # a number in a heading gives no count ("Budget 2017" is no budget)
+        ("How much is the budget?", ["The budget was discussed."], ["Budget 2017"], COUNT_NOTE),
+        # other shapes are the gate's to judge: words may answer them
+        ("How often does it run?", ["It runs daily."], [], None),
+        ("Who wrote it?", ["It was written long ago."], [], None),
+    ],
+)
+def test_the_rule(question: str, texts: list[str], headings: list[str], note: str | None) -> None:
+    assert slot_note(question, texts, headings) == note
+
+
+@pytest.fixture(scope="module")
+def manuals(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
+    files = ("systemd-uids-gids.md", "valgrind-faq.txt", "zlib-how.html", "freetype-readme.txt")
+    return index_files(tmp_path_factory.mktemp("slots"), embedder, *(DATA / name for name in files))
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        ("Which systemd version introduced dynamic users?", RELEASE_NOTE),
+        ("Which Valgrind version added Java support?", RELEASE_NOTE),
+        ("How many font formats does FreeType support?", COUNT_NOTE),
+    ],
+)
+def test_a_near_topic_question_no_quote_answers_is_declined(manuals, question: str, note: str) -> None:
+    """Before, each was answered with on-topic prose holding no release or number at all."""
+    answer = manuals.ask(question)
+    assert answer.text == NOT_FOUND_TEXT and not answer.citations
+    assert note in answer.notes
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Before which Linux kernel version was uid_t 16 bits wide?", "2.4"),
+        ("Up through which zlib versions are the method-dependent memory allocations deferred?", "1.2.x"),
+        ("How many UIDs are special on Linux?", "four"),
+    ],
+)
+def test_a_quote_holding_the_release_or_count_answers(manuals, question: str, expected: str) -> None:
+    answer = manuals.ask(question)
+    assert answer.citations, answer.notes
+    assert expected in answer.citations[0].quote
+    assert not {COUNT_NOTE, RELEASE_NOTE} & set(answer.notes)
