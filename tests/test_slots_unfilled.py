@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag_service.answer.extract import NOT_FOUND_TEXT
-from rag_service.answer.slots_unfilled import COUNT_NOTE, RELEASE_NOTE, slot_note
+from rag_service.answer.slots_unfilled import COUNT_NOTE, DATE_NOTE, RELEASE_NOTE, slot_note
 from rag_service.pipeline import Pipeline
 from tests.documents.indexed import index_files
 
@@ -30,7 +30,12 @@ DATA = Path(__file__).parent / "documents" / "data"
         ("How many firms signed License 2.0?", ["Licensed under the License, Version 2.0."], [], COUNT_NOTE),
         # a number in a heading gives no count ("Budget 2017" is no budget)
         ("How much is the budget?", ["The budget was discussed."], ["Budget 2017"], COUNT_NOTE),
+        ("When was the flag added?", ["The flag tells it to stay offline."], [], DATE_NOTE),
+        ("When was the flag added?", ["The flag was added in March 2019."], [], None),
+        ("When was the flag added?", ["Cargo 1.36 added the flag."], [], None),
+        ("In what year did 2017 end?", ["It ended in 2017."], [], DATE_NOTE),
         # other shapes are the gate's to judge: words may answer them
+        ("When does pip use venv?", ["If virtualenv is not available."], [], None),
         ("How often does it run?", ["It runs daily."], [], None),
         ("Who wrote it?", ["It was written long ago."], [], None),
     ],

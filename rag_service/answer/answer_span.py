@@ -26,7 +26,7 @@ _MONTH = (
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
 )
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
-_DATE = re.compile(
+DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}"
     rf"|{_MONTH}\s+{_YEAR}"
@@ -84,7 +84,7 @@ def _names(text: str, asked: set[str]) -> list[tuple[int, int]]:
 def numbers(text: str, asked: set[str], dated: bool = False) -> list[tuple[int, int]]:
     """Spans of the numbers in ``text`` that ``asked`` (the question's words) does not name; a year is
     not one, and with ``dated`` no number inside a date is ("January 22nd, 2016" counts nothing)."""
-    dates = [m.span() for m in _DATE.finditer(text) if dated or re.fullmatch(_YEAR + "s?", m.group())]
+    dates = [m.span() for m in DATE.finditer(text) if dated or re.fullmatch(_YEAR + "s?", m.group())]
     return [
         m.span()
         for m in _NUMBER.finditer(text)
@@ -96,7 +96,7 @@ def find_span(kind: str, text: str, question: str) -> tuple[int, int] | None:
     """Offsets in ``text`` of the one piece of kind ``kind`` the question does not name, or None."""
     asked = asked_words(question)
     if kind == TIME:
-        spans = [m.span() for m in _DATE.finditer(text) if m.group().casefold() not in asked]
+        spans = [m.span() for m in DATE.finditer(text) if m.group().casefold() not in asked]
     elif kind == QUANTITY:
         spans = numbers(text, asked)
     elif kind in (PERSON, PLACE):

@@ -20,8 +20,8 @@ and captions never answer on their own (``rag_service.answer.lines``).
 
 How much to say depends on the evidence: two sentences, and more (up to ``max_sentences``) while they
 score close to the best (``SCORE_SPAN``), so a question whose answer is spread over a passage gets more
-of it than one a single sentence answers; all from the best sentence's document (in document order,
-except that a sentence holding the asked-for name, date, number or place comes first), plus at most one
+of it than one a single sentence answers; all from the best sentence's document (the best first, the
+rest in document order; for a name, date, number or place, in order of score), plus at most one
 sentence of another document scoring within ``margin`` of the best. A sentence that introduces a list
 (ends with ":") brings the list items that follow it, as one citation, and a table row its header row
 (``answer.companions``).

@@ -38,7 +38,8 @@ class SentenceSelector:
         margin: float,
         document_order: bool = True,
     ) -> list[tuple[int, float]]:
-        """Sentences of the best sentence's document (in document order): at least ``min_sentences``,
+        """Sentences of the best sentence's document (the best first, then in document order: an answer
+        leads with what answers, and its context reads in the writer's order): at least ``min_sentences``,
         then those scoring within ``span`` of the best, up to ``max_sentences``; then at most one
         sentence of another document scoring within ``margin`` of the best (a second source that says
         the same thing, or the other half of a comparison), if ``max_sentences`` leaves room."""
@@ -59,8 +60,8 @@ class SentenceSelector:
                 and not self.redundant(row, [r for r, _ in chosen])
             ):
                 chosen.append((row, float(scores[i])))
-        if document_order:  # rows of one document are in text order
-            chosen.sort(key=lambda pair: pair[0])
+        if document_order:  # the best leads; the rest follow in text order (rows are in text order)
+            chosen = chosen[:1] + sorted(chosen[1:], key=lambda pair: pair[0])
         for i in order:
             row = int(rows[i])
             if float(scores[i]) < best_score - margin or len(chosen) >= max_sentences:

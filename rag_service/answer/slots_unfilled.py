@@ -1,4 +1,4 @@
-"""A count or a release asked for that no sentence the answer would quote gives: declined.
+"""A count, a release or a date asked for that no sentence the answer would quote gives: declined.
 
 "How many packages are hosted on crates.io?" over a FAQ that never counts them, "Which Cargo release
 added --offline?" over a page that names no release: the passages are on the topic, so the learned gate
@@ -9,9 +9,11 @@ it chose holds one that the question does not already name (for a release, the h
 under count too: a changelog names the release in its heading, not in each entry).
 
 Only the question shapes whose answer is a number by construction are checked: "how many", "how
-much", "what number / percentage / amount", and "which version / release". "How long" or "how often"
-can be answered in words ("until the lease expires", "daily") and are left to the gate. A date is not
-a count: "As of January 22nd, 2016, crates.io rejects …" does not say how many.
+much", "what number / percentage / amount", "which version / release", and "when was / did …" or
+"what year / date" (a date, or a release: "added in 1.36"). "How long" or "how often" can be answered
+in words ("until the lease expires", "daily"), and so can "when does …" ("when the command is not
+available"): those are left to the gate. A date is not a count: "As of January 22nd, 2016, crates.io
+rejects …" does not say how many.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag_service.answer.answer_span import asked_words, numbers
+from rag_service.answer.answer_span import DATE, asked_words, numbers
 from rag_service.store.model import LoadedIndex
 
 _COUNT = re.compile(
     r"^\W*(?:\w+\W+){0,3}?how (?:many|much)\b|\bwhat (?:percentage|number|amount|proportion)\b", re.I
 )
 _RELEASE = re.compile(r"\b(?:which|what)\s+(?:[\w.+-]+\s+){0,2}?(?:version|release)s?\b", re.I)
+_PAST = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?when (?:was|were|did|had)\b"
+    r"|\b(?:what|which|in what) (?:year|date|decade|century)\b",
+    re.I,
+)
+"""A question about when something happened, answered by a date (or a release: "added in 1.36").
+"When does pip use X?" asks on what condition, and words answer it: present tense is the gate's."""
 _VERSION = re.compile(
     r"(?<![\w.])v?\d+(?:\.(?:\d+|x))+(?![\w.]\w)|\b(?:versions?|releases?|v)\s*\d+\b"
     r"|(?<![\w.])(?:1[5-9]|20)\d{2}\b",
@@ -38,6 +47,7 @@ _OTHER_WORDS = frozenset({"none", "zero", "unlimited", "free", "no-charge", "inf
 
 COUNT_NOTE = "No sentence found that could answer gives a number."
 RELEASE_NOTE = "No sentence found that could answer names a release or version."
+DATE_NOTE = "No sentence found that could answer gives a date."
 
 
 def unfilled_note(own: str, index: LoadedIndex, rows: Sequence[int]) -> str | None:
@@ -53,12 +63,19 @@ def slot_note(own: str, texts: Sequence[str], headings: Sequence[str] = ()) -> s
     """The rule on plain text: ``texts`` the sentences, ``headings`` those they stand under."""
     asked = asked_words(own)
     if _RELEASE.search(own):
-        found = (m.group() for text in [*texts, *headings] for m in _VERSION.finditer(text))
-        digits = (re.search(r"\d[\d.]*", f) for f in found)
-        return None if any(d and d.group().rstrip(".") not in asked for d in digits) else RELEASE_NOTE
+        return None if _names_release(texts, headings, asked) else RELEASE_NOTE
+    if _PAST.search(own):
+        dated = any(m.group().casefold() not in asked for text in texts for m in DATE.finditer(text))
+        return None if dated or _names_release(texts, (), asked) else DATE_NOTE
     if _COUNT.search(own):
         for text in texts:
             if numbers(text, asked, dated=True) or (_OTHER_WORDS & asked_words(text)) - asked:
                 return None
         return COUNT_NOTE
     return None
+
+
+def _names_release(texts: Sequence[str], headings: Sequence[str], asked: set[str]) -> bool:
+    found = (m.group() for text in [*texts, *headings] for m in _VERSION.finditer(text))
+    digits = (re.search(r"\d[\d.]*", f) for f in found)
+    return any(d is not None and d.group().rstrip(".") not in asked for d in digits)
