@@ -162,11 +162,19 @@ def test_the_cli_queues_an_ingest_waits_for_a_worker_and_reports_it(
     assert "need RAG_STORE=postgres" in capsys.readouterr().err
 
 
-def _kill_mid_file(settings, url: str, log: Path) -> None:
-    """Start a worker process, wait until it holds a claim, and SIGKILL it."""
+def _attempts(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(sum(attempts), 0) FROM rag_job_attempts").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _kill_mid_file(settings, url: str, log: Path, counted: int) -> None:
+    """Start a worker process, wait until it holds a claim and has counted it (``counted`` claims in
+    all), and SIGKILL it. The claim is visible a moment before its count commits on the worker's second
+    connection: a kill in between is a claim never counted, which is not what these tests kill."""
     victim = _worker(settings, log)
     deadline = time.monotonic() + 120
-    while _claimed(url) == 0:
+    while _claimed(url) == 0 or _attempts(url) < counted:
         assert victim.poll() is None and time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
@@ -184,7 +192,7 @@ def test_a_file_that_takes_its_worker_down_three_times_is_failed_not_claimed_for
     job, _ = enqueue(settings, embedder)
     url = settings.database_url.get_secret_value()  # type: ignore[union-attr]
     for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
-        _kill_mid_file(settings, url, tmp_path / f"victim{attempt}.log")
+        _kill_mid_file(settings, url, tmp_path / f"victim{attempt}.log", counted=attempt)
         with psycopg.connect(url) as conn:  # counted, though the claim itself was rolled back
             counted = conn.execute("SELECT name, attempts FROM rag_job_attempts").fetchall()
         assert counted == [("a-station-log.txt", attempt)]
