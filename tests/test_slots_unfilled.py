@@ -26,6 +26,9 @@ DATA = Path(__file__).parent / "documents" / "data"
         ("How many packages are on crates.io?", ["As of January 22nd, 2016, it rejects X."], [], COUNT_NOTE),
         ("How many packages are on crates.io?", ["It hosts over 100,000 packages."], [], None),
         ("How many UIDs are special?", ["However, four UIDs are special on Linux:"], [], None),
+        ("What is the minimum chunk size?", ["Minimum For Uploads - 5MB"], [], None),
+        ("What is the largest crate size it accepts?", ["Crates are uploaded on publish."], [], COUNT_NOTE),
+        ("What is the largest city?", ["Lagos is the largest city."], [], None),
         ("How much does the licence cost?", ["It grants a no-charge, royalty-free licence."], [], None),
         ("How many firms signed License 2.0?", ["Licensed under the License, Version 2.0."], [], COUNT_NOTE),
         # a number in a heading gives no count ("Budget 2017" is no budget)

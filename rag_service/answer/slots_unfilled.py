@@ -9,7 +9,8 @@ it chose holds one that the question does not already name (for a release, the h
 under count too: a changelog names the release in its heading, not in each entry).
 
 Only the question shapes whose answer is a number by construction are checked: "how many", "how
-much", "what number / percentage / amount", "which version / release", and "when was / did …" or
+much", "what number / percentage / amount", "what is the largest / smallest … size / value / number /
+limit", "which version / release", and "when was / did …" or
 "what year / date" (a date, or a release: "added in 1.36"). "How long" or "how often" can be answered
 in words ("until the lease expires", "daily"), and so can "when does …" ("when the command is not
 available"): those are left to the gate. A date is not a count: "As of January 22nd, 2016, crates.io
@@ -25,7 +26,10 @@ from rag_service.answer.answer_span import DATE, asked_words, numbers
 from rag_service.store.model import LoadedIndex
 
 _COUNT = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?how (?:many|much)\b|\bwhat (?:percentage|number|amount|proportion)\b", re.I
+    r"^\W*(?:\w+\W+){0,3}?how (?:many|much)\b|\bwhat (?:percentage|number|amount|proportion)\b"
+    r"|\bwhat(?:'s| is| are)? the (?:largest|highest|maximum|max|minimum|min|lowest|smallest|biggest)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:value|size|number|limit|length|count|amount)s?\b",
+    re.I,
 )
 _RELEASE = re.compile(r"\b(?:which|what)\s+(?:[\w.+-]+\s+){0,2}?(?:version|release)s?\b", re.I)
 _PAST = re.compile(
@@ -42,6 +46,9 @@ _VERSION = re.compile(
 )
 """A release: a dotted number ("1.41", "v22.2", "1.2.x"), a number after "version" or "release", or a
 year."""
+_WITH_UNIT = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?!(?:st|nd|rd|th)\b)[A-Za-z]{1,3}\b")
+"""A number with its unit written on ("5MB", "64K", "10ms"; not "22nd"): a quantity the numeral
+pattern, which keeps out identifiers, does not read."""
 _OTHER_WORDS = frozenset({"none", "zero", "unlimited", "free", "no-charge", "infinite"})
 """Words that answer a count or an amount without a numeral ("no-charge", "unlimited")."""
 
@@ -69,7 +76,10 @@ def slot_note(own: str, texts: Sequence[str], headings: Sequence[str] = ()) -> s
         return None if dated or _names_release(texts, (), asked) else DATE_NOTE
     if _COUNT.search(own):
         for text in texts:
-            if numbers(text, asked, dated=True) or (_OTHER_WORDS & asked_words(text)) - asked:
+            with_unit = (m.group().casefold() for m in _WITH_UNIT.finditer(text))
+            if numbers(text, asked, dated=True) or any(n not in asked for n in with_unit):
+                return None
+            if (_OTHER_WORDS & asked_words(text)) - asked:
                 return None
         return COUNT_NOTE
     return None
