@@ -1,5 +1,6 @@
 import re
 
+import numpy as np
 import pytest
 
 from rag_service.answer.extract import NOT_FOUND_TEXT
@@ -304,3 +305,26 @@ def test_who_questions_do_not_quote_a_headline_for_its_capitals(seeds_pipeline) 
     answer = seeds_pipeline.ask("Who heads Roscosmos?")
     assert "Komarov" in answer.citations[0].quote, answer.text
     assert not any(c.quote.startswith("Russia Plans at Least 30") for c in answer.citations), answer.text
+
+
+def test_the_best_sentence_leads_and_the_rest_follow_in_document_order(seeds_pipeline) -> None:
+    """``SentenceSelector.select`` on a real index: before, an answer's sentences kept the document's
+    order, so the best one led only when it came first in the text."""
+    from rag_service.answer.selection import SentenceSelector
+    from rag_service.answer.terms import TermStats
+    from rag_service.retrieval.lexical import content_terms
+
+    index = seeds_pipeline.index
+    sentences = index.content.sentences
+    source = sentences[0].source
+    rows = np.array([r for r in range(len(sentences)) if sentences[r].source == source][:6])
+    scores = np.array([0.50, 0.52, 0.40, 0.51, 0.90, 0.53], dtype=np.float32)  # the fifth is the best
+    selector = SentenceSelector(index, content_terms, TermStats(index, content_terms))
+    chosen = selector.select(rows, scores, 1.0, min_sentences=2, max_sentences=4, margin=0.0)
+    picked = [row for row, _ in chosen]
+    assert picked[0] == rows[4] and len(picked) >= 3
+    assert picked[1:] == sorted(picked[1:])
+    by_score = selector.select(
+        rows, scores, 1.0, min_sentences=2, max_sentences=4, margin=0.0, document_order=False
+    )
+    assert [score for _, score in by_score] == sorted((score for _, score in by_score), reverse=True)

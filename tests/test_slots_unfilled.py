@@ -1,5 +1,5 @@
-"""A count or a release asked for that no quoted sentence gives (``answer.slots_unfilled``): the rule on
-plain text, then answers over real files of this machine that name releases and counts."""
+"""A count, size, release or date asked for that no quoted sentence gives (``answer.slots_unfilled``): the
+rule on plain text, then answers over real files of this machine that name releases and counts."""
 
 from __future__ import annotations
 
@@ -49,7 +49,13 @@ def test_the_rule(question: str, texts: list[str], headings: list[str], note: st
 
 @pytest.fixture(scope="module")
 def manuals(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
-    files = ("systemd-uids-gids.md", "valgrind-faq.txt", "zlib-how.html", "freetype-readme.txt")
+    files = (
+        "systemd-uids-gids.md",
+        "valgrind-faq.txt",
+        "zlib-how.html",
+        "freetype-readme.txt",
+        "libffi-the-basics.html",
+    )
     return index_files(tmp_path_factory.mktemp("slots"), embedder, *(DATA / name for name in files))
 
 
@@ -59,6 +65,8 @@ def manuals(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
         ("Which systemd version introduced dynamic users?", RELEASE_NOTE),
         ("Which Valgrind version added Java support?", RELEASE_NOTE),
         ("How many font formats does FreeType support?", COUNT_NOTE),
+        ("What is the maximum number of arguments a libffi call can take?", COUNT_NOTE),
+        ("When was Java support added to Valgrind?", DATE_NOTE),
     ],
 )
 def test_a_near_topic_question_no_quote_answers_is_declined(manuals, question: str, note: str) -> None:
@@ -80,4 +88,12 @@ def test_a_quote_holding_the_release_or_count_answers(manuals, question: str, ex
     answer = manuals.ask(question)
     assert answer.citations, answer.notes
     assert expected in answer.citations[0].quote
-    assert not {COUNT_NOTE, RELEASE_NOTE} & set(answer.notes)
+    assert not {COUNT_NOTE, RELEASE_NOTE, DATE_NOTE} & set(answer.notes)
+
+
+def test_a_size_question_whose_quotes_hold_numbers_is_answered(manuals) -> None:
+    """The size shape reads numbers with their unit written on ("16bit") as numbers: not declined. (Its
+    first quote is not the one naming 65536, a ranking miss stated in docs/evaluation.md.)"""
+    answer = manuals.ask("What is the minimum number of UIDs to assign to a container?")
+    assert answer.citations and answer.citations[0].source == "systemd-uids-gids.md"
+    assert COUNT_NOTE not in answer.notes

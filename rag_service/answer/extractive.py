@@ -5,7 +5,7 @@ is learned (``rag_service.answer.answerability``): a logistic regression over si
 answer-type presence and the reader's scores; below the operating point's threshold the reply is "not
 in the documents". Rules add notes: a question naming someone no document mentions
 (``TermStats.unknown_names``) or sharing no word with them (``unknown_words``), a year no sentence that
-could answer names (``answer.numbers_asked``), or a count or release no quote gives
+could answer names (``answer.numbers_asked``), or a count, size, release or date no quote gives
 (``answer.slots_unfilled``), is declined; a question about where a document goes is answered from its
 first or last sentences (``answer.position``); an elliptical follow-up about something new is answered
 about it or declined (``answer.ellipsis``).

@@ -2,8 +2,9 @@
 
 Two sentences, and more (up to ``max_sentences``) while they score close to the best (``span``), so a
 question whose answer is spread over a passage gets more of it than one a single sentence answers; all
-from the best sentence's document (in document order, except that a sentence holding the asked-for
-name, date, number or place comes first), plus at most one sentence of another document scoring within
+from the best sentence's document (the best first, the others in document order; for an asked-for
+name, date, number or place, all in order of score), plus at most one sentence of another document
+scoring within
 ``margin`` of the best. A sentence that says again what a chosen one says is passed over
 (``redundant``), and a question naming two parties is answered by both (``covering``).
 """

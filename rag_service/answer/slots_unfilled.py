@@ -1,4 +1,4 @@
-"""A count, a release or a date asked for that no sentence the answer would quote gives: declined.
+"""A count, a size, a release or a date asked for that no sentence the answer would quote gives: declined.
 
 "How many packages are hosted on crates.io?" over a FAQ that never counts them, "Which Cargo release
 added --offline?" over a page that names no release: the passages are on the topic, so the learned gate
@@ -60,9 +60,15 @@ DATE_NOTE = "No sentence found that could answer gives a date."
 def unfilled_note(own: str, index: LoadedIndex, rows: Sequence[int]) -> str | None:
     """Why the sentences ``rows`` (those an answer would quote) cannot answer the user's own words
     ``own``, or None when they might."""
+    if not any(shape.search(own) for shape in (_RELEASE, _PAST, _COUNT)):
+        return None  # most questions: nothing to read
     sentences, documents = index.content.sentences, index.documents
     texts = [sentences[row].text for row in rows]
-    headings = [documents[sentences[r].source].structure.heading_at(sentences[r].start) or "" for r in rows]
+    headings = (
+        [documents[sentences[r].source].structure.heading_at(sentences[r].start) or "" for r in rows]
+        if _RELEASE.search(own)
+        else []
+    )
     return slot_note(own, texts, headings)
 
 
