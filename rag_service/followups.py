@@ -38,7 +38,7 @@ class QuotedSentences:
         rows: dict[str, list[int]] = {}
         for row, sentence in enumerate(self._content.sentences):
             rows.setdefault(sentence.text, []).append(row)
-            shown = link_text(sentence.text)  # how an answer shows a Markdown sentence
+            shown = link_text(sentence.text)  # how an answer shows a Markdown or reStructuredText sentence
             if shown != sentence.text:
                 rows.setdefault(shown, []).append(row)
         return rows

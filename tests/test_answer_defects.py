@@ -74,3 +74,42 @@ def test_a_heading_glued_to_the_next_sentence_is_not_quoted_with_it() -> None:
     sentences = _sentences(SEEDS / "000_47ffcb0c647e5e31.txt")
     assert any(s.startswith("Development of commercial space traveling") for s in sentences)
     assert not any("traveling Development" in s for s in sentences)
+
+
+@pytest.fixture(scope="module")
+def aws_example(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
+    example = DATA / "awscli-update-image-set-metadata.rst"
+    return index_files(tmp_path_factory.mktemp("rst"), embedder, example)
+
+
+def test_a_restructuredtext_literal_block_is_quoted_as_code_after_its_introduction(aws_example) -> None:
+    # "… inserts or updates an attribute in image set metadata. ::" then a blank line and the indented
+    # command: its lines once came as the items of a list, in plain text, cut after the fifth.
+    answer = aws_example.ask("How do I insert or update an attribute in image set metadata?")
+    assert "inserts or updates an attribute in image set metadata. `aws medical-imaging" in answer.text
+    assert "`--update-image-set-metadata-updates file://metadata-updates.json`" in answer.text
+    assert "::" not in answer.text and "``" not in answer.text, answer.text
+    cited = answer.citations[0]
+    assert "metadata. ::\n\n    aws medical-imaging" in cited.quote  # the file's own characters
+    assert cited.quote.endswith("file://metadata-updates.json")
+
+
+def test_a_restructuredtext_link_reads_as_its_text_while_the_citation_keeps_it(aws_example) -> None:
+    answer = aws_example.ask("Where can I read more about updating image set metadata?")
+    assert "see Updating image set metadata in the" in answer.text, answer.text
+    assert "<https://" not in answer.text and "`__" not in answer.text
+    assert any("<https://docs.aws.amazon.com/" in c.quote for c in answer.citations)
+
+
+def test_a_block_too_long_to_quote_leaves_its_introduction_alone(aws_example) -> None:
+    # Example 6's command runs to seven lines: an example to read in the file, not lines of a list.
+    state = aws_example._state
+    sentences = state.index.content.sentences
+    intro = next(
+        row
+        for row, s in enumerate(sentences)
+        if s.text.startswith("The following") and "update the value of a private data element" in s.text
+    )
+    extract = state.answerer._writer.compose([(intro, 1.0)], 1.0, frozenset(range(len(sentences))))
+    assert len(extract.citations) == 1 and extract.citations[0].quote.endswith("image set. ::")
+    assert "--datastore-id" not in extract.text, extract.text

@@ -75,7 +75,10 @@ class Companions:
             return True
         document = self._index.documents[s.source]
         text = document.text
-        own_line = not text[text.rfind("\n", 0, s.start) + 1 : s.start].strip()
+        before = text[text.rfind("\n", 0, s.start) + 1 : s.start]
+        own_line = not before.strip()
+        if own_line and before.startswith(("\t", "    ")) and document.structure.kind in ("markdown", "rst"):
+            return False  # a line of an indented code block: too long to quote if code_blocks left it
         heading = self._headline[row] or s.text.startswith("#") or document.structure.opens_heading(s.start)
         return (
             own_line

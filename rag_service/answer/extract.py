@@ -17,6 +17,8 @@ from rag_service.answer.markdown_safe import escape, link_text
 from rag_service.models import Citation
 from rag_service.store.model import LoadedIndex
 
+MARKUP_KINDS = ("markdown", "rst")
+"""Formats whose sentences are shown as they read rendered (``markdown_safe.link_text``)."""
 NOT_FOUND_TEXT = "The documents do not contain an answer to this question."
 NO_WORDS_NOTE = "The question has no word to look up in the documents: ask about something they might say."
 
@@ -47,8 +49,7 @@ class ExtractWriter:
     ) -> Extract:
         texts, citations, parts = [], [], []
         documents = self._index.documents
-        lists = {row: self._companions.with_list(row, retrieved) for row, _ in chosen}
-        codes = {row: self._with_code(part) for row, part in lists.items()}
+        codes = {row: self._part(row, retrieved) for row, _ in chosen}
         lists = {row: part + inside for row, (part, _, inside) in codes.items()}
         brought = {item for part in lists.values() for item in part[1:]}
         chosen = [
@@ -57,10 +58,10 @@ class ExtractWriter:
         for n, (row, score) in enumerate(chosen, start=1):
             part, code, _ = codes[row]
             sentence = self._content.sentences[row]
-            body = " ".join(self._content.sentences[r].text for r in part)
-            if documents[sentence.source].structure.kind == "markdown":
-                body = link_text(body)  # a link reads as its text; the citation keeps the stored bytes
-            body = escape(body)
+            texts_of = [self._content.sentences[r].text for r in part]
+            if documents[sentence.source].structure.kind in MARKUP_KINDS:  # the citation keeps the bytes
+                texts_of = [link_text(t) for t in texts_of]  # a link reads as its text
+            body = escape(" ".join(texts_of))
             if code is not None:  # "To start building, you need to run" and the command itself
                 body = f"{body} {code.spans()}"
             if sentence.voice != "author":
@@ -81,6 +82,15 @@ class ExtractWriter:
         if not texts:
             return self.not_found(probability, False)
         return Extract(" ".join(texts), tuple(citations), False, probability, parts=tuple(parts))
+
+    def _part(
+        self, row: int, retrieved: frozenset[int]
+    ) -> tuple[tuple[int, ...], CodeBlock | None, tuple[int, ...]]:
+        """What quoting ``row`` quotes (``_with_code``): the code block it introduces; else the list items
+        that follow it (``Companions.with_list``) and the code the last of them introduces. Code is tried
+        first: the lines of an indented block after "Output::" would pass for the items of a list."""
+        found = self._with_code((row,))
+        return found if found[1] is not None else self._with_code(self._companions.with_list(row, retrieved))
 
     def _with_code(self, part: tuple[int, ...]) -> tuple[tuple[int, ...], CodeBlock | None, tuple[int, ...]]:
         """``part``, the code its last sentence introduces, and the sentence rows inside that code (a line

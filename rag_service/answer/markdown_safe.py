@@ -30,9 +30,33 @@ def unescape(text: str) -> str:
 
 _INLINE_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\([^()\s]*(?:\s+\"[^\"]*\")?\)")
 _REFERENCE_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
+_ROLE = re.compile(r"(?::[\w.+-]+:|\{[\w.+-]+\})`([^`\n]+)`")
+"""A reStructuredText role (``:ref:`Installing <install>```, ``:code:`x```) or a MyST one
+(``{ref}`Hash-checking mode```): it reads as its text."""
+_RST_LINK = re.compile(r"`([^`\n]+)`__?(?![\w`])")
+"""A reStructuredText hyperlink reference, ```Text <https://…>`__`` or ```Text`_``."""
+_TARGET = re.compile(r"^(.*?\S)\s*<[^<>\n]*>$")
+"""The ``<target>`` after a reference's or role's text."""
+_RST_LITERAL = re.compile(r"``([^`\n]+?)``(?!`)")
+_LITERAL_BLOCK = re.compile(r"\s+::\s*$|(?<=[^\s:]:):\s*$")
+"""A paragraph ending in ``::`` introduces a literal block: a lone "::" is not shown, "Output::" reads
+"Output:"."""
 
 
 def link_text(text: str) -> str:
-    """A Markdown sentence as it reads rendered: each link ``[text](url)``, ``[text][ref]`` or image
-    ``![alt](url)`` as its text. Answers show this; citations still point at the stored bytes."""
-    return _REFERENCE_LINK.sub(r"\1", _INLINE_LINK.sub(r"\1", text))
+    """A Markdown or reStructuredText sentence as it reads rendered. Markdown: each link ``[text](url)``,
+    ``[text][ref]`` or image ``![alt](url)`` as its text. reStructuredText (and MyST): a hyperlink
+    reference ```Text <url>`__`` and a role ``:ref:`Text <target>``` as their text, an inline literal
+    ````x```` as the code span ```x```, and the ``::`` that introduces a literal block as docutils shows
+    it. Answers show this; citations still point at the stored bytes."""
+    text = _REFERENCE_LINK.sub(r"\1", _INLINE_LINK.sub(r"\1", text))
+    if "`" in text:
+        text = _ROLE.sub(_shown_target, text)
+        text = _RST_LINK.sub(_shown_target, _RST_LITERAL.sub(r"`\1`", text))
+    return _LITERAL_BLOCK.sub("", text) if text.endswith("::") else text
+
+
+def _shown_target(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target = _TARGET.match(inner)
+    return (target.group(1) if target else inner).lstrip("~!")

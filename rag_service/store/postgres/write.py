@@ -191,7 +191,8 @@ def _document_records(d: Document) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _sentence_record(s: Sentence) -> dict[str, Any]:
-    """A sentence's record, with how it reads once its Markdown links show as text when that differs."""
+    """A sentence's record, with how an answer shows it (``link_text``: Markdown and reStructuredText links
+    as their text) when that differs."""
     record = sentence_record(s)
     shown = link_text(s.text)
     return record if shown == s.text else {**record, "shown": shown}
