@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +10,7 @@ from rag_service.documents.chunking import (
     normalise,
     split_document,
 )
-from rag_service.documents.files import list_sources, load_document
+from rag_service.documents.files import SourceFile, list_sources, load_document
 from rag_service.models import Document, DocumentMeta, Section
 from tests.conftest import SEEDS
 
@@ -129,3 +130,13 @@ def test_chunking_and_linking_grow_linearly_with_document_size() -> None:
         seconds.append(time.process_time() - started)
     print(f"0.5 MB: {seconds[0]:.2f} s, 4 MB: {seconds[1]:.2f} s (ratio {seconds[1] / seconds[0]:.1f})")
     assert seconds[1] / seconds[0] < 20
+
+
+def test_an_abbreviation_inside_brackets_does_not_end_a_sentence() -> None:
+    # man-db's FAQ (tests/documents/data): "… a different output encoding (e.g. UTF-8) from that …" was cut
+    # after "(e.g.", and an answer led with "UTF-8) from that provided by the translators."
+    path = Path(__file__).parent / "documents" / "data" / "man-db-faq.txt"
+    document = load_document(SourceFile(path.name, path, "test"))
+    texts = [s.text for s in split_document(document, make_splitter(800, 120))[1]]
+    assert any(t.startswith("man uses the obsolete catgets") and "(e.g. UTF-8) from that" in t for t in texts)
+    assert not any(t.startswith("UTF-8)") for t in texts)

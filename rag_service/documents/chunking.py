@@ -31,7 +31,7 @@ from rag_service.documents.markup import prose_length, unrendered_spans
 from rag_service.documents.wraps import soft_breaks
 from rag_service.models import Chunk, Document, Sentence
 
-SPLITTER_VERSION = "recursive-chars-v9"
+SPLITTER_VERSION = "recursive-chars-v10"
 """v3: documents carry a structure map (pages, headings, tables) and table chunks their header row.
 v4: a full stop after an initial or a common abbreviation does not end a sentence.
 v5: a line break where a hard-wrapped line ran out of room is a space (``documents.wraps``), and a
@@ -46,17 +46,18 @@ read as UTF-8.
 v8: the pagers of multi-page HTML manuals are dropped (GNU Texinfo's "Next: …, Up: …"), and a sentence
 inside a Markdown file's front matter or an HTML comment is not kept (``markup.unrendered_spans``).
 v9: a heading glued to the sentence after it is not part of the sentence (``documents.glued``), and a
-"~~~~" underline that no fence closes no longer keeps every later line break (``documents.wraps``)."""
+"~~~~" underline that no fence closes no longer keeps every later line break (``documents.wraps``).
+v10: an abbreviation just inside a bracket or quote ("encoding (e.g. UTF-8)") does not end a sentence."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")
 MIN_SENTENCE_WORDS = 3
 _ABBREVIATION = re.compile(
-    r"(?:^|\s)(?:Mr|Ms|Mrs|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|Capt|Sgt|Gov|Sen|Rev|Mt|Inc|Ltd|Co|Corp|Fig|Vol|"
+    r"(?:^|[\s(\[\"'“‘])(?:Mr|Ms|Mrs|Dr|Prof|St|Jr|Sr|Gen|Col|Lt|Capt|Sgt|Gov|Sen|Rev|Mt|Inc|Ltd|Co|Corp|Fig|Vol|"
     r"vs|etc|e\.g|i\.e|cf|ca|approx|No|(?:[A-Z]\.)*[A-Z])\.$"
 )
 """Titles, company forms and other abbreviations, and initials ("Robert P. McCulloch", "U.S. Army"), after
-which a full stop does not end the sentence."""
+which a full stop does not end the sentence; also just inside a bracket or quote ("(e.g. UTF-8)")."""
 
 
 @dataclass(frozen=True)
