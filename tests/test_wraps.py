@@ -175,3 +175,28 @@ def test_a_pdf_line_that_ran_out_of_room_does_not_end_its_sentence() -> None:
     text = extract(writers.multipage_pdf(), "crossings.pdf").text
     assert "traces how the ferries\ngave way" in text  # the text layer breaks the line here
     assert "This report traces how the ferries gave way to a bridge." in sentences_of(text)
+
+
+DATA = Path(__file__).resolve().parent / "documents" / "data"
+
+
+def _file_sentences(name: str) -> list[str]:
+    from rag_service.documents.files import SourceFile, load_document
+
+    document = load_document(SourceFile(name, DATA / name, "test"))
+    return [s.text for s in split_document(document, make_splitter(800, 120))[1]]
+
+
+def test_a_line_ending_on_e_g_wraps_on() -> None:
+    # systemd's DISTRO_PORTING.md breaks a line after "hardening (e.g." and goes on with a flag.
+    texts = _file_sentences("systemd-distro-porting.md")
+    assert any("and hardening (e.g. `-D_FORTIFY_SOURCE=2`," in t for t in texts), texts
+    assert not any(t.endswith("(e.g.") for t in texts)
+
+
+def test_a_closing_brace_of_code_in_a_pdf_does_not_open_the_next_sentence() -> None:
+    # Chromium's PDF of rustdoc's "Documentation tests": the "}" ending an example, then the prose.
+    texts = _file_sentences("rustdoc-documentation-tests.pdf")
+    said = "should_panic tells rustdoc that the code should compile correctly but panic during execution."
+    assert said in texts
+    assert not any(t.startswith("} ") for t in texts), [t for t in texts if t.startswith("}")]

@@ -47,7 +47,9 @@ v8: the pagers of multi-page HTML manuals are dropped (GNU Texinfo's "Next: …,
 inside a Markdown file's front matter or an HTML comment is not kept (``markup.unrendered_spans``).
 v9: a heading glued to the sentence after it is not part of the sentence (``documents.glued``), and a
 "~~~~" underline that no fence closes no longer keeps every later line break (``documents.wraps``).
-v10: an abbreviation just inside a bracket or quote ("encoding (e.g. UTF-8)") does not end a sentence."""
+v10: an abbreviation just inside a bracket or quote ("encoding (e.g. UTF-8)") does not end a sentence, nor
+does a line ending on one ("hardening (e.g." / "`-D_FORTIFY_SOURCE=2`"); a line of closing brackets only
+("}", code in a PDF's text layer) is not continued by the prose after it (``documents.wraps``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")

@@ -22,7 +22,8 @@ wrap), and either
 
 A line that ends a sentence keeps its break (after it, a line in lower case is a user name or code, not
 prose; a full stop followed by a capital ends the sentence anyway), and so does one ending in ``:``: it
-introduces a list, which the answerer quotes item by item.
+introduces a list, which the answerer quotes item by item; but a line ending on "e.g." or "Dr." ends no
+sentence and wraps. A line of closing brackets only ("}") ends a block of code and keeps its break.
 Code fences are left alone; a fence line that nothing closes is no fence (a plain-text FAQ underlines
 its title with "~~~~", and taking it for one kept every later break in the file).
 """
@@ -54,6 +55,12 @@ _WHOLE_LINE = re.compile(r"(?:#|\||```|~~~|" + _ADORNMENT + ")")
 _CLOSED = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
 """A line ending a sentence keeps its break (what follows in lower case is a user name or code, not
 prose), and so does one introducing a list."""
+_NEVER_ENDS = re.compile(r"""(?:^|[\s(\["'“‘])(?:e\.g|i\.e|cf|viz|vs|Mr|Mrs|Ms|Dr|Prof)\.$""")
+"""An abbreviation that never ends a sentence ("hardening (e.g." / "`-D_FORTIFY_SOURCE=2`"): its full stop
+closes nothing, and the line wraps on."""
+_CLOSING_BRACKETS = re.compile(r"^[\]})]+[;,]?$")
+"""A line of closing brackets only: the end of a block of code (``}`` in a PDF's text layer, where code
+is not marked as such), which nothing continues: the prose after it starts a sentence."""
 _LINK_OPENER = re.compile(r"^\[(?=[^\]\n]+\][\[(])")
 """The bracket of a Markdown link ("[this MSDN page][ref]", "[text](url)") opening a line; a bare bracket
 is not one ("[profile.release]" in a TOML block is code)."""
@@ -109,6 +116,10 @@ def _opening(line: str) -> str:
 def _soft(line: str, following: str, width: int | None) -> bool:
     if not line or not following or _BLOCK_START.match(following) or _WHOLE_LINE.match(line):
         return False  # a paragraph break, a new block, or a line nothing continues
+    if _CLOSING_BRACKETS.match(line.strip()):
+        return False
+    if _NEVER_ENDS.search(line):
+        return True
     if _CLOSED.search(line):
         return False
     if _opening(following).islower() or _OPEN_ENDING.search(line):
