@@ -72,7 +72,12 @@ def test_a_line_holding_backticks_is_one_code_span() -> None:
 @pytest.fixture(scope="module")
 def readmes(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
     return index_files(
-        tmp_path_factory.mktemp("code"), embedder, DATA / "apt-readme.md", DATA / "nodejs-path.md"
+        tmp_path_factory.mktemp("code"),
+        embedder,
+        DATA / "apt-readme.md",
+        DATA / "nodejs-path.md",
+        DATA / "git-persistent-https-readme.txt",
+        DATA / "dash-readme-source.txt",
     )
 
 
@@ -83,11 +88,23 @@ def readmes(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
         ("How are the integration tests run?", "`$ ./test/integration/run-tests`", "apt-readme.md"),
         # A short introduction after the quoted sentence, "It can be accessed using:", and two blocks.
         ("How can the node:path module be accessed?", "`import path from 'node:path';`", "nodejs-path.md"),
+        # "… ready to be used by dpkg-buildpackage, e.g." and an indented command; in plain text with no
+        # indent, "… by using the "persistent-https" scheme, e.g." and the command on a line of its own.
+        (
+            "How do I build the dash package after cloning the repository?",
+            "`$ dpkg-buildpackage -i -uc -us`",
+            "dash-readme-source.txt",
+        ),
+        (
+            "How do I delegate HTTPS requests to the persistent-https proxy?",
+            "git clone persistent-https://kernel.googlesource.com/pub/scm/git/git",
+            "git-persistent-https-readme.txt",
+        ),
     ],
 )
 def test_an_answer_quotes_the_command_its_sentence_introduces(readmes, question, command, source) -> None:
-    """Before, the answer stopped at "you need to run", at "which can be run via:", and before "It can be
-    accessed using:"."""
+    """Before, the answer stopped at "you need to run", at "which can be run via:", before "It can be
+    accessed using:", and at "e.g."."""
     answer = readmes.ask(question)
     assert command in answer.text, answer.text
     cited = next(c for c in answer.citations if command.strip("`") in c.quote)

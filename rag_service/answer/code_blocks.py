@@ -21,8 +21,11 @@ MAX_CHARS = 400
 """A longer block is an example to read in the document, not a command to quote in an answer."""
 LOOK_AHEAD = 2_000
 """Characters after the sentence searched for its block (more than any block short enough to quote)."""
-_INTRODUCES = re.compile(r"(?::|[^.!?;\"'’”)\]*_`])\s*$")
-"""Ends with a colon, or with no closing punctuation at all (a sentence the block completes)."""
+_INTRODUCES = re.compile(r"(?::|\be\.g\.|[^.!?;\"'’”)\]*_`])\s*$")
+"""Ends with a colon or "e.g." ("… by using the "persistent-https" scheme, e.g."), or with no closing
+punctuation at all (a sentence the block completes)."""
+INTRODUCES_LIST = re.compile(r"(?::|\be\.g\.)\s*$")
+"""A sentence that introduces what follows on its own lines: a list, or the example after "e.g."."""
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _FENCES = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 _INDENTED = ("\t", "    ")

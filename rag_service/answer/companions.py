@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from rag_service.answer.code_blocks import INTRODUCES_LIST
 from rag_service.store.model import LoadedIndex
 
 LIST_ITEMS = 8
@@ -36,12 +37,12 @@ class Companions:
         }
 
     def with_list(self, row: int, retrieved: frozenset[int]) -> tuple[int, ...]:
-        """The row, and when it introduces a list (ends with ":"), the items that follow it in the
+        """The row, and when it introduces a list (ends with ":" or "e.g."), the items that follow it in the
         retrieved passages. An item is a list item, or a line of its own that is not a sentence: the
         command after "run the following update script:", the settings after "here are the default
         values:"."""
         sentences = self._sentences
-        if not sentences[row].text.rstrip().endswith(":"):
+        if not INTRODUCES_LIST.search(sentences[row].text):
             return (row,)
         part = [row]
         for following in range(row + 1, min(row + 1 + LIST_ITEMS, len(sentences))):
