@@ -49,7 +49,8 @@ v9: a heading glued to the sentence after it is not part of the sentence (``docu
 "~~~~" underline that no fence closes no longer keeps every later line break (``documents.wraps``).
 v10: an abbreviation just inside a bracket or quote ("encoding (e.g. UTF-8)") does not end a sentence, nor
 does a line ending on one ("hardening (e.g." / "`-D_FORTIFY_SOURCE=2`"); a line of closing brackets only
-("}", code in a PDF's text layer) is not continued by the prose after it (``documents.wraps``)."""
+("}", code in a PDF's text layer) is not continued by the prose after it (``documents.wraps``); in HTML,
+a definition list's term opens its definition's first paragraph (``formats.definitions``)."""
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+|(?<=[;:])\s+(?=- )""")

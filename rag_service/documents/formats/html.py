@@ -6,8 +6,9 @@ chrome (``nav``, ``aside``, page-level ``header``/``footer``, ARIA navigation/ba
 and elements whose class or id says menu, sidebar, cookie banner, breadcrumb, share bar or advert).
 What is read: ``<main>`` if the page has one, else its largest ``<article>``, else ``<body>``, walked in
 order: ``h1``-``h6`` become headings (so citations carry the heading path), ``p``/``li``/``pre``/... become
-paragraphs, text and inline elements between two blocks become one paragraph, and tables become one line
-per row with their header row recorded.
+paragraphs, text and inline elements between two blocks become one paragraph, a definition list's term
+opens its definition's first paragraph (``formats.definitions``), and tables become one line per row with
+their header row recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from rag_service.documents.formats.builder import TextBuilder, tidy
+from rag_service.documents.formats.definitions import Blocks, Defined, term_of
 from rag_service.errors import DocumentError
 
 _DROP_TAGS = (
@@ -203,13 +205,14 @@ def _main(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return body if body is not None else root
 
 
-def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
+def _walk(element: lxml_html.HtmlElement, builder: Blocks) -> None:
     """Blocks in document order: an element holding no block of its own is one paragraph (inline
     markup such as links and emphasis stays inside its sentence). In a container that also holds blocks,
     the text and inline elements between two blocks are one paragraph too: an old page that writes its
     prose straight into ``<body>`` ("how the <tt>deflate()</tt> and <tt>inflate()</tt> functions …")
     keeps each sentence whole, with ``<br>`` as a line break."""
     run: list[str] = [element.text or ""]
+    term: str | None = None  # a definition list's term, waiting for its definition (``definitions``)
 
     def flush() -> None:
         text = _lines("".join(run))
@@ -226,19 +229,30 @@ def _walk(element: lxml_html.HtmlElement, builder: TextBuilder) -> None:
             run.append(_BREAK)
         elif tag in _HEADINGS or tag == "table" or tag in _BLOCKS or _has_blocks(child):
             flush()
-            if tag in _HEADINGS:
-                builder.heading(_HEADINGS[tag], child.text_content())
-            elif tag == "table":
-                _table(child, builder)
-            elif _has_blocks(child):
-                _walk(child, builder)
+            if tag == "dt" and not _has_blocks(child) and (found := term_of(child)):
+                term = found
             else:
-                text = child.text_content() if tag == "pre" else _lines(_inline(child))
-                builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
+                target = Defined(builder, term) if tag == "dd" and term else builder
+                term = None
+                _block(tag, child, target)
+                if isinstance(target, Defined):
+                    target.release()
         else:
             run.append(_inline(child))
         run.append(child.tail or "")
     flush()
+
+
+def _block(tag: str, child: lxml_html.HtmlElement, builder: Blocks) -> None:
+    if tag in _HEADINGS:
+        builder.heading(_HEADINGS[tag], child.text_content())
+    elif tag == "table":
+        _table(child, builder)
+    elif _has_blocks(child):
+        _walk(child, builder)
+    else:
+        text = child.text_content() if tag == "pre" else _lines(_inline(child))
+        builder.paragraph(f"- {text}" if tag == "li" and text.strip() else text)
 
 
 def _inline(element: lxml_html.HtmlElement) -> str:
@@ -263,7 +277,7 @@ def _has_blocks(element: lxml_html.HtmlElement) -> bool:
     )
 
 
-def _table(table: lxml_html.HtmlElement, builder: TextBuilder) -> None:
+def _table(table: lxml_html.HtmlElement, builder: Blocks) -> None:
     rows = [row for row in table.iter("tr") if _owner_table(row) is table]
     cells = [[" ".join(c.text_content().split()) for c in row if c.tag in ("td", "th")] for row in rows]
     header = 1 if rows and (rows[0].find("th") is not None or _inside(rows[0], ("thead",))) else 0
