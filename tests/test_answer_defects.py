@@ -113,3 +113,13 @@ def test_a_block_too_long_to_quote_leaves_its_introduction_alone(aws_example) ->
     extract = state.answerer._writer.compose([(intro, 1.0)], 1.0, frozenset(range(len(sentences))))
     assert len(extract.citations) == 1 and extract.citations[0].quote.endswith("image set. ::")
     assert "--datastore-id" not in extract.text, extract.text
+
+
+def test_a_document_named_by_its_file_name_is_not_unknown(tmp_path, embedder) -> None:
+    # man-db's FAQ never writes "FAQ": "The documents never mention FAQ." declined this question.
+    pipeline = index_files(tmp_path, embedder, DATA / "man-db-faq.txt")
+    answer = pipeline.ask("What does the man-db FAQ say about security?")
+    assert not any("never mention" in note for note in answer.notes), answer.notes
+    assert answer.citations and all(c.source == "man-db-faq.txt" for c in answer.citations)
+    unknown = pipeline.ask("What does the Kubernetes handbook say about security?")
+    assert any("never mention Kubernetes" in note for note in unknown.notes), unknown.notes

@@ -28,6 +28,8 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _JOINED = re.compile(r"^(?:\s*,\s*|\s*,?\s+(?:and|or|vs\.?|versus|compared (?:to|with))\s+)$", re.I)
 """What stands between two names a question sets side by side ("Glavkosmos and Roscosmos")."""
 _WORD = re.compile(r"[\w'’-]+")
+_SEPARATORS = re.compile(r"[\W_]+")
+"""What separates the words of a file name ("procps-faq.txt", "release_notes_2024.md")."""
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
 """Scripts written without spaces between words: the tokenizer reads a run of them as one word."""
 
@@ -67,11 +69,19 @@ class TermStats:
         """Its own words and its document's author's and publisher's."""
         self.unseen = math.log(1 + len(sentences))
         """The weight of a word no sentence contains: the highest any word can have."""
-        self._prefixes = frozenset(t[:NAME_PREFIX] for t in self.idf)
+        named = " ".join(
+            f"{_SEPARATORS.sub(' ', d.name)} {d.meta.title} {d.meta.author or ''} {d.meta.publisher or ''}"
+            for d in content.documents
+        )
+        self._prefixes = frozenset(t[:NAME_PREFIX] for t in itertools.chain(self.idf, terms(named)))
+        """Every word the index writes, and the words of its documents' file names, titles, authors and
+        publishers: a user names a document as it is listed ("Summarize the procps FAQ." over
+        ``procps-faq.txt``, whose text never says "FAQ")."""
 
     def unknown_names(self, question: str) -> list[str]:
         """Names inside the question (runs of capitalised words: "Yuri Gagarin", "Musk") of which no
-        word is written by any sentence of the index, even in another form: a word counts as written
+        word is written by any sentence of the index, or by a document's file name, title, author or
+        publisher, even in another form: a word counts as written
         when some word of the index shares its first ``NAME_PREFIX`` letters (after stemming), so
         "Komarow" finds "Komarov" and "Russian" finds "Russia", and a name of which one word is known
         ("United States" beside "U.S. states") is not unknown. Documents that never name someone cannot
