@@ -15,7 +15,7 @@ import re
 from functools import cached_property
 
 from rag_service.answer.layout import SentenceLayout
-from rag_service.answer.markdown_safe import link_text
+from rag_service.answer.markdown_safe import link_text, unescape
 from rag_service.documents.chunking import embedding_text
 from rag_service.models import ScoredChunk
 from rag_service.store.model import IndexContent
@@ -61,7 +61,7 @@ class QuotedSentences:
     def rows(self, answer: str, first_only: bool = False) -> list[int]:
         """Rows of the sentences ``answer`` quoted (between its ``[n]`` markers), in answer order; with
         ``first_only``, those of its first citation only (the answer proper; later ones add context)."""
-        segments = _MARKER.split(answer)
+        segments = _MARKER.split(unescape(answer))  # the answer as shown: escaped for Markdown
         texts = [
             embedding_text(text)
             for segment in (segments[:1] if first_only else segments)

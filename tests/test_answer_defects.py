@@ -123,3 +123,14 @@ def test_a_document_named_by_its_file_name_is_not_unknown(tmp_path, embedder) ->
     assert answer.citations and all(c.source == "man-db-faq.txt" for c in answer.citations)
     unknown = pipeline.ask("What does the Kubernetes handbook say about security?")
     assert any("never mention Kubernetes" in note for note in unknown.notes), unknown.notes
+
+
+def test_a_follow_up_finds_what_an_answer_escaped_for_markdown_quoted(aws_example) -> None:
+    # The answer escapes "`" (it is shown as Markdown); reading it back, the sentences it quoted were
+    # never found, so a follow-up could lead with them again.
+    first = aws_example.ask("How do I insert or update an attribute in image set metadata?")
+    assert "\\`update-image-set-metadata\\`" in first.text
+    quoted = aws_example._state.quotes.rows(first.text)
+    sentences = aws_example.index.content.sentences
+    assert quoted, first.text
+    assert sentences[quoted[0]].text.startswith("The following ``update-image-set-metadata`` example inserts")
