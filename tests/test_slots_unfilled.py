@@ -37,6 +37,9 @@ DATA = Path(__file__).parent / "documents" / "data"
         ("When was the flag added?", ["The flag was added in March 2019."], [], None),
         ("When was the flag added?", ["Cargo 1.36 added the flag."], [], None),
         ("In what year did 2017 end?", ["It ended in 2017."], [], DATE_NOTE),
+        # a changelog dates its release in the heading, not in each entry
+        ("When was the flag added?", ["* Add the flag."], ["tool 2.3 (8 January 2023)"], None),
+        ("When was tool 2.3 released?", ["* Add the flag."], ["tool 2.3"], DATE_NOTE),
         # other shapes are the gate's to judge: words may answer them
         ("When does pip use venv?", ["If virtualenv is not available."], [], None),
         ("How often does it run?", ["It runs daily."], [], None),
@@ -97,3 +100,42 @@ def test_a_size_question_whose_quotes_hold_numbers_is_answered(manuals) -> None:
     answer = manuals.ask("What is the minimum number of UIDs to assign to a container?")
     assert answer.citations and answer.citations[0].source == "systemd-uids-gids.md"
     assert COUNT_NOTE not in answer.notes
+
+
+@pytest.fixture(scope="module")
+def changelog(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
+    return index_files(tmp_path_factory.mktemp("changelog"), embedder, DATA / "man-db-news.md")
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "span"),
+    [
+        ("When was man-db 2.11.2 released?", "man-db 2.11.2 (8 January 2023)", "8 January 2023"),
+        ("Which release transferred the Git repository to GitLab?", "man-db 2.11.1 (15 November 2022)", None),
+    ],
+)
+def test_a_release_heading_that_alone_gives_the_date_or_release_leads(
+    changelog, question: str, heading: str, span: str | None
+) -> None:
+    """Before, "When was man-db 2.11.2 released?" was declined ("No sentence found that could answer
+    gives a date."): the entries under the heading name no date."""
+    answer = changelog.ask(question)
+    assert answer.citations, answer.notes
+    first = answer.citations[0]
+    assert first.quote == heading and answer.text.startswith(heading)
+    assert len(answer.citations) > 1  # the entries follow
+    if span is not None:
+        text = changelog.index.documents[first.source].text
+        assert first.answer_span is not None and text[first.answer_span[0] : first.answer_span[1]] == span
+
+
+def test_a_question_naming_a_release_is_answered_under_that_release(changelog) -> None:
+    """Every release's entries read alike; the tokenizer does not tell "2.11.1" from "2.11.2". Before,
+    this was answered with 2.11.2's fixes."""
+    answer = changelog.ask("What security fix was made in man-db 2.11.1?")
+    assert answer.citations, answer.notes
+    text = changelog.index.documents["man-db-news.md"].text
+    for cited in answer.citations:
+        structure = changelog.index.documents[cited.source].structure
+        assert "2.11.1" in (structure.heading_at(cited.start) or "") + cited.quote, cited.quote
+    assert text[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].quote

@@ -5,12 +5,11 @@ is learned (``rag_service.answer.answerability``): a logistic regression over si
 answer-type presence and the reader's scores; below the operating point's threshold the reply is "not
 in the documents". Rules add notes: a question naming someone no document mentions
 (``TermStats.unknown_names``) or sharing no word with them (``unknown_words``), a year no sentence that
-could answer names (``answer.numbers_asked``), or a count, size, release or date no quote gives
-(``answer.slots_unfilled``), is declined; a question about where a document goes is answered from its
-first or last sentences (``answer.position``); an elliptical follow-up about something new is answered
-about it or declined (``answer.ellipsis``).
-
-The reader (``answer.reading``) reads the best candidates: its scores join the gate, its best sentence leads.
+could answer names (``answer.numbers_asked``), or a count, size, release or date no quote gives (nor,
+for a date or release, the heading that then leads: ``answer.slots_unfilled``), is declined; a question
+about where a document goes is answered from its first or last sentences (``answer.position``); an
+elliptical follow-up about something new is answered about it or declined (``answer.ellipsis``). The
+reader (``answer.reading``) reads the best candidates: its scores join the gate, its best sentence leads.
 
 Ranking (``rag_service.answer.scoring``): cosine similarity, raised toward its heading's
 (``rag_service.answer.sections``) and by ``NEIGHBOUR_WEIGHT`` times the better cosine of the sentences
@@ -46,13 +45,13 @@ from rag_service.answer.extract import NO_WORDS_NOTE, Extract, ExtractWriter
 from rag_service.answer.features import answerability_features
 from rag_service.answer.layout import SentenceLayout, rows_by_document
 from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, with_neighbours
-from rag_service.answer.numbers_asked import missing_note, missing_numbers
+from rag_service.answer.numbers_asked import missing_note, missing_numbers, naming_release
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
 from rag_service.answer.reading import SentenceReading, reader_features, reorder
 from rag_service.answer.scoring import SentenceScorer
 from rag_service.answer.sections import with_headings
 from rag_service.answer.selection import SentenceSelector
-from rag_service.answer.slots_unfilled import unfilled_note
+from rag_service.answer.slots_unfilled import unfilled_note, with_dated_heading
 from rag_service.answer.terms import TermStats, joined_names
 from rag_service.answer.voices import NO_READERS_NOTE, Voices
 from rag_service.config import Settings
@@ -69,8 +68,7 @@ just read it (it still answers when nothing else does)."""
 MARGIN = 0.08
 """A sentence of a second document joins the answer only when it scores within this of the best."""
 MIN_SENTENCES = 2
-"""Sentences an answer has at least (when its document has them): the one holding the asked-for name,
-date or number ranks first, and one more gives its context."""
+"""Sentences an answer has at least (if its document has them): the one holding it, and its context."""
 SCORE_SPAN = 0.3
 """Beyond ``MIN_SENTENCES``, a sentence of the best sentence's document joins the answer (up to
 ``max_sentences``) while it scores within this of the best: as many sentences as the evidence supports,
@@ -78,8 +76,7 @@ not a count fixed by the question's type. Chosen by 5-fold cross-validation on t
 by ``rag-service tune-answer-length`` (figures in ``docs/answer-length.md``)."""
 NAMES_SHOWN = 3
 NAME_CHARS = 60
-"""The note of a question declined for names the documents never mention shows at most this many, this
-long: a question of a thousand capitalised words gets a short note."""
+"""A note naming what the documents never mention shows at most this many names this long (no flood)."""
 
 
 class ExtractiveAnswerer:
@@ -175,6 +172,8 @@ class ExtractiveAnswerer:
         new, _ = new_subject(question, self._terms)
         if new:  # "And of user games?": only sentences about games may answer
             scores[~about_new_subject(new, array, self.stats)] = -np.inf
+        if (release := naming_release(self._index, own_question(question), array)) is not None:
+            scores[~release] = -np.inf  # "in man-db 2.11.1": only sentences under that release answer
         logits = self.reading.read(question, array, scores) if self.reading is not None else None
         return scores, logits
 
@@ -229,6 +228,7 @@ class ExtractiveAnswerer:
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if logits is not None:
             chosen = reorder(chosen, array, logits, said)
+        chosen = with_dated_heading(own, self._index, chosen, self._heading_rows)
         if not chosen or (note := unfilled_note(own, self._index, [row for row, _ in chosen])):
             return self._writer.not_found(probability, False, note if chosen else None)
         for name in joined_names(own):

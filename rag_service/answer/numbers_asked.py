@@ -37,6 +37,26 @@ def missing_numbers(index: LoadedIndex, own: str, rows: np.ndarray) -> list[str]
     return missing
 
 
+def naming_release(index: LoadedIndex, own: str, rows: np.ndarray) -> np.ndarray | None:
+    """Which of the candidate ``rows`` name every release (dotted number) the user's own words ``own``
+    name, in their text or their heading; None when ``own`` names none, or no row names them (then
+    ``missing_numbers`` judges, titles included). A changelog's entries all read alike: "What
+    security fix was made in man-db 2.11.1?" must be answered under "man-db 2.11.1", not under the
+    release its words happen to match better. The tokenizer cannot tell "2.11.1" from "2.11.2", so
+    ranking alone does not."""
+    asked = versions(own)
+    if not asked:
+        return None
+    sentences, documents = index.content.sentences, index.documents
+    named = np.zeros(len(rows), dtype=bool)
+    for i, row in enumerate(rows):
+        s = sentences[int(row)]
+        heading = documents[s.source].structure.heading_at(s.start) or ""
+        found = versions(f"{s.text} {heading}")  # not the title: a changelog's is its latest release
+        named[i] = all(named_in(v, found) for v in asked)
+    return named if named.any() else None
+
+
 def missing_note(missing: list[str], hits: Sequence[ScoredChunk]) -> str:
     """Why the question is declined. A passage found may name the year in a headline that cannot answer
     ("… Launches in 2017" for "the budget for 2017"): then the note must not say "never"."""

@@ -5,8 +5,9 @@ added --offline?" over a page that names no release: the passages are on the top
 (fitted on questions whose unanswerable passages are mostly off the point) answers them with prose
 that holds no number at all. A count is a number and a release is a version; a quote without one
 cannot be the answer, however relevant it reads. So the answerer declines when none of the sentences
-it chose holds one that the question does not already name (for a release, the headings they stand
-under count too: a changelog names the release in its heading, not in each entry).
+it chose holds one that the question does not already name (for a release or a date, the headings they
+stand under count too: a changelog names the release and its date in its heading, "man-db 2.11.2 (8
+January 2023)", not in each entry).
 
 Only the question shapes whose answer is a number by construction are checked: "how many", "how
 much", "what number / percentage / amount", "what is the largest / smallest … size / value / number /
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+import numpy as np
 
 from rag_service.answer.answer_span import DATE, asked_words, numbers
 from rag_service.store.model import LoadedIndex
@@ -66,10 +69,27 @@ def unfilled_note(own: str, index: LoadedIndex, rows: Sequence[int]) -> str | No
     texts = [sentences[row].text for row in rows]
     headings = (
         [documents[sentences[r].source].structure.heading_at(sentences[r].start) or "" for r in rows]
-        if _RELEASE.search(own)
+        if _RELEASE.search(own) or _PAST.search(own)
         else []
     )
     return slot_note(own, texts, headings)
+
+
+def with_dated_heading(
+    own: str, index: LoadedIndex, chosen: list[tuple[int, float]], heading_rows: np.ndarray
+) -> list[tuple[int, float]]:
+    """``chosen``, led by the heading of its first sentence when the user's words ``own`` ask when, or
+    which release, and only that heading says it: "When was man-db 2.11.2 released?" is answered by
+    "man-db 2.11.2 (8 January 2023)" over the entries of that release, which give no date."""
+    if not chosen or not (_PAST.search(own) or _RELEASE.search(own)):
+        return chosen
+    sentences = index.content.sentences
+    if slot_note(own, [sentences[row].text for row, _ in chosen]) is None:
+        return chosen  # a quoted sentence says it
+    head = int(heading_rows[chosen[0][0]])
+    if head < 0 or head in {row for row, _ in chosen} or slot_note(own, [sentences[head].text]):
+        return chosen
+    return [(head, chosen[0][1]), *chosen]
 
 
 def slot_note(own: str, texts: Sequence[str], headings: Sequence[str] = ()) -> str | None:
@@ -78,8 +98,10 @@ def slot_note(own: str, texts: Sequence[str], headings: Sequence[str] = ()) -> s
     if _RELEASE.search(own):
         return None if _names_release(texts, headings, asked) else RELEASE_NOTE
     if _PAST.search(own):
-        dated = any(m.group().casefold() not in asked for text in texts for m in DATE.finditer(text))
-        return None if dated or _names_release(texts, (), asked) else DATE_NOTE
+        dated = any(
+            m.group().casefold() not in asked for text in [*texts, *headings] for m in DATE.finditer(text)
+        )
+        return None if dated or _names_release(texts, headings, asked) else DATE_NOTE
     if _COUNT.search(own):
         for text in texts:
             with_unit = (m.group().casefold() for m in _WITH_UNIT.finditer(text))
