@@ -53,3 +53,33 @@ def test_lexical_index_ignores_unknown_and_stop_words() -> None:
     assert index.search("the of and", 5) == []
     assert index.search("zzzz", 5) == []
     assert [row for row, _ in index.search("rocket", 5)] == [0]
+
+
+def test_a_dotted_number_is_a_term_of_its_own() -> None:
+    from rag_service.retrieval.lexical import index_terms
+
+    assert {"2.11.1", "3.10"} <= set(index_terms("man-db 2.11.1 needs Python v3.10"))
+    assert "0.05" not in index_terms("p < 0.05 at 1.5 mg")  # a measure is no release: only its parts
+    index = LexicalIndex(
+        [
+            "man-db 2.11.2 (8 January 2023) fixes a crash.",
+            "man-db 2.11.1 (15 November 2022) moves the repository.",
+            "man-db 2.11.0 (15 October 2022) adds a section.",
+        ]
+    )
+    # as words, each release is "man", "db", "11": all three would tie
+    assert next(row for row, _ in index.search("man-db 2.11.1", 3)) == 1
+    assert len({score for _, score in index.search("man-db 2.11.1", 3)}) > 1
+
+
+def test_the_in_process_index_cuts_texts_as_queries_are_cut() -> None:
+    import bm25s
+    import Stemmer
+
+    from rag_service.retrieval.lexical import index_terms
+
+    text = "The Kestrel Bridge's tolls were lowered in 1935 (toll system 2.1.4), and the ferries ran on."
+    tokens = bm25s.tokenize([text], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    words = [word for word, _ in sorted(tokens.vocab.items(), key=lambda pair: pair[1])]
+    terms = index_terms(text)
+    assert terms[-1] == "2.1.4" and terms[:-1] == [words[i] for i in tokens.ids[0]]
