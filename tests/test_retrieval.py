@@ -83,3 +83,10 @@ def test_the_in_process_index_cuts_texts_as_queries_are_cut() -> None:
     words = [word for word, _ in sorted(tokens.vocab.items(), key=lambda pair: pair[1])]
     terms = index_terms(text)
     assert terms[-1] == "2.1.4" and terms[:-1] == [words[i] for i in tokens.ids[0]]
+
+
+def test_a_collection_is_cut_as_each_of_its_texts_is() -> None:
+    from rag_service.retrieval.lexical import _indexed_terms, index_terms
+
+    texts = ["Fix crashes in man-db 2.11.1 (v3.10 too).", "", "Stemming stems stemmed words: 1.5 mg", "the of"]
+    assert _indexed_terms(texts) == [index_terms(text) for text in texts]

@@ -65,6 +65,8 @@ _DOTTED = re.compile(r"(?<![\w.])(?:v(\d+(?:\.\d+)+)|(\d+(?:\.\d+){2,}))(?![\w.]
 Read as words, "2.11.1" is only "11" (one-digit parts are too short to be words), and "man-db 2.11.1"
 could not be told from "man-db 2.11.2". A decimal ("1.5", "p < 0.05") stays its parts: as a term of its
 own it matched unrelated measures, and cost SciFact's hybrid nDCG@10 0.0017."""
+_TWO_DOTS = re.compile(r"\.\d+\.")
+_V_NUMBER = re.compile(r"[vV]\d+\.\d")
 _RETRIEVAL_STOPWORDS = frozenset(STOPWORDS_EN)
 _ANSWER_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
 _local = threading.local()
@@ -83,8 +85,29 @@ def _stem(words: list[str]) -> list[str]:
 
 def _terms(text: str, stopwords: frozenset[str]) -> list[str]:
     """Words of two characters or more, stemmed, and each release number whole besides its parts."""
-    words = _stem([w for w in _TOKEN.findall(text.lower()) if w not in stopwords])
-    return words + [v or n for v, n in _DOTTED.findall(text)]
+    return _stem([w for w in _TOKEN.findall(text.lower()) if w not in stopwords]) + _releases(text)
+
+
+def _indexed_terms(texts: Iterable[str]) -> list[list[str]]:
+    """``index_terms`` of each text, each distinct word stemmed once (as ``bm25s.tokenize`` does): twice
+    as fast over a collection as stemming text by text."""
+    stemmer = Stemmer.Stemmer("english")
+    stems: dict[str, str] = {}
+    out = []
+    for text in texts:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _RETRIEVAL_STOPWORDS]
+        new = [w for w in set(words) if w not in stems]
+        if new:
+            stems.update(zip(new, stemmer.stemWords(new), strict=True))
+        out.append([stems[w] for w in words] + _releases(text))
+    return out
+
+
+def _releases(text: str) -> list[str]:
+    """The release numbers of ``text``; the two quick searches spare most texts the slow one."""
+    if _TWO_DOTS.search(text) is None and _V_NUMBER.search(text) is None:
+        return []
+    return [v or n for v, n in _DOTTED.findall(text)]
 
 
 def index_terms(text: str) -> list[str]:
@@ -121,8 +144,8 @@ class LexicalIndex:
     def __init__(self, texts: list[str]) -> None:
         self._size = len(texts)
         self._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
-        if texts:  # the terms a query is cut into (``index_terms``), dotted numbers included
-            self._bm25.index([index_terms(text) for text in texts], show_progress=False)
+        if texts:  # the terms a query is cut into (``index_terms``), release numbers included
+            self._bm25.index(_indexed_terms(texts), show_progress=False)
 
     def terms(self, text: str) -> list[str]:
         """The stemmed terms of ``text`` as the index sees them."""
