@@ -4,6 +4,7 @@ worker processes (``ingest_jobs``), and its progress (files done, chunks, rate, 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from typing import Any
@@ -37,6 +38,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     from rag_service.process_logs import configure_logging
 
     configure_logging()  # a database outage is logged while the worker waits for it
+    _stop_on_signals()
     worker = Worker(settings, _embedder(settings))
     say = None if args.quiet else lambda what: print(f"{worker.name}: {what}", flush=True)
     try:
@@ -45,6 +47,19 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 130
     print(f"{worker.name}: {done} step(s), nothing left")
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (``docker compose stop``, systemd) stop the worker the same way: its claim is
+    rolled back and its connections closed. SIGINT is set explicitly because a process started in the
+    background by a shell (``worker &``, ``nohup``) inherits it ignored, and such a worker could not be
+    stopped by it at all."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _progress(settings: Settings, job: int | None = None) -> dict[str, Any] | None:

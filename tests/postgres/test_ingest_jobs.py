@@ -126,9 +126,12 @@ def test_workers_share_a_job_and_one_killed_mid_file_loses_and_doubles_nothing(
     assert figures["chunks"] == len(got.chunks)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_the_cli_queues_an_ingest_waits_for_a_worker_and_reports_it(
-    tmp_path: Path, postgres, monkeypatch, capsys
+    tmp_path: Path, postgres, monkeypatch, capsys, stop: signal.Signals
 ) -> None:
+    """The worker starts with SIGINT ignored, as a shell leaves it for a command run in the background
+    (``worker &``): it stops on SIGINT all the same, and on SIGTERM (``docker compose stop``), cleanly."""
     settings = postgres_settings(tmp_path, fresh_database(postgres))
     env = {
         "RAG_STORE": "postgres",
@@ -145,12 +148,18 @@ def test_the_cli_queues_an_ingest_waits_for_a_worker_and_reports_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert main(["ingest", "--queue"]) == 0
     finally:
-        worker.send_signal(signal.SIGINT)
-        said, _ = worker.communicate(timeout=30)
+        worker.send_signal(stop)
+        try:
+            said, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # never left behind to count as a connected worker in later tests
+            raise
+    assert worker.returncode == 130  # stopped by the signal, its claim rolled back
     out = capsys.readouterr().out
     assert "queued job 1" in out and "job 1 done: 2 of 3 file(s) done, 1 failed, 0 pending" in out
     assert "failed: empty.txt" in out and "version v-" in out
