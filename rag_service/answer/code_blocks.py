@@ -28,7 +28,8 @@ INTRODUCES_LIST = re.compile(r"(?::|\be\.g\.)\s*$")
 """A sentence that introduces what follows on its own lines: a list, or the example after "e.g."."""
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _FENCES = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
-_INDENTED = ("\t", "    ")
+INDENTED = ("\t", "    ")
+"""How a line of an indented code block starts (Markdown's and reStructuredText's rule)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def introduced_code(text: str, sentence: str, end: int) -> CodeBlock | None:
     first = next((line for line in lines if line.strip()), "")
     if _FENCE.match(first):
         taken = _fenced(lines)
-    elif first.startswith(_INDENTED):
+    elif first.startswith(INDENTED):
         taken = _indented(lines)
     else:
         return None
@@ -73,14 +74,14 @@ def _in_code(text: str, end: int) -> bool:
     """Whether offset ``end`` lies in code already (a line of code read as a sentence): on an indented
     line, or after an odd number of fences (the next fence closes its block; it opens none)."""
     line = text[text.rfind("\n", 0, end) + 1 : end]
-    return line.startswith(_INDENTED) or len(_FENCES.findall(text, 0, end)) % 2 == 1
+    return line.startswith(INDENTED) or len(_FENCES.findall(text, 0, end)) % 2 == 1
 
 
 def _indented(lines: list[str]) -> tuple[int, list[str]]:
     """Characters taken and code lines of the indented block the lines start with (after blank ones)."""
     taken, code = 0, []
     for line in lines:
-        if line.strip() and not line.startswith(_INDENTED):
+        if line.strip() and not line.startswith(INDENTED):
             break
         taken += len(line)
         if line.strip():

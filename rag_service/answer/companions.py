@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from rag_service.answer.code_blocks import INTRODUCES_LIST
+from rag_service.answer.code_blocks import INDENTED, INTRODUCES_LIST
 from rag_service.store.model import LoadedIndex
 
 LIST_ITEMS = 8
@@ -78,7 +78,7 @@ class Companions:
         text = document.text
         before = text[text.rfind("\n", 0, s.start) + 1 : s.start]
         own_line = not before.strip()
-        if own_line and before.startswith(("\t", "    ")) and document.structure.kind in ("markdown", "rst"):
+        if own_line and before.startswith(INDENTED) and document.structure.kind in ("markdown", "rst"):
             return False  # a line of an indented code block: too long to quote if code_blocks left it
         heading = self._headline[row] or s.text.startswith("#") or document.structure.opens_heading(s.start)
         return (

@@ -23,13 +23,10 @@ def missing_numbers(index: LoadedIndex, own: str, rows: np.ndarray) -> list[str]
     asked_years, asked_versions = years(own), versions(own)
     if not asked_years and not asked_versions:
         return []
-    sentences, documents = index.content.sentences, index.documents
     named_years: set[str] = set()
     named_versions: set[str] = set()
     for row in rows:
-        s = sentences[row]
-        heading = documents[s.source].structure.heading_at(s.start) or ""  # "Budget › 2017"
-        text = f"{s.text} {s.title} {heading}"
+        text = _with_heading(index, int(row), title=True)
         named_years |= years(text)
         named_versions |= versions(text)
     missing = sorted(asked_years - named_years)
@@ -47,14 +44,19 @@ def naming_release(index: LoadedIndex, own: str, rows: np.ndarray) -> np.ndarray
     asked = versions(own)
     if not asked:
         return None
-    sentences, documents = index.content.sentences, index.documents
     named = np.zeros(len(rows), dtype=bool)
     for i, row in enumerate(rows):
-        s = sentences[int(row)]
-        heading = documents[s.source].structure.heading_at(s.start) or ""
-        found = versions(f"{s.text} {heading}")  # not the title: a changelog's is its latest release
+        found = versions(_with_heading(index, int(row), title=False))  # a changelog's title is its latest
         named[i] = all(named_in(v, found) for v in asked)
     return named if named.any() else None
+
+
+def _with_heading(index: LoadedIndex, row: int, *, title: bool) -> str:
+    """Sentence ``row``'s text with the heading path it stands under ("Budget › 2017") and, with
+    ``title``, its document's title: where a sentence's year or release may be named."""
+    s = index.content.sentences[row]
+    heading = index.documents[s.source].structure.heading_at(s.start) or ""
+    return f"{s.text} {s.title} {heading}" if title else f"{s.text} {heading}"
 
 
 def missing_note(missing: list[str], hits: Sequence[ScoredChunk]) -> str:
