@@ -43,9 +43,9 @@ class StoreSettings(DocumentSettings):
     )
     database_lexical: Literal["process", "sql"] = Field(
         "sql",
-        description="the lexical half of hybrid search with postgres: `sql` (BM25 scored in the database "
-        "from term statistics written at ingest, one round trip with the dense half) or `process` (BM25 "
-        "over the chunk texts in each process); both rank identically",
+        description="the lexical half of hybrid search with postgres: `sql` (BM25 over postings kept in "
+        "the database, written at ingest and fetched for the question's terms) or `process` (BM25 over "
+        "the chunk texts in each process); both rank identically",
     )
 
     database_vector_cache: int = Field(

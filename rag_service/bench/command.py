@@ -59,7 +59,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["documents", "postgres", "reader", "collections", "workers", "replicas", "startup"],
+        choices=[
+            "documents",
+            "postgres",
+            "reader",
+            "collections",
+            "workers",
+            "replicas",
+            "startup",
+            "lexicon",
+        ],
         help="run one section and print it (nothing is written unless --out is given explicitly)",
     )
 
@@ -79,6 +88,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.only in ("collections", "replicas", "workers", "startup"):
         return _one_section(args, settings)
+    if args.only == "lexicon":
+        return _lexicon(args, settings)
     if args.only == "reader":
         import tempfile
 
@@ -157,6 +168,25 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
         f" --copies {args.copies}" if args.copies > 1 else ""
     )
     command += " --on-demand-only" if args.on_demand_only else ""
+    print(report.markdown(bench_report.header(settings, command)))
+    if args.out != Path("docs/benchmarks.md"):
+        bench_report.save(report, settings, args.out, command)
+    return 0
+
+
+def _lexicon(args: argparse.Namespace, settings: Settings) -> int:
+    """``--only lexicon``: BM25 over packed postings in PostgreSQL at each of ``--sizes`` chunks."""
+    from rag_service.bench import ingest_sections
+    from rag_service.bench import report as bench_report
+    from rag_service.bench.lexicon import run_lexicon, scifact_sentences
+
+    folder = args.scifact if str(args.scifact) not in ("", ".") and args.scifact.is_dir() else None
+    sentences, questions = scifact_sentences(folder)
+    sentences = sentences or ingest_sections.bench_sentences(settings, None)
+    report = bench_report.Report()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    run_lexicon(report, sizes, args.runs, sentences, questions)
+    command = f"rag-service bench --only lexicon --sizes {args.sizes} --runs {args.runs}"
     print(report.markdown(bench_report.header(settings, command)))
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)

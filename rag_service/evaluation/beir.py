@@ -196,8 +196,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stores",
         default="faiss",
-        help="comma-separated: faiss, postgres (dense in SQL + BM25 in process), postgres-sql (dense and "
-        "BM25 in one SQL statement, the postgres default); postgres uses RAG_DATABASE_URL, or a "
+        help="comma-separated: faiss, postgres (dense in SQL + BM25 in process), postgres-sql (dense in "
+        "SQL + BM25 over postings kept in the database, the postgres default); postgres uses "
+        "RAG_DATABASE_URL, or a "
         "throw-away local server when unset",
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")

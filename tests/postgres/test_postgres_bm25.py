@@ -1,5 +1,5 @@
-"""BM25 scored in PostgreSQL (``store.postgres.lexicon``) against bm25s in process, on a real server:
-odd queries, versions written before the statistics existed, and the migration that added them."""
+"""BM25 over postings packed in PostgreSQL (``store.postgres.lexicon``) against bm25s in process, on a
+real server: odd queries, ties, versions written before packed postings, and the migrations."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from psycopg import sql
 
 from rag_service.ingest import index_settings
 from rag_service.retrieval.hybrid import SearchParams
-from rag_service.retrieval.lexical import LexicalIndex
-from rag_service.store.postgres import schema
+from rag_service.retrieval.lexical import LexicalIndex, index_terms
+from rag_service.store.postgres import lexicon, schema
 from rag_service.store.postgres.store import PostgresStore
 from tests.contracts.store import _content
 
@@ -48,17 +48,22 @@ def test_bm25_in_sql_scores_as_bm25s_does(written: PostgresStore, query: str) ->
     assert _lexical(written, query) == want
 
 
-def test_a_version_from_before_the_statistics_is_searched_in_process(written: PostgresStore) -> None:
+@pytest.mark.parametrize("statistics", [False, True], ids=["before step 5", "steps 5 to 9"])
+def test_a_version_without_packed_postings_is_searched_in_process(
+    written: PostgresStore, statistics: bool
+) -> None:
     written.lexical = "sql"
     before = _lexical(written, QUERIES[-1])
     assert before
     with psycopg.connect(written.database.url, autocommit=True) as conn:
         (version_id,) = conn.execute("SELECT version_id FROM rag_current").fetchone()  # type: ignore[misc]
-        conn.execute("UPDATE rag_versions SET bm25_documents = NULL, bm25_mean_length = NULL")
-        for table in ("rag_postings", "rag_terms"):
-            name = sql.Identifier(schema.partition(table, version_id))
-            conn.execute(sql.SQL("DROP TABLE {}").format(name))
+        if not statistics:  # steps 5 to 9 kept N and the mean length, with a row per posting
+            conn.execute("UPDATE rag_versions SET bm25_documents = NULL, bm25_mean_length = NULL")
+        name = sql.Identifier(schema.partition("rag_term_postings", version_id))
+        conn.execute(sql.SQL("DROP TABLE {}").format(name))
+    written._lexicons.clear()
     assert _lexical(written, QUERIES[-1]) == before  # the same ranking, from bm25s over loaded texts
+    assert written._lexicons[written.load().version] is None
 
 
 def test_a_database_at_step_4_migrates_and_keeps_its_chunks(database_url: str) -> None:
@@ -88,3 +93,25 @@ def test_a_database_at_step_4_migrates_and_keeps_its_chunks(database_url: str) -
             "rag_postings",
             "rag_terms",
         )
+
+
+def test_packed_postings_rank_ties_and_repeats_as_bm25s(database_url: str) -> None:
+    """More rows tie than fit in k (the same text 30 times): the lowest rows are kept, in row order, as
+    in process; and the packing (a GROUP BY in SQL) keeps each chunk's counts and lengths."""
+    texts = ["alpha beta"] * 30 + ["alpha gamma delta gamma"] * 5 + ["unrelated words here", ""]
+    schema.migrate(database_url, 10)
+    with psycopg.connect(database_url) as conn:
+        (version_id,) = conn.execute(  # type: ignore[misc]
+            "INSERT INTO rag_versions (name, manifest, dimension) VALUES ('v-ties', '{}', 3) RETURNING id"
+        ).fetchone()
+        written = lexicon.write(conn, version_id, iter(texts))
+        assert lexicon.load(conn, version_id) == written
+        in_process = LexicalIndex(texts)
+        for query in ("alpha", "alpha beta", "gamma gamma", "delta words", "nothing"):
+            for k in (1, 5, 20, 40):
+                got = written.search(conn, index_terms(query), k)
+                want = in_process.search(query, k)
+                assert [(r, round(s, 4)) for r, s in got] == [(r, round(s, 4)) for r, s in want], (query, k)
+        assert written.search(conn, index_terms("alpha"), 20) == [
+            (row, pytest.approx(written.search(conn, ["alpha"], 1)[0][1])) for row in range(20)
+        ]
