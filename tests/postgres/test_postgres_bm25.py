@@ -95,9 +95,14 @@ def test_a_database_at_step_4_migrates_and_keeps_its_chunks(database_url: str) -
         )
 
 
-def test_packed_postings_rank_ties_and_repeats_as_bm25s(database_url: str) -> None:
+@pytest.mark.parametrize("span_bits", [lexicon.SPAN_BITS, 2])
+def test_packed_postings_rank_ties_and_repeats_as_bm25s(
+    database_url: str, monkeypatch, span_bits: int
+) -> None:
     """More rows tie than fit in k (the same text 30 times): the lowest rows are kept, in row order, as
-    in process; and the packing (a GROUP BY in SQL) keeps each chunk's counts and lengths."""
+    in process; and the packing (a GROUP BY in SQL) keeps each chunk's counts and lengths, whether a
+    term's postings take one row or, in spans of four chunks, ten."""
+    monkeypatch.setattr(lexicon, "SPAN_BITS", span_bits)
     texts = ["alpha beta"] * 30 + ["alpha gamma delta gamma"] * 5 + ["unrelated words here", ""]
     schema.migrate(database_url, 10)
     with psycopg.connect(database_url) as conn:
@@ -106,6 +111,9 @@ def test_packed_postings_rank_ties_and_repeats_as_bm25s(database_url: str) -> No
         ).fetchone()
         written = lexicon.write(conn, version_id, iter(texts))
         assert lexicon.load(conn, version_id) == written
+        table = sql.Identifier(schema.partition(lexicon.TABLE, version_id))
+        spans = conn.execute(sql.SQL("SELECT count(*), max(df) FROM {} WHERE term = 'alpha'").format(table))
+        assert spans.fetchone() == ((35 + 3) >> span_bits if span_bits == 2 else 1, 35)
         in_process = LexicalIndex(texts)
         for query in ("alpha", "alpha beta", "gamma gamma", "delta words", "nothing"):
             for k in (1, 5, 20, 40):

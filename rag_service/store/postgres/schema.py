@@ -10,8 +10,8 @@ Tables (each data table is partitioned by ``version_id``; one partition per inde
     rag_chunks      version_id, n, record (jsonb), text, embedding vector
     rag_sentences   version_id, n, record (jsonb), embedding vector
     rag_windows     version_id, n, embedding vector
-    rag_term_postings version_id, term, df, chunks, tfs, lengths (BM25's postings packed per term:
-                    ``lexicon``)
+    rag_term_postings version_id, term, span, df, chunks, tfs, lengths (BM25's postings packed per
+                    term and span of 65,536 chunks: ``lexicon``)
     rag_postings    version_id, term, n, tf, length (steps 5 to 9: a row per posting, no longer written)
     rag_terms       version_id, term, df (steps 5 to 9)
     rag_jobs        id, collection, settings, state, version, error (ingest jobs: ``jobs``)
@@ -170,7 +170,8 @@ STEPS: tuple[str, ...] = (
     # BM25 in process until re-ingested.
     """
     CREATE TABLE rag_term_postings (
-        version_id bigint NOT NULL, term text NOT NULL, df int NOT NULL, chunks bytea NOT NULL,
+        version_id bigint NOT NULL, term text NOT NULL, span int NOT NULL, df int NOT NULL,
+        chunks bytea NOT NULL,
         tfs bytea NOT NULL, lengths bytea NOT NULL
     ) PARTITION BY LIST (version_id);
     """,
