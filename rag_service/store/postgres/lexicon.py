@@ -186,7 +186,8 @@ def write(conn: psycopg.Connection[Any], version_id: int, texts: Iterable[str]) 
             "INSERT INTO {} (version_id, term, span, df, chunks, tfs, lengths) "
             "SELECT {}, term, n >> {}, sum(count(*)) OVER (PARTITION BY term), "
             "string_agg(int4send(n), ''::bytea ORDER BY n), string_agg(int2send(tf), ''::bytea ORDER BY n), "
-            "string_agg(int4send(length), ''::bytea ORDER BY n) FROM rag_postings_stage GROUP BY term, n >> {}"
+            "string_agg(int4send(length), ''::bytea ORDER BY n) "
+            "FROM rag_postings_stage GROUP BY term, n >> {}"
         ).format(target, sql.Literal(version_id), sql.Literal(SPAN_BITS), sql.Literal(SPAN_BITS))
     )
     conn.execute("DROP TABLE rag_postings_stage")
