@@ -88,7 +88,7 @@ def _measure(url: str, texts: list[str], questions: list[str], runs: int) -> lis
         conn.commit()
         seconds = time.perf_counter() - started
         postings, size = conn.execute(
-            "SELECT sum(df), pg_total_relation_size(%s) FROM rag_term_postings",
+            "SELECT sum(length(chunks)) / 4, pg_total_relation_size(%s) FROM rag_term_postings",
             (schema.partition(lexicon.TABLE, version_id),),
         ).fetchone() or (0, 0)
         cut = [index_terms(q) for q in questions]
