@@ -3,6 +3,8 @@ real server: odd queries, ties, versions written before packed postings, and the
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import psycopg
 import pytest
@@ -48,7 +50,7 @@ def test_bm25_in_sql_scores_as_bm25s_does(written: PostgresStore, query: str) ->
     assert _lexical(written, query) == want
 
 
-@pytest.mark.parametrize("statistics", [False, True], ids=["before step 5", "steps 5 to 9"])
+@pytest.mark.parametrize("statistics", [False, True], ids=["before step 5", "no packed rows"])
 def test_a_version_without_packed_postings_is_searched_in_process(
     written: PostgresStore, statistics: bool
 ) -> None:
@@ -57,7 +59,7 @@ def test_a_version_without_packed_postings_is_searched_in_process(
     assert before
     with psycopg.connect(written.database.url, autocommit=True) as conn:
         (version_id,) = conn.execute("SELECT version_id FROM rag_current").fetchone()  # type: ignore[misc]
-        if not statistics:  # steps 5 to 9 kept N and the mean length, with a row per posting
+        if not statistics:  # else N and the mean length stay, without packed rows
             conn.execute("UPDATE rag_versions SET bm25_documents = NULL, bm25_mean_length = NULL")
         name = sql.Identifier(schema.partition("rag_term_postings", version_id))
         conn.execute(sql.SQL("DROP TABLE {}").format(name))
@@ -123,3 +125,43 @@ def test_packed_postings_rank_ties_and_repeats_as_bm25s(
         assert written.search(conn, index_terms("alpha"), 20) == [
             (row, pytest.approx(written.search(conn, ["alpha"], 1)[0][1])) for row in range(20)
         ]
+
+
+def test_migrating_to_step_10_packs_a_kept_versions_postings(written: PostgresStore) -> None:
+    """A database at step 9 whose version has per-posting rows (as steps 5 to 9 wrote them): the
+    migration packs them, and the version is searched in the database, ranking as bm25s does."""
+    written.lexical = "sql"
+    texts = [c.text for c in written.load().content.chunks]
+    url = written.database.url
+    with psycopg.connect(url, autocommit=True) as conn:
+        (version_id,) = conn.execute("SELECT version_id FROM rag_current").fetchone()  # type: ignore[misc]
+        conn.execute("DROP TABLE rag_term_postings")  # with its partitions: the database as at step 9
+        conn.execute("UPDATE rag_schema SET version = 9")
+        old = sql.Identifier(schema.partition("rag_postings", version_id))
+        conn.execute(
+            sql.SQL("CREATE TABLE {} PARTITION OF rag_postings FOR VALUES IN ({})").format(
+                old, sql.Literal(version_id)
+            )
+        )
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (version_id, term, n, tf, length) VALUES (%s, %s, %s, %s, %s)"
+                ).format(old),
+                [
+                    (version_id, term, n, tf, len(terms))
+                    for n, terms in enumerate(index_terms(text) for text in texts)
+                    for term, tf in Counter(terms).items()
+                ],
+            )
+    assert schema.migrate(url, 10) == 9
+    with psycopg.connect(url) as conn:
+        packed = lexicon.load(conn, version_id)
+        assert packed is not None
+        in_process = LexicalIndex(texts)
+        for query in QUERIES:
+            got = [(r, round(s, 4)) for r, s in packed.search(conn, index_terms(query), 20)]
+            assert got == [(r, round(s, 4)) for r, s in in_process.search(query, 20)], query
+    written._lexicons.clear()
+    assert _lexical(written, QUERIES[-1])  # the store reads the migrated rows
+    assert written._lexicons[written.load().version] == packed

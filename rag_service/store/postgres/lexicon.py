@@ -123,8 +123,9 @@ def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
 
 
 def load(conn: psycopg.Connection[Any], version_id: int) -> Lexicon | None:
-    """The version's statistics; None for a version written without packed postings (before schema
-    step 10), which is searched with BM25 in process until it is re-ingested."""
+    """The version's statistics; None for a version without packed postings (written before schema
+    step 5, since step 10 packs the rows of steps 5 to 9), searched with BM25 in process until it is
+    re-ingested."""
     row = conn.execute(
         "SELECT bm25_documents, bm25_mean_length, to_regclass(%s) IS NOT NULL "
         "FROM rag_versions WHERE id = %s",

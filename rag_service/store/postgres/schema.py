@@ -164,16 +164,37 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE rag_versions ADD COLUMN sentence_layout bytea;
     ALTER TABLE rag_documents ADD COLUMN head jsonb;
     """,
-    # 10: BM25's postings packed one row per term (``lexicon``), fetched for a question's terms and
-    # scored by the replica: summing a row per posting in SQL took 359 ms a question at a million
-    # chunks. Versions written before keep their per-posting rows until retired and are searched with
-    # BM25 in process until re-ingested.
+    # 10: BM25's postings packed per term and span of 65,536 chunks (``lexicon``), fetched for a
+    # question's terms and scored by the replica: summing a row per posting in SQL took 359 ms a
+    # question at a million chunks. The versions kept (current and previous) are packed here from their
+    # per-posting rows, as ``lexicon.write`` packs them, so no replica falls back to BM25 in process
+    # (every text in memory) until the next ingest; the old rows go with their version.
     """
     CREATE TABLE rag_term_postings (
         version_id bigint NOT NULL, term text NOT NULL, span int NOT NULL, df int NOT NULL,
         chunks bytea NOT NULL,
         tfs bytea NOT NULL, lengths bytea NOT NULL
     ) PARTITION BY LIST (version_id);
+    DO $$
+    DECLARE
+        v bigint;
+        packed text;
+    BEGIN
+        FOR v IN SELECT id FROM rag_versions WHERE bm25_documents IS NOT NULL
+                 AND to_regclass('rag_postings_v' || id) IS NOT NULL LOOP
+            packed := 'rag_term_postings_v' || v;
+            EXECUTE format('CREATE TABLE %I PARTITION OF rag_term_postings FOR VALUES IN (%s)', packed, v);
+            EXECUTE format('ALTER TABLE %I ALTER COLUMN chunks SET STORAGE EXTERNAL, '
+                'ALTER COLUMN tfs SET STORAGE EXTERNAL, ALTER COLUMN lengths SET STORAGE EXTERNAL', packed);
+            EXECUTE format('INSERT INTO %I (version_id, term, span, df, chunks, tfs, lengths) '
+                'SELECT %s, term, n >> 16, sum(count(*)) OVER (PARTITION BY term), '
+                'string_agg(int4send(n), ''''::bytea ORDER BY n), '
+                'string_agg(int2send(least(tf, 32767)::int2), ''''::bytea ORDER BY n), '
+                'string_agg(int4send(length), ''''::bytea ORDER BY n) '
+                'FROM %I GROUP BY term, n >> 16', packed, v, 'rag_postings_v' || v);
+            EXECUTE format('CREATE UNIQUE INDEX ON %I (term, span)', packed);
+        END LOOP;
+    END $$;
     """,
 )
 SCHEMA_VERSION = len(STEPS)

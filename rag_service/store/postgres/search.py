@@ -7,7 +7,7 @@ Two ways to add the lexical side, chosen with ``RAG_DATABASE_LEXICAL``:
   ``retrieval.hybrid.fuse``, as the file store does. Both reads go through one connection checkout. No
   process holds the texts for search.
 * ``process``: dense top-k in SQL, BM25 over the loaded chunk texts in process, fused the same way.
-  Also what a version written before packed postings existed (schema step 10) gets, whatever the
+  Also what a version without packed postings (written before schema step 5) gets, whatever the
   setting, until it is re-ingested.
 
 The HNSW search widens ``hnsw.ef_search`` to at least the candidate pool, or a LIMIT larger than
