@@ -86,7 +86,7 @@ def test_the_in_process_index_cuts_texts_as_queries_are_cut() -> None:
 
 
 def test_a_collection_is_cut_as_each_of_its_texts_is() -> None:
-    from rag_service.retrieval.lexical import _indexed_terms, index_terms
+    from rag_service.retrieval.lexical import index_terms, indexed_terms
 
     texts = ["Fix crashes in man-db 2.11.1 (v3.10 too).", "", "Stemming stems stemmed: 1.5 mg", "of"]
-    assert _indexed_terms(texts) == [index_terms(text) for text in texts]
+    assert list(indexed_terms(texts)) == [index_terms(text) for text in texts]

@@ -40,7 +40,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from rag_service.retrieval.lexical import K1, B, index_terms
+from rag_service.retrieval.lexical import K1, B, indexed_terms
 from rag_service.store.postgres import copy
 from rag_service.store.postgres.schema import partition
 
@@ -144,8 +144,7 @@ class _Counts:
         self.total_length = 0
 
     def postings(self, texts: Iterable[str]) -> Iterator[tuple[str, int, int, int]]:
-        for n, text in enumerate(texts):
-            terms = index_terms(text)
+        for n, terms in enumerate(indexed_terms(texts)):
             self.documents += 1
             self.total_length += len(terms)
             for term, tf in Counter(terms).items():

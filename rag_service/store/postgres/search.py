@@ -56,18 +56,18 @@ class SqlRetriever:
             "SELECT n, 1 - ({d}) AS score FROM {t} ORDER BY {d} LIMIT %(k)s"
         ).format(d=distance, t=table_id)
 
-    def _run(self, query: sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return self._read(lambda conn: self._dense_rows(conn, query, params))
-
     def _dense_rows(
-        self, conn: psycopg.Connection[Any], query: sql.Composed, params: dict[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        wanted = max(self._ef_search, int(params.get("k", 0)))
+        self, conn: psycopg.Connection[Any], query_vector: np.ndarray, k: int
+    ) -> list[tuple[int, float]]:
+        params = {"vector": _vector(query_vector), "k": k}
+        wanted = max(self._ef_search, k)
         if wanted <= self._database.ef_search:  # the connection's own setting is enough
-            return conn.execute(query, params).fetchall()
-        with conn.transaction():
-            conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(wanted, 1000)),))
-            return conn.execute(query, params).fetchall()
+            rows = conn.execute(self._dense_sql, params).fetchall()
+        else:
+            with conn.transaction():
+                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(wanted, 1000)),))
+                rows = conn.execute(self._dense_sql, params).fetchall()
+        return [(int(n), float(score)) for n, score in rows]
 
     def _read(self, work: Callable[[psycopg.Connection[Any]], _T]) -> _T:
         try:
@@ -80,8 +80,7 @@ class SqlRetriever:
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.chunks:
             return []
-        rows = self._run(self._dense_sql, {"vector": _vector(query_vector), "k": min(k, len(self.chunks))})
-        return [(int(n), float(score)) for n, score in rows]
+        return self._read(lambda conn: self._dense_rows(conn, query_vector, min(k, len(self.chunks))))
 
     def search(self, query: str, query_vector: np.ndarray, params: SearchParams) -> list[ScoredChunk]:
         if not self.chunks:
@@ -93,14 +92,12 @@ class SqlRetriever:
             lexical = self._lexical_search(query, pool) if params.mode != "dense" else []
             return fuse(self.chunks, dense, lexical, params)
         terms = index_terms(query)
-        dense_params = {"vector": _vector(query_vector), "k": pool}
 
-        def both(conn: psycopg.Connection[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[int, float]]]:
-            found = self._dense_rows(conn, self._dense_sql, dense_params) if params.mode != "lexical" else []
+        def both(conn: psycopg.Connection[Any]) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+            found = self._dense_rows(conn, query_vector, pool) if params.mode != "lexical" else []
             return found, lexicon.search(conn, terms, pool)
 
-        dense_rows, lexical_hits = self._read(both)
-        return fuse(self.chunks, [(int(n), float(s)) for n, s in dense_rows], lexical_hits, params)
+        return fuse(self.chunks, *self._read(both), params)
 
     def _lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         assert isinstance(self._lexical, LexicalIndex)
