@@ -134,3 +134,16 @@ def test_a_follow_up_finds_what_an_answer_escaped_for_markdown_quoted(aws_exampl
     sentences = aws_example.index.content.sentences
     assert quoted, first.text
     assert sentences[quoted[0]].text.startswith("The following ``update-image-set-metadata`` example inserts")
+
+
+@pytest.fixture(scope="module")
+def readme(tmp_path_factory: pytest.TempPathFactory, embedder) -> Pipeline:
+    return index_files(tmp_path_factory.mktemp("list-items"), embedder, DATA / "apt-readme.md")
+
+
+def test_a_list_item_without_a_full_stop_answers(readme) -> None:
+    """A README's list items often end without a full stop; one that says something ("is a
+    Packages/Sources file normalizer") is no heading or byline and may answer."""
+    answer = readme.ask("What does apt-sortpkgs do?")
+    assert answer.citations, answer.notes
+    assert "file normalizer" in answer.citations[0].quote, answer.text

@@ -129,6 +129,8 @@ def test_operating_points_trade_answering_for_declining() -> None:
         ("Where did he say that?", PLACE),
         ("What are the reasons for the revolutions of 1848?", SEVERAL),
         ("what is the role of the prime minister in canada", "other"),
+        ("What is the minimum multipart chunk size for uploads?", QUANTITY),  # a number answers it
+        ("What is the largest city of Nigeria?", "other"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -143,6 +145,10 @@ def test_a_filler_must_add_something_the_question_does_not_say() -> None:
     assert holds_filler(QUANTITY, "There were twelve episodes.", "how many episodes")
     assert not holds_filler(PERSON, "the killer wore a mask.", "who plays the killer")
     assert holds_filler(PERSON, "The killer is voiced by Roger Jackson.", "who plays the killer")
+    # the digit of a name is no number: "S3" or "UTF8" do not say how big a chunk is; "5MB" does
+    size = "what is the minimum chunk size"
+    assert not holds_filler(QUANTITY, "The chunk size fits the limits for S3 and UTF8 names.", size)
+    assert holds_filler(QUANTITY, "Minimum For Uploads - ``5MB``", size)
 
 
 def test_the_operating_point_setting_moves_the_threshold(seeds_pipeline) -> None:

@@ -25,9 +25,16 @@ SLOT_TYPES = frozenset({TIME, QUANTITY, PERSON, PLACE})
 """Types answered by one specific piece of text that a passage either holds or not."""
 
 _LEAD = r"^\W*(?:\w+\W+){0,3}?"  # the asking word may follow a few words ("and when did …")
+EXTREME_AMOUNT = (
+    r"\bwhat(?:'s| is| are)? the (?:largest|highest|maximum|max|minimum|min|lowest|smallest|biggest)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:value|size|number|limit|length|count|amount)s?\b"
+)
+""""What is the minimum multipart chunk size?": a number answers it ("Minimum For Uploads - 5MB"), as
+"how many" is answered."""
 _PATTERNS = (
     (QUANTITY, re.compile(_LEAD + r"how (?:many|much|long|old|far|big|tall|high|large|fast|often)\b", re.I)),
     (QUANTITY, re.compile(r"\bwhat (?:percentage|number|amount|proportion)\b", re.I)),
+    (QUANTITY, re.compile(EXTREME_AMOUNT, re.I)),
     (TIME, re.compile(_LEAD + r"when\b", re.I)),
     (TIME, re.compile(r"\b(?:what|which) (?:year|date|day|month|decade|century|time|season|era)\b", re.I)),
     (PERSON, re.compile(_LEAD + r"(?:who|whom|whose)\b", re.I)),
@@ -66,7 +73,8 @@ _NUMBER_WORDS = (
     "hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|"
     "several|few|many|once|twice|single|double"
 )
-_QUANTITY_FILLER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_QUANTITY_FILLER = re.compile(rf"(?<![A-Za-z_])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+"""A numeral ("10", "5MB", "2.1") or a number word; not the digit of a name ("S3", "UTF8", "x86")."""
 _YEAR = re.compile(r"\b(?:1[5-9]\d{2}|20\d{2})\b")
 _DOTTED = re.compile(r"(?<![\w.])[vV]?(\d+(?:\.\d+)+)(?![\w]|\.\d)")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")

@@ -30,6 +30,11 @@ CAPTION = re.compile(
 )
 """A photo caption or credit line: "© Agency/ Name", "Photo: …", "… (File)", "… (AP Photo/Name)". Not
 "Image: …" or "Credit: …" alone, which in technical or financial text begin ordinary lines."""
+LIST_ITEM_WORDS = 5
+_LIST_ITEM = re.compile(r"^\s*(?:[*\u2022\u2023\u25e6+-]|\d{1,3}[.)])\s+\S")
+"""A bulleted or numbered list item ("* the *anom* method returns the anomalies (deviations from the
+average)"): of at least ``LIST_ITEM_WORDS`` words it says something, with or without a full stop. A
+heading or byline is not written as a list item; a menu's items are a word or two."""
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*$")
 _QUESTION = re.compile(r"\?['\"”’)\]]*$")
 
@@ -43,7 +48,7 @@ class LineKinds:
     map names."""
     short: np.ndarray
     """A short line of its own without sentence punctuation (a heading, byline, caption or credit in text
-    without structure)."""
+    without structure), unless it is a list item that says something."""
     caption: np.ndarray
     """On a photo caption or credit line."""
     headline: np.ndarray
@@ -81,7 +86,9 @@ def line_kinds(index: LoadedIndex) -> LineKinds:
         caption[row] = on_caption
         title_line[row] = unpunctuated and repeats_title(s.text, s.title)
         # A line ending in ":" introduces what follows (a list, a command), it is no heading.
-        short_line[row] = own_line and unpunctuated and not s.text.endswith(":") and len(s.text.split()) <= 12
+        words = len(s.text.split())
+        item = words >= LIST_ITEM_WORDS and bool(_LIST_ITEM.match(s.text))
+        short_line[row] = own_line and unpunctuated and not s.text.endswith(":") and words <= 12 and not item
     headline = np.zeros(len(sentences), dtype=bool)
     for short in np.flatnonzero(short_line):  # only a short line can be a headline: most rows are not
         headline[short] = title_case(sentences[int(short)].text)

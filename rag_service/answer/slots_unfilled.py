@@ -26,12 +26,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag_service.answer.answer_span import DATE, asked_words, numbers
+from rag_service.answer.answer_types import EXTREME_AMOUNT
 from rag_service.store.model import LoadedIndex
 
 _COUNT = re.compile(
     r"^\W*(?:\w+\W+){0,3}?how (?:many|much)\b|\bwhat (?:percentage|number|amount|proportion)\b"
-    r"|\bwhat(?:'s| is| are)? the (?:largest|highest|maximum|max|minimum|min|lowest|smallest|biggest)\s+"
-    r"(?:[\w-]+\s+){0,2}?(?:value|size|number|limit|length|count|amount)s?\b",
+    r"|" + EXTREME_AMOUNT,
     re.I,
 )
 _RELEASE = re.compile(r"\b(?:which|what)\s+(?:[\w.+-]+\s+){0,2}?(?:version|release)s?\b", re.I)
