@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_service.answer.reading import DROP_LOGIT, READ_CANDIDATES, reader_features, reorder
+from rag_service.answer.reading import DROP_LOGIT, LEAD_WEIGHT, READ_CANDIDATES, reader_features, reorder
 from rag_service.errors import ConfigError
 from rag_service.reader.data import Pair, squad_pairs, squad_questions, validation_articles
 from rag_service.reader.model import (
@@ -76,16 +76,20 @@ def test_the_sentence_that_answers_scores_highest_and_alone_as_in_company() -> N
     assert alone[0] == pytest.approx(logits[1], abs=1e-6)  # no batch neighbour changes a score
 
 
-def test_reorder_leads_with_the_reader_s_best_and_drops_what_it_reads_as_not_answering() -> None:
+def test_the_lead_weighs_rank_and_logit_and_what_reads_as_not_answering_is_dropped() -> None:
     rows = np.array([10, 11, 12, 13])
+    scores = np.array([0.9, 0.6, 0.8, 0.7])
     logits = np.array([-1.0, 2.5, DROP_LOGIT - 1, np.nan])
     chosen = [(10, 0.9), (12, 0.8), (13, 0.7)]
-    assert reorder(chosen, rows, logits) == [(11, 2.5), (10, 0.9), (13, 0.7)]
-    # the sentence the previous answer quoted does not lead a follow-up; the next best would, if above 0
-    assert reorder(chosen, rows, logits, frozenset({11})) == [(10, 0.9), (13, 0.7)]
-    unsure = np.array([-1.0, -2.0, -3.0, np.nan])  # nothing read above 0: order kept, nothing led
-    assert reorder(chosen, rows, unsure) == chosen
-    assert reorder(chosen, rows, np.full(4, np.nan)) == chosen
+    # 11: 0.6 + 0.3 * 2.5 = 1.35 beats 10: 0.9 - 0.3; 12 is read as not answering and left out
+    assert LEAD_WEIGHT == 0.3
+    assert reorder(chosen, rows, logits, scores) == [(11, 0.6), (10, 0.9), (13, 0.7)]
+    # the sentence the previous answer quoted does not lead a follow-up: the next best does
+    assert reorder(chosen, rows, logits, scores, frozenset({11})) == [(10, 0.9), (13, 0.7)]
+    # a logit a little higher does not outweigh a rank much lower: the rank's best keeps the lead
+    close = np.array([0.5, 1.2, -2.0, np.nan])  # 11: 0.6 + 0.36 against 10: 0.9 + 0.15
+    assert reorder(chosen, rows, close, scores) == chosen
+    assert reorder(chosen, rows, np.full(4, np.nan), scores) == chosen
 
 
 def test_reader_features_follow_the_null_answer_softmax() -> None:

@@ -227,7 +227,7 @@ class ExtractiveAnswerer:
         # A name, date, number or place comes first; longer answers read best in the document's order.
         chosen = self._select(array, scores, self.span, document_order=kind not in SLOT_TYPES)
         if logits is not None:
-            chosen = reorder(chosen, array, logits, said)
+            chosen = reorder(chosen, array, logits, scores, said)
         chosen = with_dated_heading(own, self._index, chosen, self._heading_rows)
         if not chosen or (note := unfilled_note(own, self._index, [row for row, _ in chosen])):
             return self._writer.not_found(probability, False, note if chosen else None)
