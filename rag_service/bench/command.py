@@ -58,6 +58,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "needs about 30 GB)",
     )
     parser.add_argument(
+        "--caches",
+        default="100000",
+        help="--only replicas: the RAG_DATABASE_VECTOR_CACHE row bounds measured on demand, comma-separated",
+    )
+    parser.add_argument(
+        "--fill",
+        type=int,
+        default=0,
+        help="--only replicas: distinct questions asked first, untimed, so that the peak is of filled caches",
+    )
+    parser.add_argument(
         "--only",
         choices=[
             "documents",
@@ -157,6 +168,8 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
                 args.runs,
                 args.copies,
                 args.on_demand_only,
+                tuple(int(n) for n in args.caches.split(",")),
+                args.fill,
             )
         elif args.only == "startup":
             from rag_service.bench.startup import COPIES, run_startup
@@ -168,6 +181,8 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
         f" --copies {args.copies}" if args.copies > 1 else ""
     )
     command += " --on-demand-only" if args.on_demand_only else ""
+    if args.only == "replicas":
+        command += f" --caches {args.caches}" + (f" --fill {args.fill}" if args.fill else "")
     print(report.markdown(bench_report.header(settings, command)))
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)

@@ -6,6 +6,11 @@ machine; then one ``rag-service serve`` process at a time serves it with ``RAG_D
 (the whole version's vectors loaded at start-up, the default) and with a cache of ``ON_DEMAND`` rows
 (vectors read as answers need them): start-up to a healthy ``/api/health``, ``/api/ask`` latency at
 concurrency 1 over questions made of the corpus' own sentences, and the process's peak memory.
+
+A replica's caches fill as it answers questions it has not seen; fifty timed questions leave them
+nearly empty, so a peak measured then says little about a replica that has run for a day. ``fill``
+distinct questions are asked first (not timed), so that the peak is of caches that hold what many
+answers read; ``caches`` names the row bounds measured, one process each.
 """
 
 from __future__ import annotations
@@ -23,6 +28,20 @@ from rag_service.config import Settings
 ON_DEMAND = 100_000
 """``RAG_DATABASE_VECTOR_CACHE`` of the on-demand row: the setting's default is 0 (load whole), so the
 bench names its own."""
+_FORMS = (
+    "What is said about {}?",
+    "Which passage mentions {}?",
+    "Where is it written that {}?",
+    "Tell me: {}",
+)
+
+
+def fill_questions(sentences: list[str], count: int) -> list[str]:
+    """``count`` distinct questions over ``sentences`` (each sentence in several forms when there are
+    fewer sentences than questions), none of them among the timed ones."""
+    tails = [s.split(" ", 3)[-1][:80] for s in sentences]
+    asked = [form.format(tail) for form in _FORMS for tail in tails]
+    return list(dict.fromkeys(asked))[:count]
 
 
 def run_replicas(
@@ -34,6 +53,8 @@ def run_replicas(
     runs: int,
     copies: int = 1,
     on_demand_only: bool = False,
+    caches: tuple[int, ...] = (ON_DEMAND,),
+    fill: int = 0,
 ) -> None:
     from rag_service.store.postgres.local import LocalPostgres
 
@@ -48,11 +69,10 @@ def run_replicas(
         url = server.url()
         ingest_subprocess(folder, tmp / "replica-index", RAG_STORE="postgres", RAG_DATABASE_URL=url)
         chunks = _multiply(settings, url, copies)
-        modes = [
-            ("whole version loaded (cache 0)", "0"),
-            (f"read on demand (cache {ON_DEMAND:,})", str(ON_DEMAND)),
-        ]
-        for label, cache in modes[1:] if on_demand_only else modes:
+        modes = [("whole version loaded (cache 0)", "0")] * (not on_demand_only)
+        modes += [(f"read on demand (cache {n:,})", str(n)) for n in caches]
+        filling = fill_questions(sentences, fill)
+        for label, cache in modes:
             process = ServerProcess(
                 folder,
                 tmp / "replica-index",
@@ -67,6 +87,8 @@ def run_replicas(
             try:
                 process.wait_healthy(300)
                 with httpx.Client(base_url=process.url, timeout=60) as client:
+                    for question in filling:  # not timed: caches filled as a day of questions fills them
+                        client.post("/api/ask", json={"question": question}).raise_for_status()
 
                     def ask(i: int, client: httpx.Client = client) -> object:
                         response = client.post("/api/ask", json={"question": questions[i % len(questions)]})
@@ -90,7 +112,9 @@ def run_replicas(
     report.table(
         f"A replica on PostgreSQL ({chunks:,} chunks from {pages:,} synthetic pages"
         + (f" copied {copies} times" if copies > 1 else "")
-        + "; one process, database on the same cores)",
+        + "; one process, database on the same cores"
+        + (f"; {len(filling):,} other questions asked first, untimed, to fill the caches" if filling else "")
+        + ")",
         ["vectors", "start-up to healthy (s)", "/api/ask p50 (ms)", "p95 (ms)", "peak RSS (MB)"],
         rows,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag_service.bench.copies import write_copies
-from rag_service.bench.replicas import ON_DEMAND, run_replicas
+from rag_service.bench.replicas import ON_DEMAND, fill_questions, run_replicas
 from rag_service.bench.report import Report
 from rag_service.bench.startup import copied
 from rag_service.ingest import index_settings
@@ -80,9 +80,9 @@ def test_the_replicas_bench_serves_the_copies_whole_and_on_demand(tmp_path: Path
         for n in range(60)
     ]
     report = Report()
-    run_replicas(report, settings, tmp_path, sentences, 4, 3, copies=2)
+    run_replicas(report, settings, tmp_path, sentences, 4, 3, copies=2, fill=7)
     text = report.markdown("")
-    assert "copied 2 times" in text, text
+    assert "copied 2 times" in text and "7 other questions asked first" in text, text
     rows = [
         line
         for line in text.splitlines()
@@ -92,3 +92,10 @@ def test_the_replicas_bench_serves_the_copies_whole_and_on_demand(tmp_path: Path
     for row in rows:
         start, p50, p95, peak = (float(cell) for cell in row.split("|")[2:6])
         assert 0 < start < 300 and 0 < p50 <= p95 and peak > 100
+
+
+def test_the_questions_that_fill_a_replica_s_caches_are_distinct() -> None:
+    sentences = [f"Part {n} of the manual says something new about topic {n}." for n in range(10)]
+    asked = fill_questions(sentences, 35)
+    assert len(asked) == len(set(asked)) == 35
+    assert len(fill_questions(sentences, 1000)) == 40  # four forms of each sentence, no more
