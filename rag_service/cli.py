@@ -94,6 +94,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from rag_service.api.app import create_app
+    from rag_service.heap import limit_heap_growth
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -103,6 +104,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--workers is {workers}; give 1 or more (0 in RAG_WORKERS means one per core)")
     configure_logging()
     thread_locks_for_progress_bars()
+    limit_heap_growth()
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": False}
     common["timeout_keep_alive"] = 5
     if workers == 1:
@@ -123,9 +125,11 @@ def worker_app() -> Any:
     loaded, so a SIGHUP restart never hands a client to a worker that is still loading."""
     from rag_service.api.app import create_app
     from rag_service.api.orphans import exit_with_parent
+    from rag_service.heap import limit_heap_growth
 
     configure_logging()
     thread_locks_for_progress_bars()
+    limit_heap_growth()
     exit_with_parent()
     return create_app(load_first=True)
 

@@ -127,8 +127,19 @@ def test_an_answerer_built_from_a_stored_layout_answers_the_same(mixed: Pipeline
     assert stored is not None
     from_layout = Pipeline(mixed.settings, embedder, dataclasses.replace(index, sentence_layout=stored))
     walking, reading = mixed._state.answerer, from_layout._state.answerer
-    lists = [{k: v.tolist() for k, v in a._document_rows.items()} for a in (walking, reading)]
-    assert lists[0] == lists[1] and lists[0]
+    # each document's first and last rows that may answer, as the plain walk over every row finds them
+    lines = computed.lines
+    may = ~(computed.other_voice | lines.title | lines.short | lines.caption)
+    expected = rows_by_document(may, computed.document, index.content.documents)
+    count = walking.min_sentences
+    assert expected and count >= 2
+    for name, rows in expected.items():
+        for ends in (walking._document_rows, reading._document_rows):
+            assert name in ends
+            assert ends.first(name, count) == rows[:count].tolist()
+            assert ends.last(name, count) == rows[-count:].tolist()
+            assert ends.last(name, 1) == rows[-1:].tolist()
+    assert not any(name in walking._document_rows for name in index.documents if name not in expected)
     every = np.arange(len(index.content.sentences))
     assert np.array_equal(walking._scorer.fragment_penalty(every), reading._scorer.fragment_penalty(every))
     assert walking._companions._header_rows == reading._companions._header_rows

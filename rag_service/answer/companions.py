@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from rag_service.answer.code_blocks import INDENTED, INTRODUCES_LIST
+from rag_service.answer.line_flags import FlagColumn
 from rag_service.store.model import LoadedIndex
 
 LIST_ITEMS = 8
@@ -26,7 +27,9 @@ _NOT_ITEM_END = re.compile(r"""(?:[.!?]["'”’)\]]*|:)$""")
 
 
 class Companions:
-    def __init__(self, index: LoadedIndex, headline: np.ndarray, header_rows: np.ndarray) -> None:
+    def __init__(
+        self, index: LoadedIndex, headline: np.ndarray | FlagColumn, header_rows: np.ndarray
+    ) -> None:
         """``header_rows``: the sentences opening a table (``SentenceLayout.table_header``)."""
         self._index = index
         self._sentences = index.content.sentences

@@ -43,7 +43,8 @@ from rag_service.answer.companions import Companions
 from rag_service.answer.ellipsis import NEW_SUBJECT_NOTE, about_new_subject, new_subject
 from rag_service.answer.extract import NO_WORDS_NOTE, Extract, ExtractWriter
 from rag_service.answer.features import answerability_features
-from rag_service.answer.layout import SentenceLayout, rows_by_document
+from rag_service.answer.layout import SentenceLayout
+from rag_service.answer.line_flags import DocumentEnds, LineFlags
 from rag_service.answer.neighbours import NEIGHBOUR_WEIGHT, with_neighbours
 from rag_service.answer.numbers_asked import missing_note, missing_numbers, naming_release
 from rag_service.answer.position import END, PositionQuestion, pick_document, position_asked
@@ -104,9 +105,8 @@ class ExtractiveAnswerer:
         self.stats = TermStats(index, terms)
         self._terms = terms
         layout = index.sentence_layout or SentenceLayout.of(index)  # stored with the version, or walked
-        lines = layout.lines
-        may_answer = ~(layout.other_voice | lines.title | lines.short | lines.caption)
-        self._document_rows = rows_by_document(may_answer, layout.document, content.documents)
+        lines = LineFlags(layout.flags)  # row lookups: no array per kind the size of the collection
+        self._document_rows = DocumentEnds(layout.flags, layout.document, content.documents, min_sentences)
         self._companions = Companions(index, lines.headline, np.flatnonzero(layout.table_header))
         self._writer = ExtractWriter(index, self._companions)
         self._neighbours = layout.neighbours
@@ -253,10 +253,8 @@ class ExtractiveAnswerer:
         document = pick_document(position.noun, [documents[name] for name in order])
         if document is None:  # no document has a sentence that may answer
             return self._writer.not_found(probability, False)
-        rows = self._document_rows[document.name]
-        picked = (
-            rows[-self.min_sentences :] if position.where == END else rows[: self.min_sentences]
-        ).tolist()
+        ends = self._document_rows
+        picked = (ends.last if position.where == END else ends.first)(document.name, self.min_sentences)
         vectors = self._content.sentence_vectors
         extract = self._writer.compose(
             [(row, float(vectors[row] @ query_vector)) for row in picked], probability

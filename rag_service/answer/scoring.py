@@ -21,6 +21,7 @@ import numpy as np
 
 from rag_service.answer import sections
 from rag_service.answer.answer_types import PERSON, PLACE, SLOT_TYPES, holds_filler
+from rag_service.answer.line_flags import LineFlags
 from rag_service.answer.lines import LineKinds
 from rag_service.answer.terms import TermStats
 from rag_service.conversation import own_question
@@ -44,7 +45,7 @@ class SentenceScorer:
         index: LoadedIndex,
         terms: Callable[[str], list[str]],
         stats: TermStats,
-        lines: LineKinds,
+        lines: LineKinds | LineFlags,
         heading_terms: Sequence[frozenset[str]],
         words: np.ndarray,
     ) -> None:
