@@ -254,7 +254,7 @@ class ExtractiveAnswerer:
         if document is None:  # no document has a sentence that may answer
             return self._writer.not_found(probability, False)
         ends = self._document_rows
-        picked = (ends.last if position.where == END else ends.first)(document.name, self.min_sentences)
+        picked = (ends.last if position.where == END else ends.first)(document.name)
         vectors = self._content.sentence_vectors
         extract = self._writer.compose(
             [(row, float(vectors[row] @ query_vector)) for row in picked], probability

@@ -51,7 +51,6 @@ class DocumentEnds:
 
     def __init__(self, flags: np.ndarray, document: np.ndarray, documents: Sequence[Document], count: int):
         self._documents = documents
-        self._count = max(count, 1)
         excluded = OTHER_VOICE | sum(1 << _FLAGS.index(kind) for kind in ("title", "short", "caption"))
         rows = np.flatnonzero((flags & excluded) == 0).astype(np.int32)
         owners = document[rows]
@@ -59,8 +58,7 @@ class DocumentEnds:
         rows, owners = rows[order], owners[order]
         starts = np.searchsorted(owners, np.arange(len(documents)))
         stops = np.searchsorted(owners, np.arange(len(documents)), side="right")
-        self._sizes = (stops - starts).astype(np.int32)
-        width = self._count
+        width = max(count, 1)
         self._first = np.full((len(documents), width), -1, np.int32)
         self._last = np.full((len(documents), width), -1, np.int32)
         for offset in range(width):  # column by column: no loop over documents
@@ -77,16 +75,16 @@ class DocumentEnds:
 
     def __contains__(self, name: object) -> bool:
         at = self._at(name) if isinstance(name, str) else None
-        return at is not None and bool(self._sizes[at])
+        return at is not None and bool(self._first[at, 0] >= 0)
 
-    def first(self, name: str, count: int) -> list[int]:
-        """The document's first ``count`` (at most the ``count`` given at construction) such rows."""
-        at = self._at(name)
-        row = self._first[at] if at is not None else self._first[:0].ravel()
-        return [int(r) for r in row[row >= 0][:count]]
+    def first(self, name: str) -> list[int]:
+        """The document's first ``count`` such rows (fewer if it has fewer)."""
+        return self._rows(self._first, name)
 
-    def last(self, name: str, count: int) -> list[int]:
+    def last(self, name: str) -> list[int]:
+        """Its last ``count`` such rows, in text order."""
+        return self._rows(self._last, name)
+
+    def _rows(self, ends: np.ndarray, name: str) -> list[int]:
         at = self._at(name)
-        row = self._last[at] if at is not None else self._last[:0].ravel()
-        kept = row[row >= 0]
-        return [int(r) for r in kept[len(kept) - min(count, len(kept)) :]]
+        return [] if at is None else [int(r) for r in ends[at] if r >= 0]

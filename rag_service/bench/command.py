@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--caches",
-        default="100000",
+        type=_row_bounds,
+        default=(100_000,),
         help="--only replicas: the RAG_DATABASE_VECTOR_CACHE row bounds measured on demand, comma-separated",
     )
     parser.add_argument(
@@ -168,7 +169,7 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
                 args.runs,
                 args.copies,
                 args.on_demand_only,
-                tuple(int(n) for n in args.caches.split(",")),
+                args.caches,
                 args.fill,
             )
         elif args.only == "startup":
@@ -182,7 +183,8 @@ def _one_section(args: argparse.Namespace, settings: Settings) -> int:
     )
     command += " --on-demand-only" if args.on_demand_only else ""
     if args.only == "replicas":
-        command += f" --caches {args.caches}" + (f" --fill {args.fill}" if args.fill else "")
+        command += f" --caches {','.join(map(str, args.caches))}"
+        command += f" --fill {args.fill}" if args.fill else ""
     print(report.markdown(bench_report.header(settings, command)))
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)
@@ -206,3 +208,16 @@ def _lexicon(args: argparse.Namespace, settings: Settings) -> int:
     if args.out != Path("docs/benchmarks.md"):
         bench_report.save(report, settings, args.out, command)
     return 0
+
+
+def _row_bounds(text: str) -> tuple[int, ...]:
+    """``--caches 100000,20000``: positive row counts, or a usage error that says which part is wrong."""
+    try:
+        bounds = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give row counts separated by commas, as 100000,20000"
+        ) from None
+    if min(bounds) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: each row bound must be 1 or more")
+    return bounds

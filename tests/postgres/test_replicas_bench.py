@@ -99,3 +99,16 @@ def test_the_questions_that_fill_a_replica_s_caches_are_distinct() -> None:
     asked = fill_questions(sentences, 35)
     assert len(asked) == len(set(asked)) == 35
     assert len(fill_questions(sentences, 1000)) == 40  # four forms of each sentence, no more
+
+
+def test_the_row_bounds_are_checked_before_anything_runs() -> None:
+    import argparse
+
+    import pytest
+
+    from rag_service.bench.command import _row_bounds
+
+    assert _row_bounds("100000,20000") == (100_000, 20_000)
+    for wrong in ("100k", "0", "5,,6"):
+        with pytest.raises(argparse.ArgumentTypeError, match="row"):
+            _row_bounds(wrong)
