@@ -58,6 +58,8 @@ def test_the_layout_holds_what_the_rules_give(mixed: Pipeline) -> None:
     assert kinds.title.any() and kinds.short.any() and kinds.headline.any()
     metadata = kinds.title | kinds.short | kinds.caption
     assert np.array_equal(layout.neighbours, neighbour_rows(index, metadata))
+    kept = (layout.neighbours, layout.heading_rows, layout.label_codes, layout.document, layout.chunk)
+    assert sum(k.nbytes for k in kept) <= 8 * len(sentences)  # 24 bytes a sentence as int32 rows
     rows, labels = innermost_headings(index)
     assert np.array_equal(layout.heading_rows, rows) and list(layout.heading_labels) == labels
     assert {"Vellmar", "Pests", "Yields"} <= set(labels)
@@ -67,12 +69,12 @@ def test_the_layout_holds_what_the_rules_give(mixed: Pipeline) -> None:
     assert 0 < layout.other_voice.sum() < len(sentences)
     assert set(layout.spoken) == {(s.section, s.voice) for s in sentences if s.voice != "author"}
     names = [d.name for d in index.content.documents]
-    assert [names[d] for d in layout.document] == [s.source for s in sentences]
+    assert [names[d] for d in np.asarray(layout.document)] == [s.source for s in sentences]
     first_chunk = {}
     for position, chunk in enumerate(index.content.chunks):
         for row in chunk.sentence_ids:
             first_chunk.setdefault(row, position)
-    assert layout.chunk.tolist() == [first_chunk.get(row, -1) for row in range(len(sentences))]
+    assert np.asarray(layout.chunk).tolist() == [first_chunk.get(row, -1) for row in range(len(sentences))]
     assert np.array_equal(layout.chunk_windows, chunk_windows(index.content.chunks))
     per_document = dict(zip(names, layout.document_chunks.tolist(), strict=True))
     assert per_document == {name: sum(c.source == name for c in index.content.chunks) for name in names}
@@ -120,6 +122,21 @@ def test_a_stored_layout_reads_back_only_for_its_own_rows_and_code(mixed: Pipeli
     assert SentenceLayout.from_bytes(data, counts) is None  # made by other line rules: computed again
 
 
+def test_a_layout_of_an_earlier_release_with_the_same_values_is_read_until_a_rule_changes(
+    mixed: Pipeline, monkeypatch
+) -> None:
+    layout = SentenceLayout.of(mixed.index)
+    current = layout_module.layout_code()
+    assert current in layout_module.SAME_VALUES, "a rule changed: drop SAME_VALUES' dead entry"
+    monkeypatch.setattr(layout_module, "layout_code", lambda: layout_module.SAME_VALUES[current])
+    earlier = layout.to_bytes()  # stored by the release before
+    monkeypatch.setattr(layout_module, "layout_code", lambda: current)
+    back = SentenceLayout.from_bytes(earlier, layout.counts())
+    assert back is not None and np.array_equal(back.neighbours, layout.neighbours)
+    monkeypatch.setattr(layout_module, "layout_code", lambda: "a later rule")
+    assert SentenceLayout.from_bytes(earlier, layout.counts()) is None
+
+
 def test_an_answerer_built_from_a_stored_layout_answers_the_same(mixed: Pipeline, embedder) -> None:
     index = mixed.index
     computed = SentenceLayout.of(index)
@@ -156,11 +173,22 @@ def test_an_answerer_built_from_a_stored_layout_answers_the_same(mixed: Pipeline
 
 
 def test_the_layout_code_follows_the_rules_not_their_wording() -> None:
-    from rag_service.answer.layout import _code
+    import ast
+
+    from rag_service.answer.layout_code import _code, _own_rules
+
+    def code(source: str) -> str:
+        return _code(ast.parse(source))
 
     rule = "def kind(line):\n    return line.endswith(':')\n"
     reworded = 'def kind(line):\n    """Why."""\n    # a comment\n    return line.endswith(":")\n'
     changed = "def kind(line):\n    return line.endswith(';')\n"
-    assert _code(rule) == _code(reworded) != _code(changed)
-    helper = "def helper():\n    return 1\n"
-    assert _code(rule + helper, skip=frozenset({"helper"})) == _code(rule)
+    assert code(rule) == code(reworded) != code(changed)
+    own = (
+        "MAX_WORDS = 9\nclass L:\n    def of(cls):\n        return 1\n"
+        "    def to_bytes(self):\n        return 2\n"
+    )
+    kept_otherwise = own.replace("return 2", "return 3") + "HELPER = 4\n"
+    assert _own_rules(own) == _own_rules(kept_otherwise)  # how a layout is kept is not a rule
+    assert _own_rules(own) != _own_rules(own.replace("return 1", "return 5"))
+    assert _own_rules(own) != _own_rules(own.replace("MAX_WORDS = 9", "MAX_WORDS = 8"))

@@ -9,33 +9,31 @@ reads records only as answers need them. So the PostgreSQL store computes the la
 version and keeps it beside it (``to_bytes``, about 2 bytes a sentence compressed); a replica reads it
 back (``from_bytes``) instead of walking the records. Without a stored layout (the files store, a
 version written before) it is computed when the answerer starts, with the same code, so both give
-identical answers. In memory it takes about 26 bytes a sentence.
+identical answers. In memory it takes about 11 bytes a sentence: links between rows are kept as small
+offsets and a sentence's document and first chunk as runs (``answer.row_links``; 26 bytes as plain
+int32 arrays, which made it the largest part of a million-chunk replica after the models).
 
-A stored layout names the code that computed it (``layout_code``, a hash of this module and the three
-it calls): a replica running other line rules than the writer's ignores the stored layout and computes
-its own, so changing a rule never needs a remembered version bump.
+A stored layout names the code that computed it (``answer.layout_code``: a hash of the three modules it
+calls and of this module's rules): a replica running other line rules than the writer's ignores the stored
+layout and computes its own, so changing a rule never needs a remembered version bump, while changing
+only how a layout is kept or stored keeps every stored layout.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import functools
-import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import orjson
 
-from rag_service.answer import lines as lines_module
-from rag_service.answer import neighbours as neighbours_module
-from rag_service.answer import sections as sections_module
+from rag_service.answer.layout_code import SAME_VALUES, layout_code
 from rag_service.answer.lines import LineKinds, line_kinds
 from rag_service.answer.neighbours import neighbour_rows
+from rag_service.answer.row_links import RowLinks, RowRuns, codes_for
 from rag_service.answer.sections import innermost_headings
 from rag_service.store.model import IndexContent, IndexSettings, LoadedIndex, Manifest
 
@@ -44,39 +42,9 @@ _FLAGS = ("title", "short", "caption", "headline", "question")
 OTHER_VOICE = 1 << len(_FLAGS)
 TABLE_HEADER = OTHER_VOICE << 1
 MAX_WORDS = np.iinfo(np.uint16).max
+HEADING_OFFSET = np.int16
+"""A heading is often tens of rows above its sentences, so its offset takes two bytes (``RowLinks``)."""
 T = TypeVar("T")
-
-
-NOT_RULES = frozenset({"layout_code", "_code", "RowValues", "rows_by_document", "with_layout"})
-"""What this module defines that does not decide a layout's values: changing it keeps stored layouts."""
-
-
-@functools.cache
-def layout_code() -> str:
-    """SHA-256 of the code that decides a layout's values: the line, neighbour and heading modules and
-    this module's ``SentenceLayout`` and constants, as parsed code (docstrings, comments and layout of
-    the source do not count, so a release that only rewords them keeps every stored layout)."""
-    digest = hashlib.sha256()
-    for module in (lines_module, neighbours_module, sections_module):
-        digest.update(_code(Path(str(module.__file__)).read_text(encoding="utf-8")).encode())
-    digest.update(_code(Path(__file__).read_text(encoding="utf-8"), skip=NOT_RULES).encode())
-    return digest.hexdigest()
-
-
-def _code(source: str, skip: frozenset[str] = frozenset()) -> str:
-    """``source`` parsed, without its string statements (docstrings, attribute notes) or the top-level
-    definitions named in ``skip``."""
-    tree = ast.parse(source)
-    tree.body = [node for node in tree.body if getattr(node, "name", None) not in skip]
-    for node in ast.walk(tree):
-        for field in ("body", "orelse", "finalbody"):
-            body = getattr(node, field, None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-                kept = [
-                    b for b in body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))
-                ]
-                setattr(node, field, kept or ([ast.Pass()] if field == "body" else []))
-    return ast.dump(tree)
 
 
 class RowValues(Sequence[T], Generic[T]):
@@ -106,19 +74,19 @@ class SentenceLayout:
 
     flags: np.ndarray
     """uint8 bits: the ``LineKinds`` fields, ``OTHER_VOICE``, ``TABLE_HEADER``."""
-    neighbours: np.ndarray
-    """(rows, 2) int32: ``neighbour_rows`` with title, short and caption lines as metadata."""
-    heading_rows: np.ndarray
-    """int32: ``innermost_headings``' rows."""
+    neighbours: RowLinks
+    """(rows, 2): ``neighbour_rows`` with title, short and caption lines as metadata."""
+    heading_rows: RowLinks
+    """``innermost_headings``' rows."""
     label_codes: np.ndarray
-    """int32: index of the row's innermost heading label in ``labels``."""
+    """Index of the row's innermost heading label in ``labels``, in the smallest type that holds it."""
     labels: tuple[str, ...]
     words: np.ndarray
     """uint16: words in the sentence (``str.split``), at most ``MAX_WORDS``."""
-    document: np.ndarray
-    """int32: position of the sentence's document in ``IndexContent.documents``."""
-    chunk: np.ndarray
-    """int32: the first chunk holding the sentence (-1: none), where a follow-up finds its passage."""
+    document: RowRuns
+    """The position of the sentence's document in ``IndexContent.documents``."""
+    chunk: RowRuns
+    """The first chunk holding the sentence (-1: none), where a follow-up finds its passage."""
     chunk_windows: np.ndarray
     """int32 per chunk row: its window row (``LoadedIndex.chunk_windows``)."""
     document_chunks: np.ndarray
@@ -158,13 +126,13 @@ class SentenceLayout:
                 document_chunks[document_of[c.source]] += 1
         return cls(
             flags,
-            neighbour_rows(index, kinds.title | kinds.short | kinds.caption),
-            heading_rows.astype(np.int32),
-            np.fromiter((distinct[label] for label in labels), dtype=np.int32, count=len(labels)),
+            RowLinks(neighbour_rows(index, kinds.title | kinds.short | kinds.caption)),
+            RowLinks(heading_rows, HEADING_OFFSET),
+            np.fromiter((distinct[label] for label in labels), codes_for(len(distinct)), count=len(labels)),
             tuple(distinct),
             words,
-            document,
-            chunk,
+            RowRuns(document),
+            RowRuns(chunk),
             index.chunk_windows.astype(np.int32),
             document_chunks,
             tuple(spoken),
@@ -199,12 +167,12 @@ class SentenceLayout:
             buffer,
             header=np.frombuffer(header, dtype=np.uint8),
             flags=self.flags,
-            neighbours=self.neighbours,
-            heading_rows=self.heading_rows,
+            neighbours=np.asarray(self.neighbours),
+            heading_rows=np.asarray(self.heading_rows),
             label_codes=self.label_codes,
             words=self.words,
-            document=self.document,
-            chunk=self.chunk,
+            document=np.asarray(self.document),
+            chunk=np.asarray(self.chunk),
             chunk_windows=self.chunk_windows,
             document_chunks=self.document_chunks,
         )
@@ -216,15 +184,24 @@ class SentenceLayout:
         ``counts`` of documents, chunks and sentences (the answerer then computes its own)."""
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             header = orjson.loads(stored["header"].tobytes())
-            if header.get("code") != layout_code():
+            if header.get("code") not in (layout_code(), SAME_VALUES.get(layout_code())):
                 return None
             arrays = {name: stored[name] for name in stored.files if name != "header"}
         labels = tuple(str(label) for label in header["labels"])
         spoken = tuple((str(section), str(voice)) for section, voice in header["spoken"])
-        layout = cls(labels=labels, spoken=spoken, **arrays)
         per = {"chunk_windows": "chunks", "document_chunks": "documents"}
         if any(len(a) != counts.get(per.get(name, "sentences")) for name, a in arrays.items()):
             return None
+        arrays["label_codes"] = arrays["label_codes"].astype(codes_for(len(labels)))
+        layout = cls(
+            labels=labels,
+            spoken=spoken,
+            neighbours=RowLinks(arrays.pop("neighbours")),
+            heading_rows=RowLinks(arrays.pop("heading_rows"), HEADING_OFFSET),
+            document=RowRuns(arrays.pop("document")),
+            chunk=RowRuns(arrays.pop("chunk")),
+            **arrays,
+        )
         return layout if layout.neighbours.shape == (counts.get("sentences"), 2) else None
 
     def counts(self) -> dict[str, int]:
@@ -237,7 +214,7 @@ class SentenceLayout:
 
 
 def rows_by_document(
-    chosen: np.ndarray, document: np.ndarray, documents: Sequence[Any]
+    chosen: np.ndarray, document: np.ndarray | RowRuns, documents: Sequence[Any]
 ) -> dict[str, np.ndarray]:
     """Name -> the ``chosen`` rows of each document in row order (documents with none left out), by
     array operations rather than a walk over every sentence, and kept as arrays (lists of five million

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag_service.answer.layout import _FLAGS, OTHER_VOICE
+from rag_service.answer.row_links import RowRuns
 from rag_service.models import Document
 
 
@@ -49,7 +50,9 @@ class DocumentEnds:
     is answered from (``answer.position``). Kept as one small array, not every such row of every
     document (an array per document took about 40 MB at a million chunks)."""
 
-    def __init__(self, flags: np.ndarray, document: np.ndarray, documents: Sequence[Document], count: int):
+    def __init__(
+        self, flags: np.ndarray, document: np.ndarray | RowRuns, documents: Sequence[Document], count: int
+    ):
         self._documents = documents
         excluded = OTHER_VOICE | sum(1 << _FLAGS.index(kind) for kind in ("title", "short", "caption"))
         rows = np.flatnonzero((flags & excluded) == 0).astype(np.int32)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag_service.answer.row_links import RowLinks
 from rag_service.store.model import LoadedIndex
 
 NEIGHBOUR_WEIGHT = 0.1
@@ -50,7 +51,7 @@ def neighbour_rows(index: LoadedIndex, metadata: np.ndarray) -> np.ndarray:
 def with_neighbours(
     scores: np.ndarray,
     rows: np.ndarray,
-    neighbours: np.ndarray,
+    neighbours: np.ndarray | RowLinks,
     vectors: np.ndarray,
     query: np.ndarray,
     weight: float = NEIGHBOUR_WEIGHT,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag_service.answer.row_links import RowLinks
 from rag_service.documents.formats.builder import HEADING_JOIN
 from rag_service.store.model import LoadedIndex
 
@@ -75,7 +76,11 @@ def innermost_headings(index: LoadedIndex) -> tuple[np.ndarray, list[str]]:
 
 
 def with_headings(
-    cosine: np.ndarray, rows: np.ndarray, headings: np.ndarray, vectors: np.ndarray, query: np.ndarray
+    cosine: np.ndarray,
+    rows: np.ndarray,
+    headings: np.ndarray | RowLinks,
+    vectors: np.ndarray,
+    query: np.ndarray,
 ) -> np.ndarray:
     """``cosine`` (of the sentences ``rows`` with the question), each raised to ``HEADING_SHARE`` of its
     heading's cosine where that is higher."""

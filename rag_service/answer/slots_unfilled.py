@@ -27,6 +27,7 @@ import numpy as np
 
 from rag_service.answer.answer_span import DATE, asked_words, numbers
 from rag_service.answer.answer_types import EXTREME_AMOUNT
+from rag_service.answer.row_links import RowLinks
 from rag_service.store.model import LoadedIndex
 
 _COUNT = re.compile(
@@ -76,7 +77,7 @@ def unfilled_note(own: str, index: LoadedIndex, rows: Sequence[int]) -> str | No
 
 
 def with_dated_heading(
-    own: str, index: LoadedIndex, chosen: list[tuple[int, float]], heading_rows: np.ndarray
+    own: str, index: LoadedIndex, chosen: list[tuple[int, float]], heading_rows: np.ndarray | RowLinks
 ) -> list[tuple[int, float]]:
     """``chosen``, led by the heading of its first sentence when the user's words ``own`` ask when, or
     which release, and only that heading says it: "When was man-db 2.11.2 released?" is answered by

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from rag_service.answer.layout import SentenceLayout, with_layout
+from rag_service.answer.layout import HEADING_OFFSET, SentenceLayout, with_layout
+from rag_service.answer.row_links import RowLinks, RowRuns
 from rag_service.retrieval.lexical import sentence_frequencies
 from rag_service.store.model import LoadedIndex, Manifest
 from rag_service.store.postgres.store import PostgresStore
@@ -81,18 +82,19 @@ def tiled(layout: SentenceLayout, copies: int, windows: int) -> SentenceLayout:
     each copy's rows follow the previous copy's, so every row it names moves by one copy's count."""
     documents, chunks, sentences = (layout.counts()[k] for k in ("documents", "chunks", "sentences"))
 
-    def moved(rows: np.ndarray, step: int) -> np.ndarray:
+    def moved(rows: Any, step: int) -> np.ndarray:
+        rows = np.asarray(rows)
         return np.concatenate([np.where(rows >= 0, rows + k * step, rows) for k in range(copies)])
 
     return SentenceLayout(
         np.tile(layout.flags, copies),
-        moved(layout.neighbours, sentences),
-        moved(layout.heading_rows, sentences),
+        RowLinks(moved(layout.neighbours, sentences)),
+        RowLinks(moved(layout.heading_rows, sentences), HEADING_OFFSET),
         np.tile(layout.label_codes, copies),
         layout.labels,
         np.tile(layout.words, copies),
-        moved(layout.document, documents),
-        moved(layout.chunk, chunks),
+        RowRuns(moved(layout.document, documents)),
+        RowRuns(moved(layout.chunk, chunks)),
         moved(layout.chunk_windows, windows),
         np.tile(layout.document_chunks, copies),
         layout.spoken,

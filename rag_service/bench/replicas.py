@@ -15,6 +15,7 @@ answers read; ``caches`` names the row bounds measured, one process each.
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import httpx
@@ -90,9 +91,12 @@ def run_replicas(
                     for question in filling:  # not timed: caches filled as a day of questions fills them
                         client.post("/api/ask", json={"question": question}).raise_for_status()
 
-                    def ask(i: int, client: httpx.Client = client) -> object:
+                    stages: list[dict[str, float]] = []
+
+                    def ask(i: int, client: httpx.Client = client, stages: list = stages) -> object:
                         response = client.post("/api/ask", json={"question": questions[i % len(questions)]})
                         response.raise_for_status()
+                        stages.append(response.json()["timings_ms"])
                         return response
 
                     latency = measure(ask, runs)
@@ -105,6 +109,7 @@ def run_replicas(
                     f"{latency.p50:.2f}",
                     f"{latency.p95:.2f}",
                     f"{peak:.0f}",
+                    stage_medians(stages[-runs:]),
                 ]
             )
     finally:
@@ -115,9 +120,23 @@ def run_replicas(
         + "; one process, database on the same cores"
         + (f"; {len(filling):,} other questions asked first, untimed, to fill the caches" if filling else "")
         + ")",
-        ["vectors", "start-up to healthy (s)", "/api/ask p50 (ms)", "p95 (ms)", "peak RSS (MB)"],
+        [
+            "vectors",
+            "start-up to healthy (s)",
+            "/api/ask p50 (ms)",
+            "p95 (ms)",
+            "peak RSS (MB)",
+            "in the process, p50 (ms)",
+        ],
         rows,
     )
+
+
+def stage_medians(timings: list[dict[str, float]]) -> str:
+    """Each stage's median over the answers' ``timings_ms`` (where a question's time goes inside the
+    process: the rest of the latency is HTTP and the client)."""
+    names = dict.fromkeys(name for t in timings for name in t)
+    return ", ".join(f"{name} {statistics.median(t.get(name, 0.0) for t in timings):.1f}" for name in names)
 
 
 def _multiply(settings: Settings, url: str, copies: int) -> int:

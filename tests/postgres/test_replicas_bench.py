@@ -92,6 +92,9 @@ def test_the_replicas_bench_serves_the_copies_whole_and_on_demand(tmp_path: Path
     for row in rows:
         start, p50, p95, peak = (float(cell) for cell in row.split("|")[2:6])
         assert 0 < start < 300 and 0 < p50 <= p95 and peak > 100
+        stages = dict(part.rsplit(" ", 1) for part in row.split("|")[6].strip().split(", "))
+        assert {"embed", "retrieve", "answer", "total"} <= set(stages), row
+        assert 0 < float(stages["retrieve"]) < float(stages["total"]) <= p95, row
 
 
 def test_the_questions_that_fill_a_replica_s_caches_are_distinct() -> None:

@@ -44,14 +44,17 @@ class RowCache(Generic[T]):
         query: sql.Composed,
         convert: Callable[[Any], T],
         around: int = 0,
+        binary: bool = False,
     ) -> None:
-        """``query`` selects ``(n, value)`` for ``n = ANY(%s)``; ``convert`` turns a value into a row."""
+        """``query`` selects ``(n, value)`` for ``n = ANY(%s)``; ``convert`` turns a value into a row;
+        ``binary`` asks for the results in PostgreSQL's binary format."""
         self._read = read
         self._table = table
         self._rows = rows
         self._query = query
         self._convert = convert
         self._around = around
+        self._binary = binary
         self._cache: OrderedDict[int, T] = OrderedDict()
         self._cache_rows = max(cache_rows, 1)
         self._lock = threading.Lock()
@@ -95,7 +98,9 @@ class RowCache(Generic[T]):
     def _fetch(self, rows: list[int]) -> dict[int, T]:
         self.fetches += 1
         try:
-            found = self._read(lambda conn: conn.execute(self._query, (rows,)).fetchall())
+            found = self._read(
+                lambda conn: conn.execute(self._query, (rows,), binary=self._binary).fetchall()
+            )
         except psycopg.errors.UndefinedTable:
             raise StoreUnavailableError(
                 "the index version being read was just retired by a newer ingest: retry"
