@@ -43,10 +43,6 @@ class RowLinks:
         self._targets = np.concatenate(targets).astype(np.int32) if targets else np.zeros(0, np.int32)
         self._width = width
 
-    @classmethod
-    def of(cls, links: np.ndarray | RowLinks, dtype: type[np.signedinteger[Any]] = np.int8) -> RowLinks:
-        return links if isinstance(links, RowLinks) else cls(links, dtype)
-
     def __len__(self) -> int:
         return self.shape[0]
 
@@ -100,10 +96,6 @@ class RowRuns:
         self._starts = np.concatenate([[0], starts]).astype(np.int64) if len(values) else starts
         self._values = values[self._starts].astype(np.int32)
         self.shape = values.shape
-
-    @classmethod
-    def of(cls, values: np.ndarray | RowRuns) -> RowRuns:
-        return values if isinstance(values, RowRuns) else cls(values)
 
     def __len__(self) -> int:
         return self.shape[0]
